@@ -1,0 +1,55 @@
+"""Which files make up the project."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+SKIPPED_FOLDERS = {
+    ".git", ".hg", ".svn", "node_modules", "__pycache__", "build", "dist", ".tox", ".nox", ".venv", "venv",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".review-lint-cache", ".eggs", "site-packages",
+}
+
+
+def project_files(root: Path) -> list[str]:
+    """POSIX paths relative to root: git's view inside a work tree, else a walk."""
+    listed = _git_files(root)
+    if listed is None:
+        listed = _walk(root)
+    return sorted(p for p in listed if p.endswith(PYTHON_SUFFIXES) and _is_file(root / p))
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _git_files(root: Path) -> list[str] | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    names = result.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    return [n for n in names if n]
+
+
+def _walk(root: Path) -> list[str]:
+    found = []
+    for folder, subfolders, files in os.walk(root, followlinks=False):
+        subfolders[:] = [
+            d for d in subfolders if d not in SKIPPED_FOLDERS and not (Path(folder, d, "pyvenv.cfg").exists())
+        ]
+        relative = os.path.relpath(folder, root)
+        for name in files:
+            found.append(name if relative == "." else f"{relative}/{name}".replace(os.sep, "/"))
+    return found

@@ -1,0 +1,236 @@
+"""The two phases: facts per file, then judgement over the whole project."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import registry
+from .config import CONFIG_NAME, ConfigError, RuleSpec, Settings, load_settings, rule_code
+from .diagnostics import Diagnostic
+from .discovery import PYTHON_SUFFIXES, project_files
+from .extract import extract
+from .facts import ModuleFacts, Problem
+from .project import Module, Project, find_root, module_name
+from .rule import Rule
+from .source import parse
+
+RL000 = ("RL000", "syntax-error")
+RL999 = ("RL999", "internal-error")
+
+
+class UsageError(Exception):
+    """Bad input from the command line, phrased for the user."""
+
+
+@dataclass
+class Options:
+    paths: list[str] = field(default_factory=lambda: ["."])
+    config: str | None = None
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    verbose: bool = False
+    root: str | None = None  # overrides root discovery (tests, embedding)
+
+
+@dataclass
+class RunResult:
+    root: Path
+    diagnostics: list[Diagnostic]
+    files: int
+    specs: dict[str, RuleSpec]
+    internal_errors: int = 0
+    project: Project | None = None
+
+
+def facts_for_file(root: Path, relative: str) -> ModuleFacts:
+    """Phase 1 for one file. Never raises: problems become RL000/RL999 facts."""
+    try:
+        data = (root / relative).read_bytes()
+    except OSError as error:
+        facts = ModuleFacts(path=relative)
+        facts.problems.append(Problem("RL000", f"cannot read the file: {error.strerror or error}"))
+        return facts
+    try:
+        source, module, failed = parse(relative, data)
+        if failed is not None:
+            return failed
+        return extract(relative, source, module)
+    except RecursionError:
+        facts = ModuleFacts(path=relative)
+        facts.problems.append(Problem("RL999", "extraction: RecursionError: the file is too deeply nested to analyse"))
+        return facts
+    except Exception as error:  # noqa: BLE001 - one file must never stop the run
+        facts = ModuleFacts(path=relative)
+        facts.problems.append(Problem("RL999", f"extraction: {type(error).__name__}: {_one_line(error)}"))
+        return facts
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text[:200] or type(error).__name__
+
+
+class Engine:
+    def __init__(self, options: Options, cwd: Path | None = None) -> None:
+        self.options = options
+        self.cwd = (cwd or Path.cwd()).resolve()
+        paths = [Path(p) if Path(p).is_absolute() else self.cwd / p for p in options.paths or ["."]]
+        for path, given in zip(paths, options.paths or ["."]):
+            if not os.path.lexists(path):
+                raise UsageError(f"path does not exist: {given}")
+        self.paths = [p.resolve() for p in paths]
+        self.root = Path(options.root).resolve() if options.root else find_root(self.paths[0], self.cwd)
+        self.specs = registry.load_specs()
+        config_path = self._config_path()
+        self.settings: Settings = load_settings(config_path, self.specs)
+        self.enabled = self._enabled_codes()
+
+    def _config_path(self) -> Path | None:
+        if self.options.config:
+            path = Path(self.options.config)
+            path = path if path.is_absolute() else self.cwd / path
+            if not path.is_file():
+                raise UsageError(f"configuration file not found: {self.options.config}")
+            return path
+        candidate = self.root / CONFIG_NAME
+        return candidate if candidate.is_file() else None
+
+    def _codes(self, names: Iterable[str], flag: str) -> set[str]:
+        codes = set()
+        for name in names:
+            try:
+                codes.add(rule_code(name, self.specs))
+            except KeyError:
+                raise UsageError(f"{flag}: unknown rule {name!r} (see `review-lint rules`)") from None
+        return codes
+
+    def _enabled_codes(self) -> list[str]:
+        selected = self._codes(self.options.select, "--select")
+        ignored = self._codes(self.options.ignore, "--ignore")
+        enabled = []
+        for code, rule in self.settings.rules.items():
+            on = code in selected if selected else rule.enabled
+            if on and code not in ignored:
+                enabled.append(code)
+        return sorted(enabled)
+
+    # -- files ------------------------------------------------------------
+    def relative(self, path: Path) -> str:
+        return Path(os.path.relpath(path, self.root)).as_posix()
+
+    def files(self) -> tuple[list[str], set[str]]:
+        """(every project file, the files to report on)."""
+        everything = [p for p in project_files(self.root) if not self.settings.is_excluded(p)]
+        known = set(everything)
+        reported: set[str] = set()
+        for path in self.paths:
+            relative = self.relative(path)
+            if path.is_dir():
+                prefix = "" if relative == "." else relative + "/"
+                below = [p for p in everything if p.startswith(prefix)]
+                if relative.startswith("..") and not below:
+                    below = [self.relative(Path(f)) for f in _walk_python(path)]
+                    below = [p for p in below if not self.settings.is_excluded(p)]
+                    for p in below:
+                        if p not in known:
+                            known.add(p)
+                            everything.append(p)
+                reported.update(below)
+            elif not self.settings.is_excluded(relative) and relative.endswith(PYTHON_SUFFIXES):
+                reported.add(relative)
+                if relative not in known:
+                    known.add(relative)
+                    everything.append(relative)
+        return everything, reported
+
+    # -- the run ----------------------------------------------------------
+    def run(self, collect: Callable[[Path, list[str]], list[ModuleFacts]] | None = None) -> RunResult:
+        everything, reported = self.files()
+        all_facts = (collect or _collect_serial)(self.root, everything)
+        project = self.build_project(all_facts)
+        diagnostics: list[Diagnostic] = []
+        internal = 0
+        for facts in all_facts:
+            for problem in facts.problems:
+                code, name = RL000 if problem.code == "RL000" else RL999
+                internal += code == "RL999"
+                diagnostics.append(
+                    Diagnostic(facts.path, problem.line, problem.column, problem.line, problem.column, code, name,
+                               "error", problem.message)
+                )
+        for code in self.enabled:
+            rule_diagnostics, failed = self._judge(code, project)
+            internal += failed
+            diagnostics.extend(rule_diagnostics)
+        kept = [
+            d for d in diagnostics
+            if (d.path in reported or d.rule == "RL999") and not self._suppressed(d, project)
+        ]
+        kept.sort(key=Diagnostic.sort_key)
+        return RunResult(self.root, kept, len(reported), self.specs, internal, project)
+
+    def build_project(self, all_facts: list[ModuleFacts]) -> Project:
+        package_dirs: dict[str, bool] = {}
+
+        def is_package_dir(folder: str) -> bool:
+            if folder not in package_dirs:
+                package_dirs[folder] = (self.root / folder / "__init__.py").is_file()
+            return package_dirs[folder]
+
+        modules = []
+        for facts in all_facts:
+            name, is_package = module_name(facts.path, is_package_dir)
+            modules.append(Module(name, is_package, facts))
+        return Project(self.root, modules, self.settings.is_test)
+
+    def _judge(self, code: str, project: Project) -> tuple[list[Diagnostic], int]:
+        spec = self.specs[code]
+        settings = self.settings.rules[code]
+        try:
+            rule: Rule = registry.load_rule_class(spec)(settings.options)
+            return [Diagnostic.of(f, code, spec.name, settings.severity) for f in rule.check(project)], 0
+        except Exception as error:  # noqa: BLE001 - a broken rule must not hide the others
+            message = f"rule {code} ({spec.name}) failed: {type(error).__name__}: {_one_line(error)}"
+            if self.options.verbose:
+                message += "\n" + traceback.format_exc()
+            where = _location_of(error, project)
+            return [Diagnostic(where, 1, 1, 1, 1, *RL999, "error", message)], 1
+
+    def _suppressed(self, diagnostic: Diagnostic, project: Project) -> bool:
+        if diagnostic.rule in self.settings.ignored_codes(diagnostic.path):
+            return True
+        module = project.by_path.get(diagnostic.path)
+        if module is None or diagnostic.rule in ("RL000",):
+            return False
+        codes = module.facts.suppressions.get(diagnostic.line, False)
+        if codes is False:
+            return False
+        return codes is None or diagnostic.rule in codes
+
+
+def _location_of(error: Exception, project: Project) -> str:
+    """The file a failing rule was judging, when it said so; else the first file."""
+    path = getattr(error, "review_lint_path", None)
+    if path:
+        return path
+    return project.all_modules[0].path if project.all_modules else "."
+
+
+def _walk_python(folder: Path) -> list[str]:
+    from .discovery import _walk
+
+    return [str(folder / p) for p in _walk(folder) if p.endswith(PYTHON_SUFFIXES)]
+
+
+def _collect_serial(root: Path, files: list[str]) -> list[ModuleFacts]:
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))
+    try:
+        return [facts_for_file(root, relative) for relative in files]
+    finally:
+        sys.setrecursionlimit(limit)

@@ -1,0 +1,246 @@
+"""The project model every rule asks: module names and what a name refers to.
+
+Resolution is static: a dotted name used in a module becomes either a
+definition in the project (a function, a class, a module, a module-level
+variable) or an external dotted name such as `fastapi.APIRouter`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterator
+
+from .facts import Class, Function, Import, ModuleFacts, Value
+
+ROOT_MARKERS = (".review-lint.yaml", "pyproject.toml", ".git")
+_MAX_HOPS = 24
+
+
+def find_root(first_path: Path, cwd: Path) -> Path:
+    """The nearest folder at or above `first_path` holding a root marker.
+
+    Without one: the current directory when the path lies inside it, else the
+    path's own folder (so a tree checked from elsewhere is still one project).
+    """
+    start = first_path.resolve()
+    if not start.is_dir():
+        start = start.parent
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    cwd = cwd.resolve()
+    return cwd if start == cwd or cwd in start.parents else start
+
+
+def module_name(relative: str, is_package_dir: Callable[[str], bool]) -> tuple[str, bool]:
+    """(dotted module name, is a package) for a POSIX path relative to the root.
+
+    A file inside regular packages is named from the topmost folder with an
+    `__init__.py` (this handles `src/` layouts and unpacked wheels); a file in
+    a folder without one is named from the root, dropping a leading `src/`
+    (namespace packages).
+    """
+    parts = list(PurePosixPath(relative).parts)
+    stem = parts[-1].rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    folders = parts[:-1]
+    if folders and is_package_dir("/".join(folders)):
+        top = len(folders)
+        while top > 0 and is_package_dir("/".join(folders[:top])):
+            top -= 1
+        names = folders[top:]
+    else:
+        names = folders[1:] if folders[:1] == ["src"] else folders
+    names = names + ([] if is_package else [stem])
+    return ".".join(n for n in names if n), is_package
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """What a name refers to.
+
+    kind: "function", "class", "module", "variable" (inside the project, with
+    `module` and `qualname`), or "external" (`qualname` is the dotted name).
+    """
+
+    kind: str
+    module: str
+    qualname: str
+
+    @property
+    def external(self) -> bool:
+        return self.kind == "external"
+
+    @property
+    def key(self) -> str:
+        return f"{self.module}:{self.qualname}" if self.module else self.qualname
+
+
+class Module:
+    """One file's facts plus the scope tables resolution needs."""
+
+    def __init__(self, name: str, is_package: bool, facts: ModuleFacts) -> None:
+        self.name = name
+        self.is_package = is_package
+        self.facts = facts
+        self.path = facts.path
+        self.functions: dict[str, Function] = {f.qualname: f for f in facts.functions}
+        self.classes: dict[str, Class] = {c.qualname: c for c in facts.classes}
+        top = self.functions.get("<module>")
+        self.variables: dict[str, Value | None] = {}
+        if top is not None:
+            for binding in top.bindings:
+                self.variables[binding.name] = binding.value
+        self.imports: dict[str, Import] = {}
+        for imported in facts.imports:
+            self.imports.setdefault(imported.local, imported)
+
+    def absolute(self, imported: Import) -> str:
+        """The absolute dotted target of an import."""
+        if imported.level == 0:
+            base = imported.module
+        else:
+            package = self.name.split(".") if self.is_package else self.name.split(".")[:-1]
+            if imported.level > 1:
+                package = package[: len(package) - (imported.level - 1)]
+            base = ".".join(p for p in [*package, imported.module] if p)
+        if imported.name is None:
+            return base
+        return f"{base}.{imported.name}" if base else imported.name
+
+
+class Project:
+    def __init__(self, root: Path, modules: list[Module], is_test: Callable[[str], bool]) -> None:
+        self.root = root
+        self.modules: dict[str, Module] = {}
+        for module in modules:
+            # Two files can claim one name (scripts in different folders); keep the first.
+            self.modules.setdefault(module.name, module)
+        self.by_path: dict[str, Module] = {m.path: m for m in modules}
+        self.all_modules = modules
+        self._is_test = is_test
+
+    def is_test(self, path: str) -> bool:
+        return self._is_test(path)
+
+    def judged_modules(self) -> Iterator[Module]:
+        """Modules outside test paths."""
+        for module in self.all_modules:
+            if not self._is_test(module.path):
+                yield module
+
+    # -- resolution --------------------------------------------------------
+    def resolve(self, module: Module, name: str | None) -> Symbol | None:
+        """What `name` (dotted) means in `module`; None when unknown (builtins, locals)."""
+        if not name:
+            return None
+        head, _, rest = name.partition(".")
+        return self._resolve_in(module, head, rest, 0)
+
+    def resolve_absolute(self, dotted_name: str, hops: int = 0) -> Symbol | None:
+        """Resolve a fully qualified dotted name (`pkg.mod.func`)."""
+        if hops > _MAX_HOPS:
+            return None
+        parts = dotted_name.split(".")
+        for cut in range(len(parts), 0, -1):
+            target = self.modules.get(".".join(parts[:cut]))
+            if target is None:
+                continue
+            rest = parts[cut:]
+            if not rest:
+                return Symbol("module", target.name, "")
+            return self._resolve_in(target, rest[0], ".".join(rest[1:]), hops + 1)
+        return Symbol("external", "", dotted_name)
+
+    def _resolve_in(self, module: Module, head: str, rest: str, hops: int) -> Symbol | None:
+        if hops > _MAX_HOPS:
+            return None
+        if head in module.classes:
+            if not rest:
+                return Symbol("class", module.name, head)
+            return self._member(module, head, rest)
+        if head in module.functions and head != "<module>":
+            return Symbol("function", module.name, head) if not rest else None
+        if head in module.variables:
+            return Symbol("variable", module.name, head) if not rest else Symbol("variable", module.name, f"{head}.{rest}")
+        imported = module.imports.get(head)
+        if imported is not None:
+            if imported.name is None and imported.local != imported.module and "." not in imported.local:
+                # `import a.b as c`: c is a.b
+                target = imported.module
+            elif imported.name is None:
+                # `import a.b` binds `a`
+                target = head
+            else:
+                target = module.absolute(imported)
+            full = f"{target}.{rest}" if rest else target
+            return self.resolve_absolute(full, hops + 1)
+        if module.is_package and head:
+            # A submodule of a package is reachable as an attribute once imported anywhere.
+            child = self.modules.get(f"{module.name}.{head}")
+            if child is not None:
+                return self._resolve_in(child, *rest.partition(".")[::2], hops + 1) if rest else Symbol("module", child.name, "")
+        for star in module.facts.star_imports:
+            source = self.modules.get(module.absolute(star))
+            if source is not None and source is not module:
+                found = self._resolve_in(source, head, rest, hops + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _member(self, module: Module, class_qualname: str, rest: str) -> Symbol:
+        member, _, deeper = rest.partition(".")
+        qualname = f"{class_qualname}.{member}"
+        if qualname in module.classes:
+            return self._member(module, qualname, deeper) if deeper else Symbol("class", module.name, qualname)
+        if qualname in module.functions and not deeper:
+            return Symbol("function", module.name, qualname)
+        return Symbol("variable", module.name, qualname)
+
+    # -- lookups -----------------------------------------------------------
+    def function(self, symbol: Symbol) -> tuple[Module, Function] | None:
+        module = self.modules.get(symbol.module)
+        if module is None or symbol.kind != "function":
+            return None
+        function = module.functions.get(symbol.qualname)
+        return (module, function) if function is not None else None
+
+    def class_(self, symbol: Symbol) -> tuple[Module, Class] | None:
+        module = self.modules.get(symbol.module)
+        if module is None or symbol.kind != "class":
+            return None
+        found = module.classes.get(symbol.qualname)
+        return (module, found) if found is not None else None
+
+    def variable_value(self, symbol: Symbol) -> Value | None:
+        module = self.modules.get(symbol.module)
+        if module is None or symbol.kind != "variable":
+            return None
+        return module.variables.get(symbol.qualname)
+
+    def qualified(self, symbol: Symbol | None) -> str | None:
+        """A dotted name for comparison with configured names: external names as
+        they are, project definitions as `module.qualname`."""
+        if symbol is None:
+            return None
+        if symbol.external:
+            return symbol.qualname
+        return f"{symbol.module}.{symbol.qualname}" if symbol.qualname else symbol.module
+
+    def base_names(self, module: Module, cls: Class, _seen: set[str] | None = None) -> set[str]:
+        """Every ancestor of a class as qualified names, following project classes
+        across modules; external bases end the walk."""
+        seen = _seen if _seen is not None else set()
+        found: set[str] = set()
+        for base in cls.bases:
+            symbol = self.resolve(module, base.ref)
+            name = self.qualified(symbol) or (base.ref or "")
+            if not name or name in seen:
+                continue
+            seen.add(name)
+            found.add(name)
+            located = self.class_(symbol) if symbol is not None else None
+            if located is not None:
+                found |= self.base_names(located[0], located[1], seen)
+        return found

@@ -1,0 +1,1 @@
+"""One module per rule; each defines `RULE`, a review_lint.rule.Rule subclass."""
