@@ -1,0 +1,1 @@
+"""Shared knowledge any rule can ask (handlers, databases, control paths, ...)."""

@@ -1,0 +1,401 @@
+"""Protocol models: which classes are data contracts, their fields, and where they are built.
+
+A protocol model is a class whose ancestors include one of the configured
+bases (pydantic `BaseModel`, `TypedDict`, `NamedTuple`, `msgspec.Struct`...)
+or that is (or inherits from a class) decorated with one of the configured
+decorators (`dataclasses.dataclass`, `attrs.define`...). Inheritance is
+followed through project classes in any module; fields are inherited.
+
+A construction site is a place in the code that builds one instance: a call of
+the class, a `model_validate`-style class method, `cast(Model, {...})`, or a
+dict literal in a place typed as the model (a field of another site, a
+`return` of a function annotated with the model, `x: Model = {...}`).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ..facts import NO_SPAN, Annotation, Class, Field, Function, Span, Value
+from ..project import Module, Project
+
+# Class methods that build an instance from a mapping given as their first argument.
+_FROM_MAPPING = {"model_validate", "parse_obj", "validate"}
+# Class methods that take the fields as keyword arguments.
+_FROM_KEYWORDS = {"model_construct", "construct"}
+# Class methods that build an instance from data the code does not spell out.
+_FROM_OPAQUE = {"from_orm", "model_validate_json", "model_validate_strings", "parse_raw", "parse_file"}
+_CASTS = {"typing.cast", "typing_extensions.cast"}
+_PYDANTIC_PRIVATE = {"model_config", "Config"}
+
+
+def base_ref(value: Value) -> str | None:
+    """The dotted name of a class base, `RootModel[list[Pet]]` -> `RootModel`."""
+    if value.ref:
+        return value.ref if value.kind != "call" else None
+    head = value.text.split("[", 1)[0].strip()
+    if head and all(part.isidentifier() for part in head.split(".")):
+        return head
+    return None
+
+
+def _literal_string(value: Value | None) -> str | None:
+    if value is None or value.kind != "const" or not value.text:
+        return None
+    try:
+        parsed = ast.literal_eval(value.text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, str) else None
+
+
+@dataclass(slots=True)
+class ModelField:
+    name: str
+    fact: Field
+    module: Module  # where it is declared
+    cls: Class
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def annotation(self) -> Annotation | None:
+        return self.fact.annotation
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.module.path, self.cls.qualname, self.name)
+
+
+@dataclass(slots=True)
+class ModelInfo:
+    module: Module
+    cls: Class
+    ordered: bool  # positional arguments map to fields in declaration order
+    fields: dict[str, ModelField] = field(default_factory=dict)
+    positional: list[str] = field(default_factory=list)
+    keyed: bool = False  # TypedDict: a dict, so one positional mapping argument holds the fields
+
+    @property
+    def name(self) -> str:
+        return self.cls.qualname
+
+    def field_for_key(self, key: str) -> ModelField | None:
+        found = self.fields.get(key)
+        if found is not None:
+            return found
+        for candidate in self.fields.values():
+            if key in candidate.aliases:
+                return candidate
+        return None
+
+
+@dataclass(slots=True)
+class Site:
+    """One place that builds an instance of `model`.
+
+    values: field name -> the value the site gives it. A field missing from
+    values is not given by the site (omitted, or hidden in `**kwargs` or an
+    opaque mapping).
+    """
+
+    model: ModelInfo
+    module: Module
+    function: Function
+    span: Span
+    form: str  # "call", "model_validate", "dict", ...
+    values: dict[str, Value] = field(default_factory=dict)
+
+
+class Models:
+    """Protocol models of a project, answered from facts and cached."""
+
+    def __init__(
+        self,
+        project: Project,
+        bases: list[str],
+        decorators: list[str],
+        ordered_bases: list[str],
+        keyed_bases: list[str] | None = None,
+    ) -> None:
+        self.project = project
+        self.bases = set(bases)
+        self.decorators = set(decorators)
+        self.ordered_bases = set(ordered_bases)
+        self.keyed_bases = set(keyed_bases or ())
+        self._classes: dict[tuple[str, str | None], tuple[Module, Class] | None] = {}
+        self._infos: dict[tuple[str, str], ModelInfo | None] = {}
+        self._ancestry: dict[tuple[str, str], tuple[set[str], bool]] = {}
+        self._attributes: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = {}
+
+    # -- classes -------------------------------------------------------------
+    def class_at(self, module: Module, dotted: str | None) -> tuple[Module, Class] | None:
+        """The project class `dotted` names in `module`, if any."""
+        if not dotted:
+            return None
+        key = (module.name, dotted)
+        if key not in self._classes:
+            symbol = self.project.resolve(module, dotted)
+            self._classes[key] = self.project.class_(symbol) if symbol is not None else None
+        return self._classes[key]
+
+    def _decorator_name(self, module: Module, decorator: Value) -> str | None:
+        ref = decorator.call.callee if decorator.kind == "call" and decorator.call is not None else decorator.ref
+        return self.project.qualified(self.project.resolve(module, ref)) if ref else None
+
+    def _ancestors(self, module: Module, cls: Class, depth: int = 0) -> tuple[set[str], bool]:
+        """(qualified external/project ancestor names, decorated by a model decorator
+        here or in a project ancestor)."""
+        key = (module.name, cls.qualname)
+        if key in self._ancestry:
+            return self._ancestry[key]
+        self._ancestry[key] = (set(), False)  # cycle guard
+        names: set[str] = set()
+        decorated = any(self._decorator_name(module, d) in self.decorators for d in cls.decorators)
+        if depth < 30:
+            for base in cls.bases:
+                ref = base_ref(base)
+                if not ref:
+                    continue
+                symbol = self.project.resolve(module, ref)
+                name = self.project.qualified(symbol) or ref
+                names.add(name)
+                located = self.project.class_(symbol) if symbol is not None else None
+                if located is not None:
+                    more, more_decorated = self._ancestors(located[0], located[1], depth + 1)
+                    names |= more
+                    decorated = decorated or more_decorated
+        self._ancestry[key] = (names, decorated)
+        return names, decorated
+
+    def project_bases(self, module: Module, cls: Class) -> list[tuple[Module, Class]]:
+        found = []
+        for base in cls.bases:
+            located = self.class_at(module, base_ref(base))
+            if located is not None and located[1] is not cls:
+                found.append(located)
+        return found
+
+    # -- models --------------------------------------------------------------
+    def info(self, module: Module, cls: Class) -> ModelInfo | None:
+        """The model `cls` declares, or None for a class that is not a protocol model."""
+        key = (module.name, cls.qualname)
+        if key in self._infos:
+            return self._infos[key]
+        self._infos[key] = None
+        ancestors, decorated = self._ancestors(module, cls)
+        if not decorated and not (ancestors & self.bases):
+            return None
+        ordered = decorated or bool(ancestors & self.ordered_bases)
+        keyed = bool(ancestors & self.keyed_bases)
+        pydantic = not decorated and not ordered and not keyed
+        info = ModelInfo(module, cls, ordered, keyed=keyed)
+        for base_module, base in reversed(self.project_bases(module, cls)):
+            inherited = self.info(base_module, base)
+            if inherited is None:
+                continue
+            for name, model_field in inherited.fields.items():
+                info.fields[name] = model_field
+                if name in inherited.positional and name not in info.positional:
+                    info.positional.append(name)
+        keyword_only = False
+        for fact in cls.fields:
+            annotation = fact.annotation
+            if annotation is None:
+                if not _is_attrs_field(fact.value):
+                    continue
+            else:
+                text = annotation.text.replace(" ", "")
+                if text.rsplit(".", 1)[-1].startswith("ClassVar"):
+                    continue
+                if text.rsplit(".", 1)[-1] == "KW_ONLY":
+                    keyword_only = True
+                    continue
+            if pydantic and (fact.name.startswith("_") or fact.name in _PYDANTIC_PRIVATE):
+                continue
+            aliases = _aliases(fact.value) if pydantic else ()
+            info.fields[fact.name] = ModelField(fact.name, fact, module, cls, aliases)
+            if ordered and not keyword_only and not _keyword_only(fact.value) and fact.name not in info.positional:
+                info.positional.append(fact.name)
+        if not ordered and "root" in info.fields:  # pydantic RootModel: the one positional argument
+            info.positional = ["root"]
+        self._infos[key] = info
+        return info
+
+    def model_at(self, module: Module, dotted: str | None) -> ModelInfo | None:
+        located = self.class_at(module, dotted)
+        return self.info(*located) if located is not None else None
+
+    def models_of(self, module: Module, annotation: Annotation | None) -> list[ModelInfo]:
+        """The models an annotation names (unwrapping Optional, list[...], Annotated...)."""
+        if annotation is None:
+            return []
+        found = []
+        for name in annotation.core:
+            info = self.model_at(module, name)
+            if info is not None:
+                found.append(info)
+        return found
+
+    def attributes(self, module: Module, cls: Class) -> dict[str, tuple[Module, Class, Field]]:
+        """Class-level declarations of any class, inherited through project bases."""
+        key = (module.name, cls.qualname)
+        cached = self._attributes.get(key)
+        if cached is not None:
+            return cached
+        self._attributes[key] = {}
+        found: dict[str, tuple[Module, Class, Field]] = {}
+        for base_module, base in reversed(self.project_bases(module, cls)):
+            found.update(self.attributes(base_module, base))
+        for fact in cls.fields:
+            found[fact.name] = (module, cls, fact)
+        self._attributes[key] = found
+        return found
+
+    def method(self, module: Module, cls: Class, name: str, depth: int = 0) -> tuple[Module, Function] | None:
+        qualname = cls.methods.get(name)
+        if qualname is not None:
+            function = module.functions.get(qualname)
+            return (module, function) if function is not None else None
+        if depth > 20:
+            return None
+        for base_module, base in self.project_bases(module, cls):
+            found = self.method(base_module, base, name, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    # -- construction sites --------------------------------------------------
+    def sites(self, module: Module) -> Iterator[Site]:
+        """Every construction site of a protocol model in one module."""
+        for function in module.facts.functions:
+            for call in function.calls:
+                site = self._call_site(module, function, call)
+                if site is not None:
+                    yield from self._with_nested(site)
+            for binding in function.bindings:
+                if binding.value is not None and binding.annotation is not None:
+                    yield from self._typed_literal(module, function, binding.annotation, binding.value, "annotated")
+            if function.returns is not None:
+                for exit in function.exits:
+                    if exit.kind == "return" and exit.value is not None:
+                        yield from self._typed_literal(module, function, function.returns, exit.value, "return")
+
+    def _typed_literal(self, module, function, annotation: Annotation, value: Value, form: str) -> Iterator[Site]:
+        for model in self.models_of(module, annotation):
+            for literal in _dict_literals(value, annotation.container):
+                yield from self._with_nested(self._dict_site(model, module, function, literal, form))
+
+    def _dict_site(self, model: ModelInfo, module, function, literal: Value, form: str) -> Site:
+        site = Site(model, module, function, literal.span, form)
+        if not literal.opaque_entries:
+            self._give(site, literal.entries)
+        return site
+
+    def _give(self, site: Site, pairs) -> None:
+        for key, value in pairs:
+            target = site.model.field_for_key(key)
+            if target is not None:
+                site.values[target.name] = value
+
+    def _call_site(self, module: Module, function: Function, call) -> Site | None:
+        callee = call.callee
+        if callee is None:
+            return None
+        model = self.model_at(module, callee)
+        if model is not None:
+            site = Site(model, module, function, call.span, "call")
+            if model.keyed and len(call.args) == 1 and not call.kwargs:
+                literal = call.args[0]
+                if literal.kind == "dict" and not literal.opaque_entries:
+                    self._give(site, literal.entries)
+                return site
+            positional = call.args if not call.star_args else ()  # a `*spread` hides the order
+            for name, value in zip(model.positional, positional):
+                site.values[name] = value
+            self._give(site, call.kwargs)
+            return site
+        head, _, method = callee.rpartition(".")
+        if head and method in _FROM_MAPPING | _FROM_KEYWORDS | _FROM_OPAQUE:
+            model = self.model_at(module, head)
+            if model is None:
+                return None
+            site = Site(model, module, function, call.span, method)
+            if method in _FROM_KEYWORDS:
+                self._give(site, call.kwargs)
+            elif method in _FROM_MAPPING:
+                literal = call.args[0] if call.args else call.kwarg("obj")
+                if literal is not None and literal.kind == "dict" and not literal.opaque_entries:
+                    self._give(site, literal.entries)
+            return site
+        if len(call.args) == 2 and self.project.qualified(self.project.resolve(module, callee)) in _CASTS:
+            target = call.args[0]
+            model = self.model_at(module, target.ref) if target.kind in ("name", "attr") else None
+            literal = call.args[1]
+            if model is not None:
+                if literal.kind == "dict":
+                    return self._dict_site(model, module, function, literal, "cast")
+                return Site(model, module, function, call.span, "cast")
+        return None
+
+    def _with_nested(self, site: Site, depth: int = 0) -> Iterator[Site]:
+        """The site, then the dict literals it puts into model-typed fields."""
+        yield site
+        if depth > 10:
+            return
+        for name, value in site.values.items():
+            if value.kind not in ("dict", "seq"):
+                continue
+            model_field = site.model.fields.get(name)
+            if model_field is None or model_field.annotation is None:
+                continue
+            for model in self.models_of(model_field.module, model_field.annotation):
+                for literal in _dict_literals(value, True):
+                    nested = self._dict_site(model, site.module, site.function, literal, "nested")
+                    yield from self._with_nested(nested, depth + 1)
+
+    def all_sites(self) -> Iterator[Site]:
+        """Construction sites outside test paths (tests build whatever they like)."""
+        for module in self.project.judged_modules():
+            yield from self.sites(module)
+
+
+def _dict_literals(value: Value, container: bool) -> Iterator[Value]:
+    if value.kind == "dict":
+        yield value
+    elif value.kind == "seq" and container:
+        for element in value.elements:
+            if element.kind == "dict":
+                yield element
+
+
+def _call_name(value: Value | None) -> str:
+    if value is None or value.kind != "call" or value.call is None:
+        return ""
+    return (value.call.callee or value.call.method or "").rsplit(".", 1)[-1]
+
+
+def _is_attrs_field(value: Value | None) -> bool:
+    return _call_name(value) in ("ib", "attrib")
+
+
+def _keyword_only(value: Value | None) -> bool:
+    if _call_name(value) not in ("field", "ib", "attrib", "Field"):
+        return False
+    flag = value.call.kwarg("kw_only")
+    return flag is not None and flag.text == "True"
+
+
+def _aliases(value: Value | None) -> tuple[str, ...]:
+    if _call_name(value) != "Field":
+        return ()
+    found = []
+    for key in ("alias", "validation_alias"):
+        text = _literal_string(value.call.kwarg(key))
+        if text:
+            found.append(text)
+    return tuple(found)
+
+
+__all__ = ["Models", "ModelInfo", "ModelField", "Site", "base_ref", "NO_SPAN"]

@@ -1,0 +1,264 @@
+"""Can this value be None? Judged statically from facts, inside one function.
+
+`may_be_none` answers True for a value that visibly can evaluate to None:
+- the literal `None`, `x if c else None`, `a or None` (the extractor's "maybe_none");
+- `d.get(k)` / `d.get(k, None)`, `session.get(Cls, pk)`, `getattr(o, n, None)`,
+  `next(it, None)`, and the configured methods that return None for "no row"
+  (`first()`, `one_or_none()`, `scalar()`...);
+- a parameter annotated Optional or defaulting to None; a local name bound to
+  such a value or annotated Optional in that function; a module variable bound
+  to None;
+- a call of a project function (or a method of a known class) annotated to
+  return Optional;
+- `obj.attr` where the class of `obj` is known in the function (`self`, a
+  parameter annotation, `obj = Cls(...)`, `obj = session.get(Cls, ...)`,
+  `select(Cls)` / `query(Cls)` / `Cls.objects` reads, a project function
+  annotated to return `Cls`) and that class declares `attr` nullable: an
+  Optional annotation (pydantic, dataclass, SQLAlchemy `Mapped[T | None]`),
+  `Column(...)` / `mapped_column(...)` without `nullable=False` (SQLAlchemy's
+  default is nullable unless the column is a primary key), a Django field with
+  `null=True` (also for `<fk>_id`), a class attribute set to None, or a
+  property annotated Optional.
+Anything else counts as a value.
+"""
+
+from __future__ import annotations
+
+from ..facts import Call, Class, Field, Function, Value
+from ..project import Module, Project
+from .models import Models
+
+_MAX_DEPTH = 8
+_READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "one_or_none", "first_or_404"}
+_COLUMNS = {"Column", "mapped_column"}
+
+
+def _last(name: str | None) -> str:
+    return name.rsplit(".", 1)[-1] if name else ""
+
+
+class Nullability:
+    def __init__(self, project: Project, models: Models, none_methods: list[str]) -> None:
+        self.project = project
+        self.models = models
+        self.none_methods = set(none_methods)
+
+    # -- values --------------------------------------------------------------
+    def may_be_none(self, module: Module, function: Function, value: Value | None, depth: int = 0) -> bool:
+        if value is None or depth > _MAX_DEPTH:
+            return False
+        kind = value.kind
+        if kind in ("none", "maybe_none"):
+            return True
+        if kind in ("call", "await") and value.call is not None:
+            return self._call(module, function, value.call, depth)
+        if kind == "name":
+            return self._name(module, function, value.text, depth)
+        if kind == "attr":
+            return self._attribute(module, function, value.text, depth)
+        return False
+
+    def _call(self, module: Module, function: Function, call: Call, depth: int) -> bool:
+        name = call.method or _last(call.callee)
+        if call.method == "get" and call.receiver is not None:
+            if len(call.args) + len(call.kwargs) <= 1 and not call.star_args and not call.star_kwargs:
+                return True  # d.get(k), Model.query.get(pk)
+            if call.args and call.args[0].kind in ("name", "attr") and self._class(module, call.args[0].ref):
+                return True  # session.get(Cls, pk)
+            default = call.args[1] if len(call.args) > 1 else call.kwarg("default")
+            return self.may_be_none(module, function, default, depth + 1)
+        if call.method is not None and call.method in self.none_methods:
+            return True
+        if call.callee in ("getattr", "next") and self.project.resolve(module, call.callee) is None:
+            limit = 3 if call.callee == "getattr" else 2
+            return len(call.args) == limit and self.may_be_none(module, function, call.args[-1], depth + 1)
+        target = self._callee(module, function, call, depth)
+        return target is not None and target[1].returns is not None and target[1].returns.optional
+
+    def _callee(self, module: Module, function: Function, call: Call, depth: int) -> tuple[Module, Function] | None:
+        if call.callee is not None:
+            symbol = self.project.resolve(module, call.callee)
+            if symbol is not None and symbol.kind == "function":
+                found = self.project.function(symbol)
+                if found is not None:
+                    return found
+        if call.method is not None and call.receiver is not None and call.receiver.kind == "name":
+            owner = self.class_of(module, function, call.receiver.text, depth + 1)
+            if owner is not None:
+                return self.models.method(owner[0], owner[1], call.method)
+        return None
+
+    def _name(self, module: Module, function: Function, name: str, depth: int) -> bool:
+        param = function.param(name)
+        if param is not None:
+            if param.annotation is not None and param.annotation.optional:
+                return True
+            return param.default is not None and param.default.kind == "none"
+        bound = False
+        for binding in function.bindings:
+            if binding.name != name:
+                continue
+            bound = True
+            if binding.annotation is not None and binding.annotation.optional:
+                return True
+            if binding.value is not None and self.may_be_none(module, function, binding.value, depth + 1):
+                return True
+        if bound or function.qualname == "<module>":
+            return False
+        symbol = self.project.resolve(module, name)
+        if symbol is not None and symbol.kind == "variable":
+            value = self.project.variable_value(symbol)
+            return value is not None and value.kind in ("none", "maybe_none")
+        return False
+
+    def _attribute(self, module: Module, function: Function, dotted: str, depth: int) -> bool:
+        parts = dotted.split(".")
+        owner = self.class_of(module, function, parts[0], depth + 1)
+        if owner is None:
+            if function.param(parts[0]) is None and not any(b.name == parts[0] for b in function.bindings):
+                symbol = self.project.resolve(module, dotted)
+                if symbol is not None and symbol.kind == "variable":
+                    value = self.project.variable_value(symbol)
+                    return value is not None and value.kind in ("none", "maybe_none")
+            return False
+        for part in parts[1:-1]:
+            declared = self.models.attributes(*owner).get(part)
+            if declared is None or declared[2].annotation is None:
+                return False
+            owner = self._class_of_annotation(declared[0], declared[2].annotation.core)
+            if owner is None:
+                return False
+        return self.attribute_may_be_none(owner[0], owner[1], parts[-1])
+
+    # -- classes -------------------------------------------------------------
+    def attribute_may_be_none(self, module: Module, cls: Class, name: str) -> bool:
+        declared = self.models.attributes(module, cls).get(name)
+        if declared is not None:
+            return field_may_be_none(declared[2])
+        if name.endswith("_id"):  # Django: `<fk>_id` is null when the foreign key is
+            declared = self.models.attributes(module, cls).get(name[:-3])
+            if declared is not None and _call_name(declared[2].value) in ("ForeignKey", "OneToOneField"):
+                return field_may_be_none(declared[2])
+        method = self.models.method(module, cls, name)
+        if method is not None:
+            function = method[1]
+            is_property = any(_last(d.ref) in ("property", "cached_property") for d in function.decorators)
+            return is_property and function.returns is not None and function.returns.optional
+        return False
+
+    def class_of(self, module: Module, function: Function, name: str, depth: int = 0) -> tuple[Module, Class] | None:
+        """The project class a local name holds in `function`, when the code says."""
+        if depth > _MAX_DEPTH:
+            return None
+        if function.class_qualname is not None and function.params and function.params[0].name == name:
+            if name in ("self", "cls"):
+                cls = module.classes.get(function.class_qualname)
+                return (module, cls) if cls is not None else None
+        param = function.param(name)
+        if param is not None:
+            return self._class_of_annotation(module, param.annotation.core) if param.annotation else None
+        for binding in function.bindings:
+            if binding.name != name:
+                continue
+            if binding.annotation is not None:
+                found = self._class_of_annotation(module, binding.annotation.core)
+                if found is not None:
+                    return found
+            if binding.value is not None:
+                found = self._class_of_value(module, function, binding.value, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _class_of_annotation(self, module: Module, core) -> tuple[Module, Class] | None:
+        for name in core:
+            found = self.models.class_at(module, name)
+            if found is not None:
+                return found
+        return None
+
+    def _class(self, module: Module, dotted: str | None) -> tuple[Module, Class] | None:
+        return self.models.class_at(module, dotted)
+
+    def _class_of_value(self, module: Module, function: Function, value: Value, depth: int):
+        """`Cls(...)`, reads of `Cls` (`session.get(Cls, ..)`, `select(Cls)...`,
+        `Cls.objects...`), or a project function annotated to return `Cls`."""
+        if depth > _MAX_DEPTH or value.kind not in ("call", "await") or value.call is None:
+            return None
+        call = value.call
+        if call.callee is not None:
+            found = self._class(module, call.callee)
+            if found is not None:
+                return found
+        target = self._callee(module, function, call, depth)
+        if target is not None and target[1].returns is not None and not target[1].returns.container:
+            found = self._class_of_annotation(target[0], target[1].returns.core)
+            if found is not None:
+                return found
+        return self._read_class(module, value, depth)
+
+    def _read_class(self, module: Module, value: Value, depth: int):
+        if depth > 2 * _MAX_DEPTH or value.call is None:
+            return None
+        call = value.call
+        name = call.method or _last(call.callee)
+        if name in _READS and call.args and call.args[0].kind in ("name", "attr"):
+            found = self._class(module, call.args[0].ref)
+            if found is not None:
+                return found
+        receiver = call.receiver
+        if receiver is not None:
+            if receiver.kind == "attr" and receiver.text.endswith(".objects"):
+                found = self._class(module, receiver.text[: -len(".objects")])
+                if found is not None:
+                    return found
+            if receiver.kind in ("call", "await"):
+                found = self._read_class(module, receiver, depth + 1)
+                if found is not None:
+                    return found
+        for argument in call.args[:1]:
+            if argument.kind in ("call", "await"):
+                found = self._read_class(module, argument, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+
+
+def _call_name(value: Value | None) -> str:
+    if value is None or value.kind != "call" or value.call is None:
+        return ""
+    return _last(value.call.callee or value.call.method)
+
+
+def _flag(call: Call, name: str) -> bool | None:
+    value = call.kwarg(name)
+    if value is None:
+        return None
+    return value.text == "True"
+
+
+def field_may_be_none(fact: Field) -> bool:
+    """Whether a class-level declaration says the attribute can hold None."""
+    annotation = fact.annotation
+    if annotation is not None and annotation.optional:
+        return True
+    value = fact.value
+    if value is None:
+        return False
+    if value.kind in ("none", "maybe_none"):
+        return True
+    if value.kind != "call" or value.call is None:
+        return False
+    call = value.call
+    nullable = _flag(call, "nullable")
+    if nullable is not None:
+        return nullable
+    name = _call_name(value)
+    if name in _COLUMNS:
+        if _flag(call, "primary_key"):
+            return False
+        # mapped_column() takes its nullability from the Mapped[...] annotation.
+        return annotation is None or name == "Column"
+    null = _flag(call, "null")
+    return bool(null)
