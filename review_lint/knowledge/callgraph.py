@@ -1,0 +1,227 @@
+"""Who calls whom, resolved statically across the project.
+
+A function is named by its key `(module name, qualname)`. `CallGraph.callees`
+resolves the calls recorded in a function's facts to project functions:
+
+- a plain name: a function nested in the caller (or in the caller's enclosing
+  functions), else whatever the project model resolves the name to in the
+  caller's module (same-module definitions, `from .helpers import f`);
+- a dotted name: `h.f()` with `import pkg.helpers as h`, `pkg.helpers.f()`,
+  `Class.method()`;
+- `self.m()` / `cls.m()` inside a class: `m` in the class or its project bases;
+- `Foo(...)`: `Foo.__init__`, and `x.m()` / `Foo(...).m()` once `x = Foo(...)`
+  is bound in the same function: `m` in `Foo` or its project bases.
+
+Anything else (callbacks, attributes of attributes, `super()`) is not followed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Iterator
+
+from ..facts import Call, Class, Function, Span
+from ..project import Module, Project
+
+FunctionKey = tuple[str, str]  # (module name, function qualname)
+
+
+def key_of(module: Module, function: Function) -> FunctionKey:
+    return (module.name, function.qualname)
+
+
+class CallGraph:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._callees: dict[FunctionKey, list[tuple[FunctionKey, Span]]] = {}
+        self._mro: dict[tuple[str, str], list[tuple[Module, Class]]] = {}
+
+    # -- lookups -----------------------------------------------------------
+    def function(self, key: FunctionKey) -> tuple[Module, Function] | None:
+        module = self.project.modules.get(key[0])
+        if module is None:
+            return None
+        function = module.functions.get(key[1])
+        return (module, function) if function is not None else None
+
+    def mro(self, module: Module, cls: Class) -> list[tuple[Module, Class]]:
+        """The class, then its ancestors defined in the project, depth first."""
+        cache_key = (module.name, cls.qualname)
+        found = self._mro.get(cache_key)
+        if found is not None:
+            return found
+        found = []
+        seen: set[tuple[str, str]] = set()
+        pending = [(module, cls)]
+        while pending and len(found) < 64:
+            current_module, current = pending.pop(0)
+            marker = (current_module.name, current.qualname)
+            if marker in seen:
+                continue
+            seen.add(marker)
+            found.append((current_module, current))
+            for base in current.bases:
+                symbol = self.project.resolve(current_module, base.ref)
+                located = self.project.class_(symbol) if symbol is not None else None
+                if located is not None:
+                    pending.append(located)
+        self._mro[cache_key] = found
+        return found
+
+    def method(self, module: Module, cls: Class, name: str) -> FunctionKey | None:
+        """`name` looked up on the class as Python would, within the project."""
+        for owner_module, owner in self.mro(module, cls):
+            qualname = owner.methods.get(name)
+            if qualname is not None:
+                return (owner_module.name, qualname)
+        return None
+
+    def resolve_class(self, module: Module, ref: str | None) -> tuple[Module, Class] | None:
+        symbol = self.project.resolve(module, ref)
+        return self.project.class_(symbol) if symbol is not None else None
+
+    def local_function(self, module: Module, scope: str, name: str) -> FunctionKey | None:
+        """A function named `name` nested in `scope` or in the functions enclosing it."""
+        while scope and scope != "<module>":
+            candidate = f"{scope}.{name}"
+            if candidate in module.functions:
+                return (module.name, candidate)
+            scope = scope.rpartition(".")[0]
+            if scope not in module.functions:
+                break
+        return None
+
+    # -- calls -------------------------------------------------------------
+    def callees(self, key: FunctionKey) -> list[tuple[FunctionKey, Span]]:
+        """The project functions `key` calls, each with the span of the call."""
+        cached = self._callees.get(key)
+        if cached is not None:
+            return cached
+        found: list[tuple[FunctionKey, Span]] = []
+        located = self.function(key)
+        if located is not None:
+            module, function = located
+            instances = self._instances(module, function)
+            seen: set[FunctionKey] = set()
+            for call in function.calls:
+                target = self.target(module, function, call, instances)
+                if target is not None and target not in seen:
+                    seen.add(target)
+                    found.append((target, call.span))
+        self._callees[key] = found
+        return found
+
+    def _instances(self, module: Module, function: Function) -> dict[str, tuple[Module, Class]]:
+        """Local names bound to an instance of a project class: `x = Foo(...)`."""
+        instances: dict[str, tuple[Module, Class]] = {}
+        for binding in function.bindings:
+            value = binding.value
+            if value is not None and value.kind == "call" and value.ref:
+                located = self.resolve_class(module, value.ref)
+                if located is not None:
+                    instances[binding.name] = located
+        return instances
+
+    def target(
+        self, module: Module, function: Function, call: Call, instances: dict[str, tuple[Module, Class]]
+    ) -> FunctionKey | None:
+        callee = call.callee
+        if callee is not None and "." not in callee:
+            local = self.local_function(module, function.qualname, callee)
+            if local is not None:
+                return local
+        if call.method is not None and call.receiver is not None:
+            receiver = call.receiver
+            if receiver.kind == "name" and receiver.ref in ("self", "cls") and function.class_qualname is not None:
+                cls = module.classes.get(function.class_qualname)
+                return self.method(module, cls, call.method) if cls is not None else None
+            if receiver.kind == "name" and receiver.ref in instances:
+                owner_module, owner = instances[receiver.ref]
+                return self.method(owner_module, owner, call.method)
+            if receiver.kind == "call" and receiver.ref:
+                located = self.resolve_class(module, receiver.ref)
+                if located is not None:
+                    return self.method(located[0], located[1], call.method)
+                return None
+        if callee is None:
+            return None
+        symbol = self.project.resolve(module, callee)
+        if symbol is None:
+            return None
+        if symbol.kind == "function":
+            return (symbol.module, symbol.qualname)
+        if symbol.kind == "class":
+            located = self.project.class_(symbol)
+            return self.method(located[0], located[1], "__init__") if located is not None else None
+        if symbol.kind == "variable" and "." in symbol.qualname:
+            # `Class.method` where the method is inherited from a project base.
+            owner, _, member = symbol.qualname.rpartition(".")
+            target_module = self.project.modules.get(symbol.module)
+            cls = target_module.classes.get(owner) if target_module is not None else None
+            if cls is not None:
+                return self.method(target_module, cls, member)
+        return None
+
+    # -- reach -------------------------------------------------------------
+    def reach(self, sources: list[FunctionKey], depth: int | None = None) -> dict[FunctionKey, int]:
+        """Every function reachable from `sources` with its shortest distance."""
+        distance: dict[FunctionKey, int] = {}
+        queue: deque[FunctionKey] = deque()
+        for source in sources:
+            if source not in distance:
+                distance[source] = 0
+                queue.append(source)
+        while queue:
+            current = queue.popleft()
+            if depth is not None and distance[current] >= depth:
+                continue
+            for target, _ in self.callees(current):
+                if target not in distance:
+                    distance[target] = distance[current] + 1
+                    queue.append(target)
+        return distance
+
+    def callers_within(self, reached: dict[FunctionKey, int]) -> dict[FunctionKey, list[tuple[FunctionKey, Span]]]:
+        """The reverse edges among the reached functions."""
+        callers: dict[FunctionKey, list[tuple[FunctionKey, Span]]] = {}
+        for source in reached:
+            for target, span in self.callees(source):
+                if target in reached:
+                    callers.setdefault(target, []).append((source, span))
+        return callers
+
+
+def chains_to(
+    target: FunctionKey,
+    sources: set[FunctionKey],
+    callers: dict[FunctionKey, list[tuple[FunctionKey, Span]]],
+    depth: int | None = None,
+) -> Iterator[list[tuple[FunctionKey, Span | None]]]:
+    """Shortest call chains from each source that reaches `target`, nearest first.
+
+    Each chain is `[(source, None), (f1, span of the call in source), ..., (target, span)]`.
+    Cycles are harmless: every function is visited once.
+    """
+    previous: dict[FunctionKey, tuple[FunctionKey, Span] | None] = {target: None}
+    distance = {target: 0}
+    queue: deque[FunctionKey] = deque([target])
+    while queue:
+        current = queue.popleft()
+        if current in sources:
+            chain: list[tuple[FunctionKey, Span | None]] = [(current, None)]
+            step = current
+            while previous[step] is not None:
+                following, span = previous[step]
+                chain.append((following, span))
+                step = following
+            yield chain
+        if depth is not None and distance[current] >= depth:
+            continue
+        for caller, span in callers.get(current, ()):
+            if caller not in previous:
+                previous[caller] = (current, span)
+                distance[caller] = distance[current] + 1
+                queue.append(caller)
+
+
+__all__ = ["CallGraph", "FunctionKey", "chains_to", "key_of"]

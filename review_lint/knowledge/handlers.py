@@ -1,0 +1,385 @@
+"""What is a request handler: the functions a web framework calls to serve a request.
+
+Recognised statically, from facts alone, for the shapes of FastAPI/Starlette,
+Flask/Quart, Django/DRF, aiohttp, Litestar and Sanic. Everything that names a
+framework is data (`HandlerConfig`), so a team can add its own framework in
+configuration: RL001 takes it from `rules/RL001-assert-in-handler.yaml`;
+another rule can pass its own or use `DEFAULTS`.
+
+Shapes:
+- decorators `@X.<decorator-method>(...)` (or bare `@X.before_request`) where X
+  is an instance of an `app-classes` class (or a subclass in the project); when
+  X cannot be resolved to a class, its last name must match `router-names`;
+- registration calls `X.<registration-method>(..., fn)` on such an X: the
+  positional arguments and the `handler-keywords` that name a function, a class
+  or `View.as_view()`;
+- `route-functions` calls anywhere (`Route(path, fn)`, `path("x/", view)`,
+  `web.get(path, fn)`): the same arguments;
+- functions decorated with a `handler-decorators` callable (`@litestar.get`,
+  DRF `@action`, `@api_view`);
+- `handler-methods` of classes deriving from `handler-base-classes` (Django and
+  DRF views, MethodView, HTTPEndpoint), and of classes registered as views;
+- `dependency-functions` (`Depends(fn)`, `Security(fn)`) anywhere, including in
+  parameter annotations: FastAPI runs them per request.
+
+A qualified name ending in "." in any of these lists is a prefix.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from ..facts import Call, Class, Function, Span, Value
+from ..project import Module, Project
+from .callgraph import CallGraph, FunctionKey, key_of
+
+_HTTP = ["get", "post", "put", "patch", "delete", "head", "options", "trace"]
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    app_classes: tuple[str, ...]
+    decorator_methods: tuple[str, ...]
+    registration_methods: tuple[str, ...]
+    handler_keywords: tuple[str, ...]
+    route_functions: tuple[str, ...]
+    handler_decorators: tuple[str, ...]
+    handler_base_classes: tuple[str, ...]
+    handler_methods: tuple[str, ...]
+    dependency_functions: tuple[str, ...]
+    router_names: tuple[str, ...]
+
+    # The option names of RL001's YAML, in the order of the fields above.
+    OPTION_NAMES = (
+        "app-classes", "decorator-methods", "registration-methods", "handler-keywords", "route-functions",
+        "handler-decorators", "handler-base-classes", "handler-methods", "dependency-functions", "router-names",
+    )
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> "HandlerConfig":
+        values = []
+        for option, default in zip(cls.OPTION_NAMES, DEFAULT_LISTS):
+            value = options.get(option)
+            values.append(tuple(value if value is not None else default))
+        return cls(*values)
+
+
+DEFAULT_LISTS: tuple[list[str], ...] = (
+    # app-classes
+    [
+        "fastapi.FastAPI", "fastapi.APIRouter", "fastapi.applications.FastAPI", "fastapi.routing.APIRouter",
+        "starlette.applications.Starlette", "starlette.routing.Router",
+        "flask.Flask", "flask.Blueprint", "flask.app.Flask", "flask.blueprints.Blueprint",
+        "quart.Quart", "quart.Blueprint", "sanic.Sanic", "sanic.Blueprint",
+        "aiohttp.web.RouteTableDef", "aiohttp.web.Application", "aiohttp.web.UrlDispatcher",
+        "litestar.Router",
+    ],
+    # decorator-methods
+    [
+        *_HTTP, "api_route", "websocket", "route", "websocket_route", "view",
+        "before_request", "after_request", "before_app_request", "after_app_request", "teardown_request",
+        "middleware", "exception_handler", "errorhandler",
+    ],
+    # registration-methods
+    [
+        "add_api_route", "add_api_websocket_route", "add_route", "add_websocket_route", "add_url_rule",
+        "add_get", "add_post", "add_put", "add_patch", "add_delete", "add_head", "add_view",
+        "before_request", "after_request", "before_app_request", "after_app_request",
+    ],
+    # handler-keywords
+    ["endpoint", "view_func", "view", "handler", "route"],
+    # route-functions
+    [
+        "starlette.routing.Route", "starlette.routing.WebSocketRoute", "fastapi.routing.APIRoute",
+        "fastapi.routing.APIWebSocketRoute", "django.urls.path", "django.urls.re_path", "django.conf.urls.url",
+        "aiohttp.web.get", "aiohttp.web.post", "aiohttp.web.put", "aiohttp.web.patch", "aiohttp.web.delete",
+        "aiohttp.web.head", "aiohttp.web.route", "aiohttp.web.view",
+    ],
+    # handler-decorators
+    [
+        "litestar.get", "litestar.post", "litestar.put", "litestar.patch", "litestar.delete", "litestar.head",
+        "litestar.route", "litestar.websocket", "litestar.websocket_listener", "litestar.handlers.",
+        "rest_framework.decorators.action", "rest_framework.decorators.api_view", "aiohttp.web.middleware",
+        "django.views.decorators.http.",
+    ],
+    # handler-base-classes
+    [
+        "django.views.View", "django.views.generic.", "rest_framework.views.APIView", "rest_framework.generics.",
+        "rest_framework.viewsets.", "starlette.endpoints.HTTPEndpoint", "starlette.endpoints.WebSocketEndpoint",
+        "flask.views.MethodView", "flask.views.View", "quart.views.MethodView", "quart.views.View",
+        "aiohttp.web.View", "sanic.views.HTTPMethodView",
+    ],
+    # handler-methods
+    [
+        *_HTTP, "dispatch", "dispatch_request", "list", "create", "retrieve", "update", "partial_update", "destroy",
+        "on_connect", "on_receive", "on_disconnect", "get_queryset", "get_object", "get_context_data",
+        "form_valid", "form_invalid", "get_serializer_class", "perform_create", "perform_update", "perform_destroy",
+    ],
+    # dependency-functions
+    ["fastapi.Depends", "fastapi.Security", "fastapi.params.Depends", "fastapi.params.Security"],
+    # router-names
+    ["app", "router", "api", "bp", "blueprint", "routes", "*_router", "*_app", "*_bp"],
+)
+
+
+@dataclass(frozen=True)
+class Handler:
+    key: FunctionKey
+    path: str
+    span: Span
+    how: str  # "route decorator `router.websocket`", "view class `ItemView`", ...
+
+    @property
+    def name(self) -> str:
+        return self.key[1]
+
+
+class _Names:
+    """Qualified-name matching with "prefix." entries and a last-part prefilter."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.exact = {n for n in names if not n.endswith(".")}
+        self.prefixes = tuple(n for n in names if n.endswith("."))
+        self.last_parts = {n.rsplit(".", 1)[-1] for n in self.exact}
+
+    def __contains__(self, name: str | None) -> bool:
+        return bool(name) and (name in self.exact or name.startswith(self.prefixes))
+
+    def maybe(self, dotted: str | None) -> bool:
+        return bool(dotted) and (bool(self.prefixes) or dotted.rsplit(".", 1)[-1] in self.last_parts)
+
+
+_DEPENDS_IN_TEXT = re.compile(r"([A-Za-z_][\w.]*)\(\s*(?:dependency\s*=\s*)?([A-Za-z_][\w.]*)")
+
+
+class HandlerFinder:
+    def __init__(self, project: Project, config: HandlerConfig, graph: CallGraph | None = None) -> None:
+        self.project = project
+        self.config = config
+        self.graph = graph or CallGraph(project)
+        self.app_classes = _Names(config.app_classes)
+        self.route_functions = _Names(config.route_functions)
+        self.handler_decorators = _Names(config.handler_decorators)
+        self.base_classes = _Names(config.handler_base_classes)
+        self.dependencies = _Names(config.dependency_functions)
+        self.decorator_methods = set(config.decorator_methods)
+        self.registration_methods = set(config.registration_methods)
+        self.handler_methods = set(config.handler_methods)
+        self.keywords = set(config.handler_keywords)
+        self.handlers: dict[FunctionKey, Handler] = {}
+
+    # -- results -----------------------------------------------------------
+    def find(self) -> dict[FunctionKey, Handler]:
+        for module in self.project.judged_modules():
+            for function in module.facts.functions:
+                if function.in_type_checking:
+                    continue
+                if function.qualname != "<module>":
+                    self._decorators(module, function)
+                    self._annotations(module, function)
+                for call in function.calls:
+                    self._call(module, function, call)
+            for cls in module.facts.classes:
+                bases = self.project.base_names(module, cls)
+                matched = sorted(b for b in bases if b in self.base_classes)
+                if matched:
+                    self._view_class(module, cls, f"view class `{cls.qualname}` ({matched[0]})")
+        return self.handlers
+
+    def _add(self, key: FunctionKey | None, how: str) -> None:
+        if key is None or key in self.handlers:
+            return
+        located = self.graph.function(key)
+        if located is None:
+            return
+        module, function = located
+        if self.project.is_test(module.path):
+            return
+        self.handlers[key] = Handler(key, module.path, function.span, how)
+
+    def _view_class(self, module: Module, cls: Class, how: str) -> None:
+        for owner_module, owner in self.graph.mro(module, cls):
+            for name, qualname in owner.methods.items():
+                if name in self.handler_methods:
+                    self._add((owner_module.name, qualname), how)
+
+    # -- decorators ----------------------------------------------------------
+    def _decorators(self, module: Module, function: Function) -> None:
+        key = key_of(module, function)
+        for decorator in function.decorators:
+            call = decorator.call if decorator.kind == "call" else None
+            if call is not None and call.method in self.decorator_methods:
+                receiver = call.receiver
+                if self.is_app(module, function, receiver.ref if receiver is not None else None, outer=True):
+                    self._add(key, f"route decorator `{call.callee or call.method}`")
+                    continue
+            if decorator.kind == "attr" and decorator.ref:
+                receiver, _, method = decorator.ref.rpartition(".")
+                if method in self.decorator_methods and self.is_app(module, function, receiver, outer=True):
+                    self._add(key, f"decorator `{decorator.ref}`")
+                    continue
+            ref = call.callee if call is not None else decorator.ref
+            if self.handler_decorators.maybe(ref) and self._qualified(module, ref) in self.handler_decorators:
+                self._add(key, f"decorator `{ref}`")
+
+    def _annotations(self, module: Module, function: Function) -> None:
+        """`Annotated[T, Depends(fn)]` in a signature: the facts keep the text only."""
+        for param in function.params:
+            annotation = param.annotation
+            if annotation is None or "(" not in annotation.text:
+                continue
+            for callee, argument in _DEPENDS_IN_TEXT.findall(annotation.text):
+                if self._is_dependency(module, callee):
+                    self._add(self._function_ref(module, function, argument), f"dependency `{callee}({argument})`")
+
+    # -- calls ---------------------------------------------------------------
+    def _call(self, module: Module, function: Function, call: Call) -> None:
+        if call.method in self.registration_methods and call.receiver is not None:
+            if self.is_app(module, function, call.receiver.ref, outer=False):
+                self._targets(module, function, call, f"registered with `{call.callee or call.method}`")
+            return
+        callee = call.callee
+        if callee is None:
+            return
+        if self.route_functions.maybe(callee) and self._qualified(module, callee) in self.route_functions:
+            self._targets(module, function, call, f"route `{callee}`")
+        elif self._is_dependency(module, callee) and call.args:
+            self._targets_of(module, function, call.args[0], f"dependency `{callee}`", 0)
+            return
+        dependency = call.kwarg("dependency")
+        if dependency is not None and self._is_dependency(module, callee):
+            self._targets_of(module, function, dependency, f"dependency `{callee}`", 0)
+
+    def _is_dependency(self, module: Module, callee: str) -> bool:
+        if not self.dependencies.maybe(callee):
+            return False
+        symbol = self.project.resolve(module, callee)
+        if symbol is None:
+            return True  # an unresolvable `Depends` (a star import) still reads as one
+        return self.project.qualified(symbol) in self.dependencies
+
+    def _targets(self, module: Module, function: Function, call: Call, how: str) -> None:
+        for value in call.args:
+            self._targets_of(module, function, value, how, 0)
+        for name, value in call.kwargs:
+            if name in self.keywords:
+                self._targets_of(module, function, value, how, 0)
+
+    def _targets_of(self, module: Module, function: Function, value: Value, how: str, depth: int) -> None:
+        if value.kind in ("name", "attr") and value.ref:
+            key = self._function_ref(module, function, value.ref)
+            if key is not None:
+                self._add(key, how)
+                return
+            located = self.graph.resolve_class(module, value.ref)
+            if located is not None:
+                self._view_class(located[0], located[1], f"{how} (class `{located[1].qualname}`)")
+        elif value.kind == "call" and value.call is not None and depth < 2:
+            call = value.call
+            if call.method == "as_view" and call.receiver is not None and call.receiver.ref:
+                located = self.graph.resolve_class(module, call.receiver.ref)
+                if located is not None:
+                    self._view_class(located[0], located[1], f"{how} (`{call.receiver.ref}.as_view()`)")
+                return
+            for argument in call.args:  # wrappers: csrf_exempt(view), login_required(view)
+                self._targets_of(module, function, argument, how, depth + 1)
+
+    def _function_ref(self, module: Module, function: Function, ref: str) -> FunctionKey | None:
+        if "." not in ref:
+            local = self.graph.local_function(module, function.qualname, ref)
+            if local is not None:
+                return local
+        symbol = self.project.resolve(module, ref)
+        if symbol is not None and symbol.kind == "function":
+            return (symbol.module, symbol.qualname)
+        return None
+
+    def _qualified(self, module: Module, ref: str | None) -> str | None:
+        return self.project.qualified(self.project.resolve(module, ref))
+
+    # -- receivers -------------------------------------------------------------
+    def is_app(self, module: Module, function: Function, ref: str | None, outer: bool) -> bool:
+        """Is `ref` (a decorator's or call's receiver) a web application or router?
+
+        `outer`: the name is evaluated in the scope enclosing `function` (decorators).
+        """
+        if not ref:
+            return False
+        verdict = self._receiver_class(module, function, ref, outer)
+        if verdict is not None:
+            return verdict
+        last = ref.rsplit(".", 1)[-1]
+        return any(fnmatchcase(last, pattern) for pattern in self.config.router_names)
+
+    def _receiver_class(self, module: Module, function: Function, ref: str, outer: bool) -> bool | None:
+        """True/False when the receiver's class is known, None when it is not."""
+        if "." in ref:
+            return None
+        scope = function
+        if outer and function.qualname != "<module>":
+            parent = function.qualname.rpartition(".")[0]
+            scope = module.functions.get(parent) if parent else module.functions.get("<module>")
+        if scope is not None and scope.qualname != "<module>":
+            for binding in reversed(scope.bindings):
+                if binding.name == ref:
+                    return self._value_class(module, binding.value)
+            param = scope.param(ref)
+            if param is not None:
+                if param.annotation is not None and param.annotation.core:
+                    return self._class_verdict(module, param.annotation.core[0])
+                return None
+        symbol = self.project.resolve(module, ref)
+        if symbol is None:
+            return None
+        if symbol.kind == "variable":
+            target = self.project.modules.get(symbol.module)
+            if target is None:
+                return None
+            return self._value_class(target, target.variables.get(symbol.qualname))
+        if symbol.kind in ("function", "class", "module"):
+            return False
+        return None
+
+    def _value_class(self, module: Module, value: Value | None) -> bool | None:
+        if value is None:
+            return None
+        if value.kind == "call" and value.ref:
+            return self._class_verdict(module, value.ref)
+        return None
+
+    def _class_verdict(self, module: Module, ref: str) -> bool | None:
+        symbol = self.project.resolve(module, ref)
+        if symbol is None:
+            return None
+        qualified = self.project.qualified(symbol)
+        if qualified in self.app_classes:
+            return True
+        located = self.project.class_(symbol)
+        if located is not None:
+            return any(base in self.app_classes for base in self.project.base_names(*located))
+        # An external callable we do not know (a framework's subclass, a factory):
+        # fall back to the receiver's name.
+        return None
+
+
+_CACHE: "weakref.WeakKeyDictionary[Project, dict[HandlerConfig, dict[FunctionKey, Handler]]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def find_handlers(project: Project, config: HandlerConfig | None = None) -> dict[FunctionKey, Handler]:
+    """Every request handler outside test paths, by function key (memoised per project)."""
+    config = config or DEFAULTS
+    per_project = _CACHE.setdefault(project, {})
+    found = per_project.get(config)
+    if found is None:
+        found = HandlerFinder(project, config).find()
+        per_project[config] = found
+    return found
+
+
+DEFAULTS = HandlerConfig(*(tuple(names) for names in DEFAULT_LISTS))
