@@ -65,3 +65,8 @@ def _display_path(path: Path, cwd: Path) -> str:
 
 Reporter = Callable[[RunResult, Path, bool, bool, bool], str]
 REPORTERS: dict[str, Reporter] = {"text": text, "json": as_json}
+
+# The CI formats live in review_lint/formats/ (imported last: they use this module's neighbours).
+from .formats import github as _github, gitlab as _gitlab, sarif as _sarif  # noqa: E402
+
+REPORTERS.update({"github": _github.report, "sarif": _sarif.report, "gitlab": _gitlab.report})

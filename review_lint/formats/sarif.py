@@ -1,0 +1,179 @@
+"""SARIF 2.1.0, as GitHub code scanning accepts it.
+
+One run; `tool.driver.rules` describes every rule that has a result (from the
+rule's YAML docs); each result has a location relative to the repository root
+(`uriBaseId` %SRCROOT%), its related locations, a partial fingerprint that
+survives line shifts (see review_lint.baseline) and, where the rule offers an
+autofix, `fixes`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .. import __version__
+from ..baseline import fingerprints
+from ..config import RuleSpec
+from ..diagnostics import Diagnostic
+from ..engine import RunResult
+from . import repo_path
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://pypi.org/project/review-lint/"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "reviewLint/v1"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+_TITLES = {"what-it-does": "What it does", "why-it-matters": "Why it matters", "example": "Example",
+           "use-instead": "Use instead"}
+_BUILTIN = {
+    "RL000": ("syntax-error", "The file could not be parsed or read.", "error"),
+    "RL999": ("internal-error", "review-lint failed while analysing the file.", "error"),
+}
+
+
+def _region(span: tuple[int, int, int, int]) -> dict[str, int]:
+    line, column, end_line, end_column = span
+    line = max(line, 1)
+    region = {"startLine": line, "startColumn": max(column, 1)}
+    end_line = max(end_line, line)
+    region["endLine"] = end_line
+    if end_column >= 1 and (end_line > line or end_column >= region["startColumn"]):
+        region["endColumn"] = end_column
+    return region
+
+
+def _physical(result: RunResult, path: str, span) -> dict[str, Any]:
+    return {
+        "artifactLocation": {"uri": quote(repo_path(result, path)), "uriBaseId": SRCROOT},
+        "region": _region(span),
+    }
+
+
+def _rule(code: str, name: str, spec: RuleSpec | None) -> dict[str, Any]:
+    if spec is None:
+        summary, level = _BUILTIN.get(code, (name, "", "error"))[1:]
+        return {"id": code, "name": name, "shortDescription": {"text": summary},
+                "fullDescription": {"text": summary}, "help": {"text": summary, "markdown": summary},
+                "defaultConfiguration": {"level": LEVELS.get(level, "warning")}}
+    text, markdown = [], []
+    for section, title in _TITLES.items():
+        body = spec.docs.get(section)
+        if not body:
+            continue
+        code_block = section in ("example", "use-instead")
+        text.append(f"{title}:\n{body}")
+        markdown.append(f"## {title}\n\n```python\n{body}\n```" if code_block else f"## {title}\n\n{body}")
+    if spec.options:
+        options = [f"- `{o.name}` ({o.type}, default `{o.default!r}`): {o.description}" for o in spec.options.values()]
+        text.append("Options:\n" + "\n".join(options))
+        markdown.append("## Options\n\n" + "\n".join(options))
+    return {
+        "id": code,
+        "name": spec.name,
+        "shortDescription": {"text": spec.summary},
+        "fullDescription": {"text": spec.docs.get("what-it-does") or spec.summary},
+        "help": {"text": "\n\n".join(text) or spec.summary, "markdown": "\n\n".join(markdown) or spec.summary},
+        "defaultConfiguration": {"level": LEVELS.get(spec.severity, "warning")},
+        "properties": {"tags": ["review-lint"]},
+    }
+
+
+def _edits(fix: dict[str, Any]) -> list[dict[str, Any]]:
+    edits = fix.get("edits", fix.get("replacements"))
+    if edits is None and any(k in fix for k in ("content", "text", "replacement")):
+        edits = [fix]
+    return edits if isinstance(edits, list) else []
+
+
+def _edit_span(edit: dict[str, Any]) -> tuple[int, int, int, int] | None:
+    """An edit's replaced range: `span` (line, column, end_line, end_column), the four keys,
+    or Ruff's `location`/`end_location` with `row`/`column`."""
+    try:
+        if "span" in edit:
+            line, column, end_line, end_column = (int(v) for v in edit["span"])
+        elif "location" in edit:
+            start, end = edit["location"], edit.get("end_location", edit["location"])
+            line, column = int(start["row"]), int(start["column"])
+            end_line, end_column = int(end["row"]), int(end["column"])
+        else:
+            line, column = int(edit["line"]), int(edit["column"])
+            end_line, end_column = int(edit["end_line"]), int(edit["end_column"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if line < 1 or column < 1 or (end_line, end_column) < (line, column):
+        return None
+    return line, column, end_line, end_column
+
+
+def _fixes(result: RunResult, d: Diagnostic) -> list[dict[str, Any]]:
+    """SARIF fixes from the diagnostic's `fix`, when it describes its edits; none otherwise."""
+    if not isinstance(d.fix, dict):
+        return []
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for edit in _edits(d.fix):
+        if not isinstance(edit, dict):
+            return []
+        span = _edit_span(edit)
+        content = next((edit[k] for k in ("content", "text", "replacement") if isinstance(edit.get(k), str)), None)
+        if span is None or content is None:
+            return []
+        line, column, end_line, end_column = span
+        region = {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
+        by_path.setdefault(str(edit.get("path") or d.path), []).append(
+            {"deletedRegion": region, "insertedContent": {"text": content}})
+    if not by_path:
+        return []
+    description = d.fix.get("description") or d.fix.get("message") or f"Fix {d.rule} {d.name}"
+    return [{
+        "description": {"text": str(description)},
+        "artifactChanges": [
+            {"artifactLocation": {"uri": quote(repo_path(result, path)), "uriBaseId": SRCROOT},
+             "replacements": replacements}
+            for path, replacements in sorted(by_path.items())
+        ],
+    }]
+
+
+def document(result: RunResult) -> dict[str, Any]:
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for d in sorted(result.diagnostics, key=lambda d: d.rule):
+        if d.rule not in index:
+            index[d.rule] = len(rules)
+            rules.append(_rule(d.rule, d.name, result.specs.get(d.rule)))
+    results = []
+    for d, fingerprint in zip(result.diagnostics, fingerprints(result)):
+        item: dict[str, Any] = {
+            "ruleId": d.rule,
+            "ruleIndex": index[d.rule],
+            "level": LEVELS.get(d.severity, "warning"),
+            "message": {"text": d.message},
+            "locations": [{"physicalLocation": _physical(result, d.path, (d.line, d.column, d.end_line, d.end_column))}],
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        }
+        if d.related:
+            item["relatedLocations"] = [
+                {"id": number, "physicalLocation": _physical(result, r.path, r.span), "message": {"text": r.message}}
+                for number, r in enumerate(d.related, start=1)
+            ]
+        fixes = _fixes(result, d)
+        if fixes:
+            item["fixes"] = fixes
+        results.append(item)
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "review-lint", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": INFORMATION_URI, "rules": rules}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+def report(result: RunResult, cwd: Path, colour: bool, statistics: bool, quiet: bool) -> str:
+    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
