@@ -619,6 +619,8 @@ def _unwrap(node, depth: int) -> tuple[bool, list[str], bool]:
                 core += c
             return False, core, True
         name = dotted(node.value)
+        if base == "Literal":  # Literal["on", None] admits None
+            return any(type(e) is cst.Name and e.value == "None" for e in elements), [name] if name else [], False
         return False, [name] if name else [], False
     return False, [], False
 
