@@ -112,6 +112,19 @@ def _same_test(recorded: str, code: str) -> bool:
     return code == recorded
 
 
+class _NoComments(cst.CSTTransformer):
+    def leave_Comment(self, original: cst.Comment, updated: cst.Comment):
+        return cst.RemoveFromParent()
+
+
+def _bare_code(module: cst.Module, test: cst.BaseExpression, comments: bool = True) -> str:
+    """The condition's source without its own parentheses (as facts record it)."""
+    test = test.with_changes(lpar=[], rpar=[])
+    if not comments:
+        test = test.visit(_NoComments())
+    return _normal(module.code_for_node(test))
+
+
 def _negate(test: cst.BaseExpression) -> cst.BaseExpression:
     """The condition under which the assert fails, never changing what is evaluated."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and not test.lpar:
@@ -203,7 +216,7 @@ class _Rewrite(cst.CSTTransformer):
         if node.msg is not None:
             message = node.msg
         else:
-            message = _string("check failed: " + _normal(self.module.code_for_node(node.test)))
+            message = _string("check failed: " + _bare_code(self.module, node.test, comments=False))
         arguments = []
         extra = description.get("extra-arguments") or ""
         if extra.strip():
@@ -247,7 +260,7 @@ def fix(module: cst.Module, diagnostics) -> tuple[cst.Module, list[str]]:
         if span is None or (span[0], span[1]) not in wanted:
             continue
         description = wanted[(span[0], span[1])]
-        if not _same_test(description.get("test", ""), module.code_for_node(node.test)):
+        if not _same_test(description.get("test", ""), _bare_code(module, node.test)):
             continue
         found.add((span[0], span[1]))
         if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:

@@ -1,0 +1,217 @@
+"""Autofix: `review-lint check --fix` / `--diff`, for any rule that offers fixes.
+
+A diagnostic is fixable when its `fix` is a dict. The rule module that owns it
+offers a module-level function
+
+    fix(module: libcst.Module, diagnostics: list[Diagnostic]) -> libcst.Module
+                                                         | tuple[libcst.Module, list[str]]
+
+returning the rewritten module (and, optionally, one line per diagnostic it left
+alone, e.g. "line 12: the assert shares its line with other statements").
+
+For each file: re-read and re-parse it, let every owning rule transform it in
+turn, refuse the result unless it re-parses (LibCST and CPython) and a second
+application changes nothing, and when writing, write through a temporary file in
+the same folder and `os.replace`, keeping the file's mode, encoding, BOM and line
+endings; a file that changed since it was read is never written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import stat
+import sys
+import tempfile
+import tokenize
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import libcst as cst
+
+from . import registry
+from .source import decode
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
+    from .engine import RunResult
+
+Transform = Callable[..., object]
+
+
+@dataclass
+class FixReport:
+    changed: list[str] = field(default_factory=list)  # root-relative paths
+    diff: str = ""
+    failures: list[str] = field(default_factory=list)  # "path: why the fix was refused"
+
+
+class _Refused(Exception):
+    pass
+
+
+def _transformer(result: "RunResult", code: str) -> Transform | None:
+    spec = result.specs.get(code)
+    if spec is None:
+        return None
+    try:
+        rule_class = registry.load_rule_class(spec)
+    except Exception:  # noqa: BLE001 - a rule that cannot load offers no fix
+        return None
+    module = sys.modules.get(rule_class.__module__)
+    fix = getattr(module, "fix", None)
+    return fix if callable(fix) else None
+
+
+def _encoding(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def _apply(transforms, module: cst.Module, by_rule: dict[str, list["Diagnostic"]]) -> tuple[cst.Module, list[str]]:
+    notes: list[str] = []
+    for code, transform in transforms:
+        outcome = transform(module, by_rule[code])
+        if isinstance(outcome, tuple):
+            outcome, refused = outcome
+            notes.extend(f"{code} {line}" for line in refused)
+        if not isinstance(outcome, cst.Module):
+            raise _Refused(f"{code}: the fix did not return a module")
+        module = outcome
+    return module, notes
+
+
+def _fix_file(result: "RunResult", path: str, diagnostics: list["Diagnostic"],
+              transforms_for: Callable[[str], Transform | None]) -> tuple[bytes, str, str, list[str]]:
+    """(original bytes, original text, new text, notes); raises _Refused."""
+    target = Path(result.root) / path
+    try:
+        data = target.read_bytes()
+    except OSError as error:
+        raise _Refused(f"cannot read the file: {error.strerror or error}") from None
+    try:
+        source = decode(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as error:
+        raise _Refused(f"cannot decode the file: {error}") from None
+    try:
+        module = cst.parse_module(source)
+    except Exception as error:  # noqa: BLE001 - ParserSyntaxError, RecursionError
+        raise _Refused(f"the file no longer parses: {' '.join(str(error).split())[:200]}") from None
+    by_rule: dict[str, list] = defaultdict(list)
+    for diagnostic in diagnostics:
+        by_rule[diagnostic.rule].append(diagnostic)
+    transforms = []
+    for code in sorted(by_rule):
+        transform = transforms_for(code)
+        if transform is not None:
+            transforms.append((code, transform))
+    if not transforms:
+        return data, source, source, []
+    try:
+        fixed, notes = _apply(transforms, module, by_rule)
+        new_source = fixed.code
+    except _Refused:
+        raise
+    except Exception as error:  # noqa: BLE001 - a failing fix refuses this file only
+        raise _Refused(f"the fix failed: {type(error).__name__}: {' '.join(str(error).split())[:200]}") from None
+    if new_source == source:
+        return data, source, source, notes
+    try:
+        reparsed = cst.parse_module(new_source)
+        compile(new_source, path, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+    except Exception as error:  # noqa: BLE001
+        raise _Refused(f"the fixed file does not parse ({' '.join(str(error).split())[:160]}); left untouched") from None
+    try:
+        again, _ = _apply(transforms, reparsed, by_rule)
+        stable = again.code == new_source
+    except Exception:  # noqa: BLE001
+        stable = False
+    if not stable:
+        raise _Refused("a second application of the fix changes the file again; left untouched")
+    return data, source, new_source, notes
+
+
+def _diff(path: str, old: str, new: str) -> str:
+    lines = difflib.unified_diff(
+        _lines(old), _lines(new), fromfile=f"a/{path}", tofile=f"b/{path}"
+    )
+    return "".join(lines)
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return [line if line.endswith("\n") else line + "\n" for line in lines]
+
+
+def _write(target: Path, original: bytes, content: bytes) -> None:
+    """Atomically replace `target` with `content`, unless it changed since it was read."""
+    info = target.stat()
+    if target.read_bytes() != original:
+        raise _Refused("the file changed since it was read; left untouched")
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".review-lint-tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, stat.S_IMODE(info.st_mode))
+        if target.read_bytes() != original:
+            raise _Refused("the file changed since it was read; left untouched")
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def apply_fixes(result: "RunResult", write: bool) -> FixReport:
+    """Apply every fixable diagnostic of `result`; write the files when `write`."""
+    report = FixReport()
+    by_path: dict[str, list] = defaultdict(list)
+    for diagnostic in result.diagnostics:
+        if isinstance(diagnostic.fix, dict):
+            by_path[diagnostic.path].append(diagnostic)
+    cache: dict[str, Transform | None] = {}
+
+    def transforms_for(code: str) -> Transform | None:
+        if code not in cache:
+            cache[code] = _transformer(result, code)
+        return cache[code]
+
+    diffs = []
+    for path in sorted(by_path):
+        try:
+            original, old, new, notes = _fix_file(result, path, by_path[path], transforms_for)
+        except _Refused as refused:
+            report.failures.append(f"{path}: {refused}")
+            continue
+        report.failures.extend(f"{path}: {note}" for note in notes)
+        if new == old:
+            continue
+        try:
+            content = new.encode(_encoding(original))
+        except (UnicodeEncodeError, LookupError) as error:
+            report.failures.append(f"{path}: the fixed text cannot be encoded like the original: {error}")
+            continue
+        if write:
+            try:
+                _write(Path(result.root) / path, original, content)
+            except _Refused as refused:
+                report.failures.append(f"{path}: {refused}")
+                continue
+            except OSError as error:
+                report.failures.append(f"{path}: cannot write: {error.strerror or error}")
+                continue
+        report.changed.append(path)
+        diffs.append(_diff(path, old, new))
+    report.diff = "".join(diffs)
+    return report
