@@ -106,6 +106,10 @@ class Site:
     span: Span
     form: str  # "call", "model_validate", "dict", ...
     values: dict[str, Value] = field(default_factory=dict)
+    # Built from data the code does not spell out (`Model(**data)`,
+    # `model_validate(raw)`, a request body, the class handed to a factory):
+    # what it leaves out may well be None.
+    opaque: bool = False
 
 
 class Models:
@@ -118,8 +122,12 @@ class Models:
         decorators: list[str],
         ordered_bases: list[str],
         keyed_bases: list[str] | None = None,
+        inspecting_functions: list[str] | None = None,
+        handlers: set[tuple[str, str]] | None = None,
     ) -> None:
         self.project = project
+        self.inspecting = set(inspecting_functions or ())
+        self.handlers = handlers or set()
         self.bases = set(bases)
         self.decorators = set(decorators)
         self.ordered_bases = set(ordered_bases)
@@ -274,6 +282,10 @@ class Models:
                 site = self._call_site(module, function, call)
                 if site is not None:
                     yield from self._with_nested(site)
+                else:
+                    yield from self._escapes(module, function, call)
+            if (module.name, function.qualname) in self.handlers:
+                yield from self._handler_sites(module, function)
             for binding in function.bindings:
                 if binding.value is not None and binding.annotation is not None:
                     yield from self._typed_literal(module, function, binding.annotation, binding.value, "annotated")
@@ -282,13 +294,34 @@ class Models:
                     if exit.kind == "return" and exit.value is not None:
                         yield from self._typed_literal(module, function, function.returns, exit.value, "return")
 
+    def _escapes(self, module: Module, function: Function, call) -> Iterator[Site]:
+        """The class itself handed to a call (`fetch(model=Row)`, `response_model=Out`,
+        `Depends(Query)`, `TypeAdapter(Out)`): whatever that call builds, from data
+        this code does not spell out, is a construction site that fills nothing."""
+        if call.callee in self.inspecting or call.method in self.inspecting:
+            return
+        for value in (*call.args, *(v for _, v in call.kwargs)):
+            if value.kind in ("name", "attr"):
+                model = self.model_at(module, value.ref)
+                if model is not None:
+                    yield Site(model, module, function, call.span, "escape", opaque=True)
+
+    def _handler_sites(self, module: Module, function: Function) -> Iterator[Site]:
+        """A request handler's model-typed parameters are built from the request,
+        and its model-typed return value may be built from whatever it returns."""
+        annotations = [p.annotation for p in function.params]
+        annotations.append(function.returns)
+        for annotation in annotations:
+            for model in self.models_of(module, annotation):
+                yield Site(model, module, function, function.span, "request", opaque=True)
+
     def _typed_literal(self, module, function, annotation: Annotation, value: Value, form: str) -> Iterator[Site]:
         for model in self.models_of(module, annotation):
             for literal in _dict_literals(value, annotation.container):
                 yield from self._with_nested(self._dict_site(model, module, function, literal, form))
 
     def _dict_site(self, model: ModelInfo, module, function, literal: Value, form: str) -> Site:
-        site = Site(model, module, function, literal.span, form)
+        site = Site(model, module, function, literal.span, form, opaque=literal.opaque_entries)
         if not literal.opaque_entries:
             self._give(site, literal.entries)
         return site
@@ -303,9 +336,9 @@ class Models:
         callee = call.callee
         if callee is None:
             return None
-        model = self.model_at(module, callee)
+        model = self.model_at(module, callee) if callee != "cls" else self._own_class(module, function)
         if model is not None:
-            site = Site(model, module, function, call.span, "call")
+            site = Site(model, module, function, call.span, "call", opaque=call.star_kwargs or call.star_args)
             if model.keyed and len(call.args) == 1 and not call.kwargs:
                 literal = call.args[0]
                 if literal.kind == "dict" and not literal.opaque_entries:
@@ -321,13 +354,15 @@ class Models:
             model = self.model_at(module, head)
             if model is None:
                 return None
-            site = Site(model, module, function, call.span, method)
+            site = Site(model, module, function, call.span, method, opaque=True)
             if method in _FROM_KEYWORDS:
                 self._give(site, call.kwargs)
+                site.opaque = call.star_kwargs
             elif method in _FROM_MAPPING:
                 literal = call.args[0] if call.args else call.kwarg("obj")
                 if literal is not None and literal.kind == "dict" and not literal.opaque_entries:
                     self._give(site, literal.entries)
+                    site.opaque = False
             return site
         if len(call.args) == 2 and self.project.qualified(self.project.resolve(module, callee)) in _CASTS:
             target = call.args[0]
@@ -336,7 +371,7 @@ class Models:
             if model is not None:
                 if literal.kind == "dict":
                     return self._dict_site(model, module, function, literal, "cast")
-                return Site(model, module, function, call.span, "cast")
+                return Site(model, module, function, call.span, "cast", opaque=True)
         return None
 
     def _with_nested(self, site: Site, depth: int = 0) -> Iterator[Site]:
@@ -355,10 +390,35 @@ class Models:
                     nested = self._dict_site(model, site.module, site.function, literal, "nested")
                     yield from self._with_nested(nested, depth + 1)
 
-    def all_sites(self) -> Iterator[Site]:
-        """Construction sites outside test paths (tests build whatever they like)."""
+    def _own_class(self, module: Module, function: Function) -> ModelInfo | None:
+        """`cls(...)` in a classmethod of a model builds that model."""
+        if function.class_qualname is None or not function.params or function.params[0].name != "cls":
+            return None
+        cls = module.classes.get(function.class_qualname)
+        return self.info(module, cls) if cls is not None else None
+
+    def all_sites(self) -> list[Site]:
+        """Construction sites outside test paths (tests build whatever they like).
+
+        A model built from opaque data builds its model-typed fields from that
+        data too, so each of those models gets an opaque site as well."""
+        found: list[Site] = []
         for module in self.project.judged_modules():
-            yield from self.sites(module)
+            found.extend(self.sites(module))
+        pending = [site for site in found if site.opaque]
+        seen = {(site.model.module.name, site.model.name) for site in pending}
+        while pending:
+            site = pending.pop()
+            for model_field in site.model.fields.values():
+                for model in self.models_of(model_field.module, model_field.annotation):
+                    key = (model.module.name, model.name)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    derived = Site(model, site.module, site.function, site.span, "nested-opaque", opaque=True)
+                    found.append(derived)
+                    pending.append(derived)
+        return found
 
 
 def _dict_literals(value: Value, container: bool) -> Iterator[Value]:

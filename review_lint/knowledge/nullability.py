@@ -38,12 +38,35 @@ def _last(name: str | None) -> str:
 
 
 class Nullability:
-    def __init__(self, project: Project, models: Models, none_methods: list[str]) -> None:
+    def __init__(
+        self, project: Project, models: Models, none_methods: list[str], guess_unknown_receivers: bool = True
+    ) -> None:
         self.project = project
         self.models = models
         self.none_methods = set(none_methods)
+        self.guess_unknown_receivers = guess_unknown_receivers
+        self._nullable_names: dict[str, set[tuple[str, str]]] | None = None
+        self._ignore: tuple[str, str] | None = None
+
+    def nullable_somewhere(self, name: str, ignore: tuple[str, str] | None = None) -> bool:
+        """Whether some project class (other than `ignore`: (path, class qualname))
+        declares an attribute `name` that can be None."""
+        if self._nullable_names is None:
+            names: dict[str, set[tuple[str, str]]] = {}
+            for module in self.project.all_modules:
+                for cls in module.facts.classes:
+                    for fact in cls.fields:
+                        if field_may_be_none(fact):
+                            names.setdefault(fact.name, set()).add((module.path, cls.qualname))
+            self._nullable_names = names
+        return bool(self._nullable_names.get(name, set()) - {ignore})
 
     # -- values --------------------------------------------------------------
+    def judging(self, declaration: tuple[str, str] | None) -> None:
+        """The class (path, qualname) whose field is being judged: its own
+        declaration is no evidence about other objects' attributes."""
+        self._ignore = declaration
+
     def may_be_none(self, module: Module, function: Function, value: Value | None, depth: int = 0) -> bool:
         if value is None or depth > _MAX_DEPTH:
             return False
@@ -120,7 +143,12 @@ class Nullability:
                 if symbol is not None and symbol.kind == "variable":
                     value = self.project.variable_value(symbol)
                     return value is not None and value.kind in ("none", "maybe_none")
-            return False
+                if symbol is not None:
+                    return False  # a module, class or external name: nothing known
+            # The class of the object is not known here (a loop variable, an
+            # untyped parameter): if a project class declares this attribute
+            # nullable, the object may well be one of those.
+            return self.guess_unknown_receivers and self.nullable_somewhere(parts[-1], self._ignore)
         for part in parts[1:-1]:
             declared = self.models.attributes(*owner).get(part)
             if declared is None or declared[2].annotation is None:

@@ -6,6 +6,7 @@ from typing import Iterable
 
 from ..diagnostics import Finding, Related
 from ..facts import NO_SPAN, Value
+from ..knowledge.handlers import find_handlers
 from ..knowledge.models import ModelField, Models, Site
 from ..knowledge.nullability import Nullability
 from ..project import Project
@@ -32,8 +33,12 @@ class OptionalFieldAlwaysPopulated(Rule):
             decorators=options["model-decorators"],
             ordered_bases=options["ordered-bases"],
             keyed_bases=options["keyed-bases"],
+            inspecting_functions=options["inspecting-functions"],
+            handlers=set(find_handlers(project)),
         )
-        nulls = Nullability(project, models, options["none-returning-methods"])
+        nulls = Nullability(
+            project, models, options["none-returning-methods"], options["guess-unknown-receivers"]
+        )
         min_sites = max(1, options["min-sites"])
 
         # Per Optional field declaration: every site of its model (or a subclass
@@ -50,6 +55,7 @@ class OptionalFieldAlwaysPopulated(Rule):
         for model_field, sites in evidence.values():
             if project.is_test(model_field.module.path) or len(sites) < min_sites:
                 continue
+            nulls.judging((model_field.module.path, model_field.cls.qualname))
             if any(value is None or nulls.may_be_none(site.module, site.function, value) for site, value in sites):
                 continue
             yield self._finding(model_field, sites)
