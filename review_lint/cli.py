@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import click
@@ -12,7 +14,10 @@ import click
 from . import __version__, registry
 from .config import DOC_SECTIONS, ConfigError, rule_code
 from .engine import Engine, Options, UsageError
+from .collect import CACHE_DIR_NAME, Collector, clean
 from .report import REPORTERS
+from .baseline import DEFAULT_BASELINE, narrow
+from .changed_lines import changes_since
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -44,8 +49,14 @@ def cli() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
+@click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since `git merge-base REF HEAD`.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Hide the findings recorded in this baseline file (see `review-lint baseline`).")
 @click.option("--verbose", "-v", is_flag=True, help="Tracebacks for internal errors.")
-def check(paths, config, select, ignore, output_format, output, exit_zero, quiet, statistics, verbose) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for parsing (default: CPU count).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help=f"Cache folder (default: {CACHE_DIR_NAME} at the project root).")
+def check(paths, config, select, ignore, output_format, output, exit_zero, quiet, statistics, verbose, jobs, no_cache,
+          cache_dir, diff_base=None, baseline_file=None) -> None:
     """Check PATHS (default: the current folder)."""
     options = Options(
         paths=list(paths) or ["."],
@@ -54,10 +65,26 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
         ignore=_split_codes(ignore),
         verbose=verbose,
     )
+    # Facts and parse trees are acyclic and the process is short-lived: the cyclic
+    # garbage collector only costs time here (1.6x on the parse, 3x on cache loads).
+    gc.disable()
     engine = Engine(options)
-    result = engine.run()
+    changes = changes_since(engine.root, diff_base) if diff_base is not None else None
+    collector = Collector(
+        jobs=jobs or os.cpu_count() or 1,
+        cache_dir=None if no_cache else _cache_folder(engine, cache_dir),
+    )
+    with _Progress(enabled=not quiet) as progress:
+        collector.progress = progress.advance
+        result = engine.run(collect=collector)
+    baseline_note = narrow(result, engine, changes, baseline_file)
     stream = sys.stdout
     report = REPORTERS[output_format](result, engine.cwd, output is None and _colour(stream), statistics, quiet)
+    if statistics and baseline_note:
+        if output_format == "text":
+            report += baseline_note + "\n"
+        else:
+            click.echo(baseline_note, err=True)
     if output:
         _write_atomically(Path(output), report)
     else:
@@ -65,6 +92,82 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
     if result.internal_errors:
         raise SystemExit(EXIT_ERROR)
     raise SystemExit(EXIT_FINDINGS if result.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _cache_folder(engine: Engine, cache_dir: str | None) -> Path:
+    if cache_dir:
+        path = Path(cache_dir)
+        return path if path.is_absolute() else engine.cwd / path
+    return engine.root / CACHE_DIR_NAME
+
+
+class _Progress:
+    """A progress bar on stderr for runs longer than a second, only on a terminal
+    and never in CI: pipes and logs get no control characters."""
+
+    DELAY = 1.0
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty() and not os.environ.get("CI")
+        self.started = time.monotonic()
+        self.done = 0
+        self.total: int | None = None
+        self.bar = None
+
+    def advance(self, files: int, total: int) -> None:
+        self.done += files
+        self.total = total
+        if not self.enabled:
+            return
+        if self.bar is None and time.monotonic() - self.started >= self.DELAY:
+            self.bar = click.progressbar(length=self.total or 0, label="Analysing", file=sys.stderr,
+                                         show_pos=True, show_percent=False)
+            self.bar.__enter__()
+            self.bar.update(self.done)
+        elif self.bar is not None:
+            self.bar.update(files)
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+@cli.command(name="clean")
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False))
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="The cache folder to remove.")
+def clean_cache(path: str, cache_dir: str | None) -> None:
+    """Remove the facts cache."""
+    engine = Engine(Options(paths=[path]))
+    folder = _cache_folder(engine, cache_dir)
+    click.echo(f"Removed {folder}" if clean(folder) else f"No cache at {folder}")
+
+
+@cli.command(name="baseline")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=DEFAULT_BASELINE, show_default=True,
+              help="The baseline file to write.")
+@click.option("--config", "config", type=click.Path(), help="Configuration file (default: .review-lint.yaml at the project root).")
+@click.option("--select", multiple=True, help="Only these rules (comma-separated codes or names).")
+@click.option("--ignore", multiple=True, help="Skip these rules (comma-separated codes or names).")
+def write_baseline(paths, output, config, select, ignore) -> None:
+    """Record the current findings of PATHS, so that `check --baseline` reports only new ones."""
+    from . import baseline as baselines
+
+    engine = Engine(Options(paths=list(paths) or ["."], config=config, select=_split_codes(select),
+                            ignore=_split_codes(ignore)))
+    target = Path(output) if Path(output).is_absolute() else engine.cwd / output
+    old = baselines.load(target, output) if target.exists() else []
+    result = engine.run(collect=Collector(jobs=os.cpu_count() or 1, cache_dir=_cache_folder(engine, None)))
+    if result.internal_errors:
+        raise UsageError(f"not writing {output}: {result.internal_errors} internal error(s); see `review-lint check`")
+    _write_atomically(target, baselines.document(result))
+    recorded = sum(1 for d in result.diagnostics if d.rule != "RL999")
+    pruned = baselines.stale_after_rewrite(old, result)
+    click.echo(f"Recorded {recorded} finding{'' if recorded == 1 else 's'} in {output}"
+               + (f"; pruned {pruned} stale entr{'y' if pruned == 1 else 'ies'}." if pruned else "."))
 
 
 @cli.command(name="rules")

@@ -47,14 +47,15 @@ class RunResult:
     project: Project | None = None
 
 
-def facts_for_file(root: Path, relative: str) -> ModuleFacts:
+def facts_for_file(root: Path, relative: str, data: bytes | None = None) -> ModuleFacts:
     """Phase 1 for one file. Never raises: problems become RL000/RL999 facts."""
-    try:
-        data = (root / relative).read_bytes()
-    except OSError as error:
-        facts = ModuleFacts(path=relative)
-        facts.problems.append(Problem("RL000", f"cannot read the file: {error.strerror or error}"))
-        return facts
+    if data is None:
+        try:
+            data = (root / relative).read_bytes()
+        except OSError as error:
+            facts = ModuleFacts(path=relative)
+            facts.problems.append(Problem("RL000", f"cannot read the file: {error.strerror or error}"))
+            return facts
     try:
         source, module, failed = parse(relative, data)
         if failed is not None:

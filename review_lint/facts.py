@@ -13,7 +13,7 @@ Span = tuple[int, int, int, int]
 NO_SPAN: Span = (0, 0, 0, 0)
 
 
-@dataclass(slots=True)
+@dataclass
 class Value:
     """An expression summarised for judgement.
 
@@ -33,7 +33,7 @@ class Value:
     span: Span = NO_SPAN
 
 
-@dataclass(slots=True)
+@dataclass
 class Call:
     callee: str | None  # dotted text when the callee is a plain name/attribute chain
     method: str | None  # last attribute name when the callee is `<receiver>.method`
@@ -55,7 +55,7 @@ class Call:
         return None
 
 
-@dataclass(slots=True)
+@dataclass
 class Annotation:
     text: str
     optional: bool  # Optional[T], Union[T, None], T | None, Annotated[...] thereof, strings too
@@ -63,7 +63,7 @@ class Annotation:
     container: bool = False  # the core types are wrapped in a list/sequence/set/dict
 
 
-@dataclass(slots=True)
+@dataclass
 class Param:
     name: str
     annotation: Annotation | None
@@ -71,7 +71,7 @@ class Param:
     kind: str  # "positional", "keyword", "star", "starstar"
 
 
-@dataclass(slots=True)
+@dataclass
 class Block:
     """A region of a function body that only some executions enter.
 
@@ -91,7 +91,7 @@ class Block:
     items: tuple[Value, ...] = ()  # "with": the context managers
 
 
-@dataclass(slots=True)
+@dataclass
 class Binding:
     name: str
     order: int
@@ -101,7 +101,7 @@ class Binding:
     span: Span
 
 
-@dataclass(slots=True)
+@dataclass
 class Assert:
     span: Span
     test: str
@@ -111,7 +111,7 @@ class Assert:
     in_type_checking: bool
 
 
-@dataclass(slots=True)
+@dataclass
 class Exit:
     kind: str  # "raise", "return", "continue", "break"
     order: int
@@ -120,7 +120,7 @@ class Exit:
     value: Value | None = None
 
 
-@dataclass(slots=True)
+@dataclass
 class Function:
     qualname: str  # "func", "Class.method", "outer.inner"; "<module>" for module-level code
     name: str
@@ -144,7 +144,7 @@ class Function:
         return None
 
 
-@dataclass(slots=True)
+@dataclass
 class Field:
     name: str
     annotation: Annotation | None
@@ -152,7 +152,7 @@ class Field:
     span: Span
 
 
-@dataclass(slots=True)
+@dataclass
 class Class:
     qualname: str
     name: str
@@ -164,7 +164,7 @@ class Class:
     keywords: tuple[tuple[str, Value], ...] = ()  # class C(Base, total=False)
 
 
-@dataclass(slots=True)
+@dataclass
 class Import:
     """`import a.b as c` -> local "c", module "a.b"; `from .x import y as z` ->
     local "z", module "x", name "y", level 1. `import a.b` binds local "a"."""
@@ -177,7 +177,7 @@ class Import:
     in_type_checking: bool = False
 
 
-@dataclass(slots=True)
+@dataclass
 class Problem:
     """A file that could not be judged (RL000 / RL999)."""
 
@@ -187,7 +187,7 @@ class Problem:
     column: int = 1
 
 
-@dataclass(slots=True)
+@dataclass
 class ModuleFacts:
     path: str  # POSIX path relative to the project root
     functions: list[Function] = field(default_factory=list)

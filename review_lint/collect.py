@@ -1,0 +1,252 @@
+"""Phase 1 at scale: a content-addressed cache, a cheap prefilter, worker processes.
+
+Facts are plain data, so they cross process boundaries and sit in the cache as
+they are; CST nodes never leave the function that parsed them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .engine import facts_for_file
+from .facts import ModuleFacts, Problem
+
+CACHE_DIR_NAME = ".review-lint-cache"
+_CACHE_FILE = f"facts-{__version__}.pickle"
+# Bumped whenever the facts' shape or the extraction changes meaning.
+FACTS_SCHEMA = 1
+
+# A file none of whose bytes match can only bind literals to names: no call, no
+# definition, no import, no assert. Such a file contributes no fact to any rule.
+_MAY_CONTRIBUTE = re.compile(rb"\(|\bimport\b|\bdef\b|\bclass\b|\bassert\b|\blambda\b|@")
+
+CHUNK_FILES = 16
+
+
+@dataclass
+class CollectStats:
+    parsed: int = 0
+    cached: int = 0
+    prefiltered: int = 0
+    worker_failures: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Collector:
+    """Produces ModuleFacts for a list of root-relative paths."""
+
+    jobs: int = 1
+    cache_dir: Path | None = None  # None: no cache
+    prefilter: bool = True
+    progress: Callable[[int, int], None] | None = None  # (files just finished, files in all)
+    stats: CollectStats = field(default_factory=CollectStats)
+
+    def __call__(self, root: Path, files: list[str]) -> list[ModuleFacts]:
+        started = time.perf_counter()
+        cache = _Cache.load(self.cache_dir) if self.cache_dir is not None else None
+        results: dict[str, ModuleFacts] = {}
+        todo: list[tuple[str, bytes | None]] = []
+        keys: dict[str, str] = {}
+        for relative in files:
+            try:
+                data = (root / relative).read_bytes()
+            except OSError:
+                todo.append((relative, None))  # facts_for_file reports it as RL000
+                continue
+            if self.prefilter and not _MAY_CONTRIBUTE.search(data) and b"\x00" not in data:
+                results[relative] = ModuleFacts(path=relative, suppressions={})
+                self.stats.prefiltered += 1
+                continue
+            key = _key(relative, data)
+            keys[relative] = key
+            cached = cache.get(key) if cache is not None else None
+            if cached is not None:
+                results[relative] = cached
+                self.stats.cached += 1
+            else:
+                todo.append((relative, data))
+        self._total = len(files)
+        if self.progress:
+            self.progress(len(results), self._total)
+        for facts in self._extract(root, todo):
+            results[facts.path] = facts
+            if cache is not None and facts.path in keys and not _is_transient(facts):
+                cache.put(keys[facts.path], facts)
+        self.stats.parsed = len(todo)
+        if cache is not None:
+            cache.save(keep=set(keys.values()))
+        self.stats.seconds = time.perf_counter() - started
+        return [results[relative] for relative in files]
+
+    def _extract(self, root: Path, files: list[tuple[str, bytes | None]]):
+        if self.jobs <= 1 or len(files) < 2 * CHUNK_FILES:
+            yield from _serial(root, files, self.progress, self._total)
+            return
+        yield from self._parallel(root, files)
+
+    def _parallel(self, root: Path, files: list[tuple[str, bytes | None]]):
+        chunks = [files[i : i + CHUNK_FILES] for i in range(0, len(files), CHUNK_FILES)]
+        pending = {i: chunk for i, chunk in enumerate(chunks)}
+        context = get_context("fork") if sys.platform.startswith("linux") else get_context()
+        try:
+            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+                futures = {pool.submit(_extract_chunk, str(root), chunk): i for i, chunk in enumerate(chunks)}
+                for future in _as_completed(futures):
+                    index = futures[future]
+                    facts_list = future.result()
+                    del pending[index]
+                    if self.progress:
+                        self.progress(len(facts_list), self._total)
+                    yield from facts_list
+        except BrokenProcessPool:
+            pass
+        # A worker died (a signal, the native parser crashing): only the files of the
+        # chunks it left unfinished are at risk. Each runs alone so the one that kills
+        # its process is named; the others are judged as usual.
+        for chunk in pending.values():
+            for relative, data in chunk:
+                self.stats.worker_failures += 1
+                yield _extract_isolated(root, relative, data, context)
+                if self.progress:
+                    self.progress(1, self._total)
+
+
+def _as_completed(futures):
+    from concurrent.futures import as_completed
+
+    return as_completed(futures)
+
+
+def _raise_recursion_limit() -> None:
+    if sys.getrecursionlimit() < 10_000:
+        sys.setrecursionlimit(10_000)
+
+
+def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: int):
+    _raise_recursion_limit()
+    for relative, data in files:
+        yield facts_for_file(root, relative, data)
+        if progress:
+            progress(1, total)
+
+
+def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[ModuleFacts]:
+    _raise_recursion_limit()
+    base = Path(root)
+    return [facts_for_file(base, relative, data) for relative, data in chunk]
+
+
+def _extract_one(root: str, relative: str, data: bytes | None, connection) -> None:
+    _raise_recursion_limit()
+    connection.send(facts_for_file(Path(root), relative, data))
+    connection.close()
+
+
+def _extract_isolated(root: Path, relative: str, data: bytes | None, context) -> ModuleFacts:
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_extract_one, args=(str(root), relative, data, sender))
+    process.start()
+    sender.close()
+    facts = None
+    try:
+        if receiver.poll(600):
+            facts = receiver.recv()
+    except (EOFError, OSError):
+        facts = None
+    process.join()
+    if facts is not None:
+        return facts
+    failed = ModuleFacts(path=relative)
+    how = f"signal {-process.exitcode}" if process.exitcode and process.exitcode < 0 else f"exit {process.exitcode}"
+    failed.problems.append(Problem("RL999", f"the worker analysing this file died ({how}); the file was not judged"))
+    return failed
+
+
+def _key(relative: str, data: bytes) -> str:
+    digest = hashlib.blake2b(data, digest_size=16)
+    digest.update(b"\0" + relative.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _is_transient(facts: ModuleFacts) -> bool:
+    """Read failures and crashes are not properties of the content: never cache them."""
+    return any(p.code == "RL999" or p.message.startswith("cannot read") for p in facts.problems)
+
+
+class _Cache:
+    """All facts of a project in one pickle, replaced atomically after each run.
+
+    Keys are content hashes (plus the path), so an entry is valid wherever it
+    came from; two runs sharing the folder at worst each write a complete file.
+    """
+
+    def __init__(self, folder: Path, entries: dict[str, ModuleFacts]) -> None:
+        self.folder = folder
+        self.entries = entries
+        self.dirty = False
+
+    @classmethod
+    def load(cls, folder: Path) -> "_Cache":
+        entries: dict[str, ModuleFacts] = {}
+        try:
+            with open(folder / _CACHE_FILE, "rb") as stream:
+                stored = pickle.load(stream)
+            if isinstance(stored, dict) and stored.get("schema") == FACTS_SCHEMA:
+                entries = stored["entries"]
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError, ValueError):
+            entries = {}
+        return cls(folder, entries)
+
+    def get(self, key: str) -> ModuleFacts | None:
+        return self.entries.get(key)
+
+    def put(self, key: str, facts: ModuleFacts) -> None:
+        self.entries[key] = facts
+        self.dirty = True
+
+    def save(self, keep: set[str]) -> None:
+        stale = set(self.entries) - keep
+        if not self.dirty and not stale:
+            return
+        for key in stale:
+            del self.entries[key]
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# Created by review-lint: the whole folder is a cache.\n*\n")
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".facts-", suffix=".tmp")
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump({"schema": FACTS_SCHEMA, "entries": self.entries}, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self.folder / _CACHE_FILE)
+        except OSError:
+            # A cache that cannot be written only costs time on the next run.
+            try:
+                os.unlink(temporary)
+            except (OSError, UnboundLocalError):
+                pass
+
+
+def clean(folder: Path) -> bool:
+    """Remove a cache folder made by review-lint; False when there was none."""
+    if not (folder / ".gitignore").is_file() and not any(folder.glob("facts-*.pickle")):
+        return False
+    for path in folder.iterdir():
+        if path.is_file():
+            path.unlink()
+    folder.rmdir()
+    return True
