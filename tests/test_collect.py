@@ -1,0 +1,134 @@
+"""Phase 1 at scale must never change a verdict: cache, prefilter and workers
+are optimisations, so findings are identical with and without each of them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from review_lint import collect as collect_module
+from review_lint import engine as engine_module
+from review_lint.collect import Collector
+from review_lint.engine import Engine, Options
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CASES = sorted(p for p in FIXTURES.glob("RL*/*") if p.is_dir())
+
+
+def findings(root: Path, collector: Collector, select: list[str] | None = None) -> list[tuple]:
+    engine = Engine(Options(paths=[str(root)], root=str(root), select=select or []), cwd=root)
+    result = engine.run(collect=collector)
+    return [(d.path, d.line, d.column, d.rule, d.message) for d in result.diagnostics]
+
+
+def variants(cache_dir: Path):
+    yield "serial, no cache, prefilter", Collector(jobs=1)
+    yield "serial, no prefilter", Collector(jobs=1, prefilter=False)
+    yield "two workers", Collector(jobs=2)
+    yield "cold cache", Collector(jobs=1, cache_dir=cache_dir)
+    yield "warm cache", Collector(jobs=2, cache_dir=cache_dir)
+
+
+@pytest.fixture
+def bundled_rules_only(monkeypatch):
+    monkeypatch.delenv("REVIEW_LINT_RULES_PATH", raising=False)
+
+
+def test_fixtures_give_identical_findings_in_every_mode(tmp_path, monkeypatch, bundled_rules_only):
+    monkeypatch.setattr(collect_module, "CHUNK_FILES", 1)  # make small fixtures actually use the pool
+    for case in CASES:
+        outcomes = {name: findings(case, c) for name, c in variants(tmp_path / case.parent.name / case.name)}
+        reference = outcomes["serial, no prefilter"]
+        for name, outcome in outcomes.items():
+            assert outcome == reference, f"{case}: {name} differs"
+
+
+def test_warm_cache_reparses_only_changed_files(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    for index in range(5):
+        (root / f"m{index}.py").write_text(f"def f{index}(x):\n    assert x\n")
+    cache = tmp_path / "cache"
+    first = Collector(cache_dir=cache)
+    assert len(findings(root, first)) == 5 and first.stats.parsed == 5
+    (root / "m3.py").write_text("def f3(x):\n    return x\n")
+    second = Collector(cache_dir=cache)
+    assert len(findings(root, second)) == 4
+    assert (second.stats.parsed, second.stats.cached) == (1, 4)
+    assert (cache / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_a_corrupt_cache_is_ignored(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "m.py").write_text("def f(x):\n    assert x\n")
+    cache = tmp_path / "cache"
+    findings(root, Collector(cache_dir=cache))
+    for stored in cache.glob("facts-*.pickle"):
+        stored.write_bytes(b"not a pickle")
+    again = Collector(cache_dir=cache)
+    assert len(findings(root, again)) == 1 and again.stats.parsed == 1
+
+
+def test_a_worker_that_dies_loses_only_its_own_file(tmp_path, monkeypatch):
+    root = tmp_path / "proj"
+    root.mkdir()
+    for index in range(40):
+        (root / f"m{index:02}.py").write_text("def f(x):\n    assert x\n")
+    real = engine_module.facts_for_file
+
+    def crashing(root_path, relative, data=None):
+        if relative == "m17.py":
+            os.kill(os.getpid(), signal.SIGSEGV)  # what LibCST's native parser does on hostile input
+        return real(root_path, relative, data)
+
+    monkeypatch.setattr(collect_module, "facts_for_file", crashing)
+    collector = Collector(jobs=2)
+    engine = Engine(Options(paths=[str(root)], root=str(root)), cwd=root)
+    result = engine.run(collect=collector)
+    crashed = [d for d in result.diagnostics if d.rule == "RL999"]
+    assert [(d.path, d.message) for d in crashed] == [
+        ("m17.py", "the worker analysing this file died (signal 11); the file was not judged")
+    ]
+    assert len([d for d in result.diagnostics if d.rule == "RL900"]) == 39
+    assert result.internal_errors == 1
+
+
+def test_cli_clean_removes_the_cache(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / ".review-lint.yaml").write_text("")
+    (root / "m.py").write_text("def f():\n    return 1\n")
+    run = lambda *args: subprocess.run([sys.executable, "-m", "review_lint.cli", *args], cwd=root,
+                                       capture_output=True, text=True)
+    assert run("check", ".").returncode == 0
+    assert (root / ".review-lint-cache").is_dir()
+    done = run("clean")
+    assert done.returncode == 0 and "Removed" in done.stdout
+    assert not (root / ".review-lint-cache").exists()
+    assert run("check", ".", "--no-cache").returncode == 0
+    assert not (root / ".review-lint-cache").exists()
+
+
+@pytest.mark.network
+def test_a_real_package_gives_identical_findings_in_every_mode(tmp_path, bundled_rules_only):
+    """fastapi-users from PyPI: real code nobody here wrote."""
+    downloaded = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(tmp_path / "dl"),
+         "fastapi-users==15.0.5"],
+        capture_output=True, text=True,
+    )
+    if downloaded.returncode != 0:
+        pytest.skip(f"PyPI not reachable: {downloaded.stderr.strip().splitlines()[-1:]}")
+    [wheel] = (tmp_path / "dl").glob("*.whl")
+    root = tmp_path / "src"
+    zipfile.ZipFile(wheel).extractall(root)
+    outcomes = {name: findings(root, c) for name, c in variants(tmp_path / "cache")}
+    reference = outcomes["serial, no prefilter"]
+    assert all(outcome == reference for outcome in outcomes.values())
