@@ -1,0 +1,534 @@
+"""What a database session, row read, insert, savepoint and IntegrityError are.
+
+Judged from facts only: SQLAlchemy (sync and async sessions, the legacy
+`query()` API, Flask-SQLAlchemy's `Model.query`), SQLModel (`session.exec`),
+Django (`Model.objects`, `refresh_from_db`, `save`), and project helpers whose
+definition takes a session. `Db` answers for one function of one module.
+"""
+
+from __future__ import annotations
+
+import builtins
+import fnmatch
+import keyword
+import re
+from dataclasses import dataclass, field
+
+from ..facts import Binding, Call, Function, Param, Value
+from ..project import Module, Project
+
+# Methods that end a query chain with (at most) one row.
+ROW_ENDINGS = frozenset(
+    {"first", "one", "one_or_none", "scalar", "scalar_one", "scalar_one_or_none", "get", "get_one",
+     "first_or_404", "one_or_404", "get_or_404", "last", "earliest", "latest"}
+)
+# Session methods that run a statement given as their first argument.
+STATEMENT_RUNNERS = frozenset({"execute", "exec", "scalar", "scalars"})
+DJANGO_QUERYSET = frozenset(
+    {"filter", "exclude", "select_related", "prefetch_related", "only", "defer", "order_by", "all", "annotate",
+     "using", "select_for_update", "values", "values_list", "distinct"}
+)
+_STRING = re.compile(r"""(?:[rbuRBUfF]{0,2})(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")""", re.S)
+_IDENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?!\s*=[^=])")
+_SPACE_NEAR_PUNCT = re.compile(r"\s+(?=[^\w\s])|(?<=[^\w\s])\s+")
+_BUILTINS = frozenset(dir(builtins))
+
+
+def normalise(text: str) -> str:
+    """Source text with insignificant whitespace removed."""
+    return _SPACE_NEAR_PUNCT.sub("", " ".join(text.split()))
+
+
+def matches(name: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def last(name: str | None) -> str:
+    return name.rsplit(".", 1)[-1] if name else ""
+
+
+@dataclass
+class DbOptions:
+    receivers: list[str] = field(default_factory=lambda: ["session", "db", "db_session", "*_session", "conn",
+                                                          "connection"])
+    session_types: list[str] = field(default_factory=lambda: ["Session", "AsyncSession", "Connection",
+                                                              "AsyncConnection", "scoped_session"])
+    not_sessions: list[str] = field(default_factory=lambda: ["request.session", "*.request.session", "flask.session",
+                                                             "quart.session"])
+    read_helpers: list[str] = field(default_factory=lambda: ["read_*", "get_*_by_*", "fetch_*", "load_*"])
+    read_functions: list[str] = field(default_factory=list)
+    insert_helpers: list[str] = field(default_factory=lambda: ["create_*", "insert_*"])
+    insert_functions: list[str] = field(default_factory=list)
+    upsert_methods: list[str] = field(default_factory=lambda: ["on_conflict_do_nothing", "on_conflict_do_update",
+                                                               "on_duplicate_key_update", "prefix_with"])
+    savepoints: list[str] = field(default_factory=lambda: ["begin_nested", "django.db.transaction.atomic"])
+    integrity_errors: list[str] = field(default_factory=lambda: [
+        "sqlalchemy.exc.IntegrityError", "django.db.IntegrityError", "django.db.utils.IntegrityError",
+        "psycopg.errors.UniqueViolation", "psycopg2.errors.UniqueViolation", "asyncpg.UniqueViolationError",
+        "asyncpg.exceptions.UniqueViolationError", "sqlite3.IntegrityError", "sqlmodel.exc.IntegrityError",
+    ])
+    broad_errors: list[str] = field(default_factory=lambda: [
+        "Exception", "BaseException", "", "sqlalchemy.exc.SQLAlchemyError", "sqlalchemy.exc.DBAPIError",
+        "sqlalchemy.exc.DatabaseError", "django.db.DatabaseError", "django.db.Error", "django.db.utils.DatabaseError",
+    ])
+
+    @classmethod
+    def from_rule(cls, options: dict) -> "DbOptions":
+        made = cls()
+        for name in made.__dataclass_fields__:
+            key = name.replace("_", "-")
+            if key in options and options[key] is not None:
+                setattr(made, name, list(options[key]))
+        return made
+
+
+@dataclass
+class Read:
+    """A read of (at most) one row. `key`: equal keys mean the same row."""
+
+    call: Call  # the outermost call of the chain: where to report
+    form: str
+    key: str
+    model: str | None
+    names: frozenset[str]  # local names the key depends on
+    exact: bool = True  # False when the key text was cut short or uses unknown names
+    check_only: bool = False  # `.exists()`: tells presence, returns no row
+
+
+@dataclass
+class Insert:
+    call: Call
+    form: str
+    model: str | None
+
+
+class Db:
+    """Database knowledge about one function."""
+
+    def __init__(self, project: Project, module: Module, function: Function, options: DbOptions) -> None:
+        self.project = project
+        self.module = module
+        self.function = function
+        self.options = options
+        self._inner: set[int] = set()
+        for call in function.calls:
+            receiver = call.receiver
+            if receiver is not None and receiver.call is not None:
+                self._inner.add(id(receiver.call))
+        self._bindings: dict[str, list[Binding]] = {}
+        for binding in function.bindings:
+            self._bindings.setdefault(binding.name, []).append(binding)
+        self._session_cache: dict[str, bool] = {}
+
+    # -- sessions ----------------------------------------------------------
+    def is_session(self, value: Value | None) -> bool:
+        if value is None or value.kind not in ("name", "attr") or not value.ref:
+            return False
+        text = value.ref
+        known = self._session_cache.get(text)
+        if known is None:
+            known = self._is_session_text(text)
+            self._session_cache[text] = known
+        return known
+
+    def _is_session_text(self, text: str) -> bool:
+        options = self.options
+        if matches(text, options.not_sessions):
+            return False
+        root = text.split(".")[0]
+        param = self.function.param(root)
+        if param is None and not self._bindings.get(root):
+            symbol = self.project.resolve(self.module, text)
+            if symbol is not None and symbol.external and matches(symbol.qualname, options.not_sessions):
+                return False
+        if matches(last(text), options.receivers):
+            return True
+        return "." not in text and param is not None and self.is_session_param(param)
+
+    def is_session_param(self, param: Param) -> bool:
+        if matches(param.name, self.options.receivers):
+            return True
+        annotation = param.annotation
+        return annotation is not None and any(last(t) in self.options.session_types for t in annotation.core)
+
+    # -- chains ------------------------------------------------------------
+    def tops(self) -> list[Call]:
+        """Calls that are not the receiver of another call (a chain's last link)."""
+        return [c for c in self.function.calls if id(c) not in self._inner]
+
+    @staticmethod
+    def chain(top: Call) -> list[Call]:
+        links = [top]
+        call = top
+        while call.receiver is not None and call.receiver.call is not None and len(links) < 64:
+            call = call.receiver.call
+            links.append(call)
+        return links
+
+    def binding_before(self, name: str, order: int) -> Binding | None:
+        found = None
+        for binding in self._bindings.get(name, ()):
+            if binding.order < order:
+                found = binding
+        return found
+
+    def bindings_of(self, name: str) -> list[Binding]:
+        return self._bindings.get(name, [])
+
+    def statement(self, value: Value | None, order: int, depth: int = 0) -> tuple[str, Call] | None:
+        """("select" | "insert" | ..., the statement's root call) for a statement argument."""
+        if value is None or depth > 4:
+            return None
+        if value.kind == "name" and value.ref:
+            binding = self.binding_before(value.ref, order)
+            if binding is None:
+                return None
+            return self.statement(binding.value, binding.order, depth + 1)
+        if value.call is None:
+            return None
+        root = self.chain(value.call)[-1]
+        name = root.callee or ""
+        if root.method and root.receiver is not None and root.receiver.call is None:
+            name = root.callee or root.method
+        symbol = self.project.resolve(self.module, root.callee) if root.callee else None
+        qualified = self.project.qualified(symbol) or name
+        return last(qualified), root
+
+    def statement_has(self, value: Value | None, order: int, methods: list[str], depth: int = 0) -> bool:
+        """The statement (or the binding it names) calls one of `methods` in its chain."""
+        if value is None or depth > 4:
+            return False
+        if value.kind == "name" and value.ref:
+            binding = self.binding_before(value.ref, order)
+            return binding is not None and self.statement_has(binding.value, binding.order, methods, depth + 1)
+        if value.call is None:
+            return False
+        return any(link.method in methods for link in self.chain(value.call))
+
+    # -- canonical text ------------------------------------------------------
+    def canon(self, value: Value | None) -> str:
+        if value is None:
+            return ""
+        if self.is_session(value):
+            return "<session>"
+        if value.kind in ("name", "attr") and value.ref:
+            return value.ref
+        if value.call is not None:
+            text = self.canon_call(value.call)
+            return "await " + text if value.kind == "await" else text
+        if value.kind == "seq" and value.elements and not value.text.endswith("…"):
+            return normalise(value.text)
+        return normalise(value.text)
+
+    def canon_call(self, call: Call, drop_sessions: bool = False) -> str:
+        if call.method and call.receiver is not None:
+            head = f"{self.canon(call.receiver)}.{call.method}"
+        else:
+            head = call.callee or normalise(call.text.split("(", 1)[0])
+        parts = [self.canon(a) for a in call.args if not (drop_sessions and self.is_session(a))]
+        parts += sorted(f"{k}={self.canon(v)}" for k, v in call.kwargs if not (drop_sessions and self.is_session(v)))
+        if call.star_args:
+            parts.append("*?")
+        if call.star_kwargs:
+            parts.append("**?")
+        return f"{head}({','.join(parts)})"
+
+    def names(self, value: Value | None, into: set[str]) -> bool:
+        """Collect the local names a value depends on; False if its text was cut short."""
+        if value is None:
+            return True
+        exact = True
+        if value.kind in ("name", "attr") and value.ref:
+            into.add(value.ref.split(".")[0])
+        elif value.call is not None:
+            exact = self.call_names(value.call, into)
+        elif value.kind == "const":
+            pass
+        else:
+            text = value.text
+            if text.endswith("…") or not text:
+                return False
+            for match in _IDENT.finditer(_STRING.sub("''", text)):
+                word = match.group(1)
+                if not keyword.iskeyword(word):
+                    into.add(word)
+        return exact
+
+    def call_names(self, call: Call, into: set[str], drop_sessions: bool = False) -> bool:
+        exact = True
+        if call.method and call.receiver is not None:
+            exact = self.names(call.receiver, into)
+        elif call.callee:
+            into.add(call.callee.split(".")[0])
+        else:
+            return False
+        for arg in call.args:
+            if not (drop_sessions and self.is_session(arg)):
+                exact = self.names(arg, into) and exact
+        for _, arg in call.kwargs:
+            if not (drop_sessions and self.is_session(arg)):
+                exact = self.names(arg, into) and exact
+        return exact and not call.star_args and not call.star_kwargs
+
+    def known_name(self, name: str) -> bool:
+        """A parameter, a local binding, a module-level name or a builtin."""
+        if self.function.param(name) is not None or name in self._bindings or name in _BUILTINS:
+            return True
+        if name in ("self", "cls"):
+            return True
+        return self.project.resolve(self.module, name) is not None
+
+    def _read(self, top: Call, form: str, key: str, model: str | None, link_names: set[str], exact: bool,
+              check_only: bool = False) -> Read:
+        exact = exact and not key.endswith("…") and "…" not in key and all(self.known_name(n) for n in link_names)
+        return Read(top, form, key, model, frozenset(link_names), exact, check_only)
+
+    # -- reads -----------------------------------------------------------------
+    def reads(self) -> list[Read]:
+        found = []
+        for top in self.tops():
+            read = self.read_of(top)
+            if read is not None:
+                found.append(read)
+        return found
+
+    def read_of(self, top: Call) -> Read | None:
+        links = self.chain(top)
+        root = links[-1]
+        method = root.method
+        receiver = root.receiver
+        if method and receiver is not None and self.is_session(receiver):
+            return self._session_read(top, root, links)
+        if method and receiver is not None and receiver.kind == "attr" and receiver.ref:
+            owner, _, manager = receiver.ref.rpartition(".")
+            if manager == "objects" and _is_class_name(owner, self):
+                return self._django_read(top, root, links, owner)
+            if manager == "query" and _is_class_name(owner, self) and (top is not root or method in ROW_ENDINGS):
+                if top.method in ROW_ENDINGS:
+                    return self._chain_read(top, "Model.query", last(owner))
+        if top is root and method == "refresh_from_db" and receiver is not None and receiver.kind in ("name", "attr"):
+            names: set[str] = set()
+            exact = self.call_names(top, names)
+            return self._read(top, "refresh_from_db", self.canon_call(top), None, names, exact)
+        return self._helper_read(top)
+
+    def _chain_read(self, top: Call, form: str, model: str | None) -> Read:
+        names: set[str] = set()
+        exact = self.call_names(top, names)
+        return self._read(top, form, self.canon_call(top), model, names - {"<session>"}, exact)
+
+    def _session_read(self, top: Call, root: Call, links: list[Call]) -> Read | None:
+        method = root.method
+        if top is root:
+            if method in ("get", "get_one"):
+                if not root.args or not _is_class_value(root.args[0], self):
+                    return None
+                return self._chain_read(top, f"session.{method}", last(root.args[0].ref))
+            if method == "refresh":
+                if not root.args or root.args[0].kind not in ("name", "attr"):
+                    return None
+                return self._chain_read(top, "session.refresh", None)
+            if method in STATEMENT_RUNNERS:
+                found = self.statement(root.args[0] if root.args else None, root.order)
+                if found is None or found[0] != "select":
+                    return None
+                return self._statement_read(top, f"session.{method}", found[1], root)
+            return None
+        if top.method not in ROW_ENDINGS:
+            return None
+        if method == "query":
+            model = root.args[0].ref if root.args and root.args[0].kind in ("name", "attr") else None
+            return self._chain_read(top, "session.query", last(model) or None)
+        if method in STATEMENT_RUNNERS:
+            found = self.statement(root.args[0] if root.args else None, root.order)
+            if found is None or found[0] != "select":
+                return None
+            return self._statement_read(top, f"session.{method}", found[1], root)
+        return None
+
+    def _statement_read(self, top: Call, form: str, select: Call, runner: Call) -> Read:
+        model = select.args[0].ref if select.args and select.args[0].kind in ("name", "attr") else None
+        names: set[str] = set()
+        exact = self.call_names(top, names)
+        key = self.canon_call(top)
+        statement = runner.args[0] if runner.args else None
+        if statement is not None and statement.kind == "name" and statement.ref:
+            # `stmt = select(...)`: the row is the statement's text, not the variable's name.
+            binding = self.binding_before(statement.ref, runner.order)
+            if binding is not None and binding.value is not None:
+                text = self.canon(binding.value)
+                key = re.sub(rf"\(({re.escape(statement.ref)})(?=[,)])", lambda _: "(" + text, key, count=1)
+                inner: set[str] = set()
+                exact = self.names(binding.value, inner) and exact
+                names.discard(statement.ref)
+                names |= inner
+        return self._read(top, form, key, last(model) or None, names, exact)
+
+    def _django_read(self, top: Call, root: Call, links: list[Call], owner: str) -> Read | None:
+        if top is root:
+            if root.method != "get":
+                return None
+            return self._chain_read(top, "Model.objects.get", last(owner))
+        if any(link.method not in DJANGO_QUERYSET for link in links[1:]):
+            return None
+        if top.method == "exists":
+            read = self._chain_read(top, "Model.objects.exists", last(owner))
+            read.check_only = True
+            return read
+        if top.method in ("first", "last", "get", "earliest", "latest"):
+            return self._chain_read(top, "Model.objects", last(owner))
+        return None
+
+    def definition(self, call: Call) -> Function | None:
+        """The project function a call runs, through imports and `self.` methods."""
+        callee = call.callee
+        if not callee:
+            return None
+        head, _, rest = callee.partition(".")
+        if head in ("self", "cls") and rest and "." not in rest and self.function.class_qualname:
+            cls = self.module.classes.get(self.function.class_qualname)
+            qualname = cls.methods.get(rest) if cls is not None else None
+            return self.module.functions.get(qualname) if qualname else None
+        symbol = self.project.resolve(self.module, callee)
+        located = self.project.function(symbol) if symbol is not None else None
+        return located[1] if located is not None else None
+
+    def takes_session(self, function: Function) -> bool:
+        return any(self.is_session_param(p) for p in function.params if p.name not in ("self", "cls"))
+
+    def _listed(self, call: Call, names: list[str]) -> str | None:
+        if not names or not call.callee:
+            return None
+        symbol = self.project.resolve(self.module, call.callee)
+        qualified = self.project.qualified(symbol) or call.callee
+        return qualified if qualified in names else None
+
+    def _helper_read(self, top: Call) -> Read | None:
+        if top.receiver is not None and top.receiver.call is not None:
+            return None
+        name = last(top.callee or top.method)
+        listed = self._listed(top, self.options.read_functions)
+        if listed is None:
+            if not name or not matches(name, self.options.read_helpers):
+                return None
+            definition = self.definition(top)
+            if definition is None or not self.takes_session(definition):
+                return None
+            symbol = self.project.resolve(self.module, top.callee)
+            listed = self.project.qualified(symbol) or top.callee or name
+        names: set[str] = set()
+        exact = self.call_names(top, names, drop_sessions=True)
+        return self._read(top, "helper", "helper:" + listed + self._helper_args(top), None, names, exact)
+
+    def _helper_args(self, call: Call) -> str:
+        """The arguments by parameter name when the definition is known, sessions left out."""
+        definition = self.definition(call)
+        if definition is None or call.star_args:
+            return self.canon_call(call, drop_sessions=True)[len(call.callee or ""):]
+        params = [p for p in definition.params if p.kind == "positional"]
+        if params and params[0].name in ("self", "cls") and definition.class_qualname:
+            params = params[1:]
+        named: list[tuple[str, Value]] = list(call.kwargs)
+        for index, arg in enumerate(call.args):
+            named.append((params[index].name if index < len(params) else f"#{index}", arg))
+        parts = sorted(f"{k}={self.canon(v)}" for k, v in named if not self.is_session(v)
+                       and not (definition.param(k) is not None and self.is_session_param(definition.param(k))))
+        if call.star_kwargs:
+            parts.append("**?")
+        return f"({','.join(parts)})"
+
+    # -- inserts ---------------------------------------------------------------
+    def insert_of(self, call: Call) -> Insert | None:
+        method, receiver = call.method, call.receiver
+        if method and receiver is not None and self.is_session(receiver):
+            if method in ("add", "add_all") and call.args:
+                model = self.model_of_object(call.args[0], call.order) if method == "add" else None
+                return Insert(call, f"session.{method}", model)
+            if method in ("execute", "exec") and call.args:
+                found = self.statement(call.args[0], call.order)
+                if found is None or found[0] != "insert":
+                    return None
+                if self.statement_has(call.args[0], call.order, self.options.upsert_methods):
+                    return None
+                root = found[1]
+                model = root.args[0].ref if root.args and root.args[0].kind in ("name", "attr") else None
+                return Insert(call, f"session.{method}(insert)", last(model) or None)
+            return None
+        if method and receiver is not None and receiver.kind == "attr" and receiver.ref:
+            owner, _, manager = receiver.ref.rpartition(".")
+            if manager == "objects" and method == "create" and _is_class_name(owner, self):
+                return Insert(call, "Model.objects.create", last(owner))
+        if method == "save" and receiver is not None and receiver.kind == "name" and receiver.ref:
+            binding = self.binding_before(receiver.ref, call.order)
+            if binding is not None and binding.value is not None and binding.value.call is not None:
+                made = binding.value.call
+                if made.callee and _is_class_value(Value("name", made.callee, ref=made.callee), self):
+                    return Insert(call, "save", last(made.callee))
+            return None
+        if receiver is not None and receiver.call is not None:
+            return None
+        name = last(call.callee or "")
+        listed = self._listed(call, self.options.insert_functions)
+        if listed is None and name and matches(name, self.options.insert_helpers):
+            definition = self.definition(call)
+            if definition is not None and self.takes_session(definition):
+                listed = name
+        if listed is None:
+            return None
+        return Insert(call, "helper", None)
+
+    def model_of_object(self, value: Value | None, order: int) -> str | None:
+        if value is None:
+            return None
+        if value.kind == "name" and value.ref:
+            binding = self.binding_before(value.ref, order)
+            if binding is None or binding.value is None:
+                return None
+            value = binding.value
+        if value.call is not None and value.call.callee and not value.call.method:
+            callee = value.call.callee
+            if _is_class_value(Value("name", callee, ref=callee), self):
+                return last(callee)
+        return None
+
+    # -- guards ------------------------------------------------------------------
+    def is_savepoint(self, value: Value | None) -> bool:
+        if value is None or value.call is None:
+            return False
+        call = value.call
+        if call.method and call.method in self.options.savepoints:
+            return True
+        if not call.callee:
+            return False
+        symbol = self.project.resolve(self.module, call.callee)
+        qualified = self.project.qualified(symbol) or call.callee
+        return qualified in self.options.savepoints or call.callee in self.options.savepoints
+
+    def exception_kind(self, name: str) -> str | None:
+        """"integrity" for IntegrityError spellings, "broad" for handlers that catch it unseen, else None."""
+        if name in ("", "Exception", "BaseException"):
+            return "broad"
+        symbol = self.project.resolve(self.module, name)
+        qualified = self.project.qualified(symbol) or name
+        if qualified in self.options.integrity_errors:
+            return "integrity"
+        if last(qualified) in ("IntegrityError", "UniqueViolation", "UniqueViolationError") and symbol is None:
+            return "integrity"
+        if qualified in self.options.broad_errors:
+            return "broad"
+        return None
+
+
+def _is_class_name(dotted: str, db: Db) -> bool:
+    return bool(dotted) and _is_class_value(Value("name", dotted, ref=dotted), db)
+
+
+def _is_class_value(value: Value, db: Db) -> bool:
+    """A model class: a project class, or a capitalised name (external models, late imports)."""
+    if value.kind not in ("name", "attr") or not value.ref:
+        return False
+    symbol = db.project.resolve(db.module, value.ref)
+    if symbol is not None and symbol.kind == "class":
+        return True
+    final = last(value.ref)
+    return final[:1].isupper() and not final.isupper()

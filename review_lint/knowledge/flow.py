@@ -1,0 +1,129 @@
+"""Control paths inside one function, from the extractor's Block and Exit facts.
+
+Blocks of one `group` with different `arm` never both run (if/else arms,
+match cases, a try body and its except handlers). An unconditional `return`
+(or a `raise` outside any try) that follows the first of two events on its
+own path stops the second from running after it.
+"""
+
+from __future__ import annotations
+
+from ..facts import Block, Function, Span
+
+
+def block_map(function: Function) -> dict[int, Block]:
+    return {block.id: block for block in function.blocks}
+
+
+def exclusive(blocks: dict[int, Block], first: tuple[int, ...], second: tuple[int, ...]) -> bool:
+    """True when no single execution enters both block chains."""
+    arms = {}
+    for block_id in first:
+        block = blocks.get(block_id)
+        if block is not None:
+            arms[block.group] = block.arm
+    for block_id in second:
+        block = blocks.get(block_id)
+        if block is not None and block.group in arms and arms[block.group] != block.arm:
+            return True
+    return False
+
+
+def _is_prefix(prefix: tuple[int, ...], chain: tuple[int, ...]) -> bool:
+    return chain[: len(prefix)] == prefix
+
+
+def exits_between(function: Function, blocks: dict[int, Block], first_order: int, first_blocks: tuple[int, ...],
+                  second_order: int) -> bool:
+    """An exit that every path from the first event reaches before the second one."""
+    for exit_ in function.exits:
+        if not first_order < exit_.order < second_order or not _is_prefix(exit_.blocks, first_blocks):
+            continue
+        if exit_.kind == "return":
+            return True
+        if exit_.kind == "raise" and not any(blocks[b].kind == "try" for b in exit_.blocks if b in blocks):
+            return True
+    return False
+
+
+def same_path(function: Function, blocks: dict[int, Block], first_order: int, first_blocks: tuple[int, ...],
+              second_order: int, second_blocks: tuple[int, ...]) -> bool:
+    """Both events can run, first then second, in one execution of the function."""
+    if exclusive(blocks, first_blocks, second_blocks):
+        return False
+    return not exits_between(function, blocks, first_order, first_blocks, second_order)
+
+
+def ends_in_exit(function: Function, block: Block) -> bool:
+    """The block's own statements end the function (return / raise) or the loop turn."""
+    for exit_ in function.exits:
+        if exit_.blocks and exit_.blocks[-1] == block.id and exit_.kind in ("return", "raise", "continue", "break"):
+            return True
+    return False
+
+
+def contains(outer: Span, inner: Span) -> bool:
+    return outer[:2] <= inner[:2] and inner[2:] <= outer[2:] and outer != inner
+
+
+def ancestors(function: Function, block: Block) -> tuple[int, ...] | None:
+    """Ids of the blocks enclosing `block`, outermost first, read off any event inside it
+    (None for a block with no call, exit, binding or assert)."""
+    for events in (function.exits, function.calls, function.bindings, function.asserts):
+        for event in events:
+            if block.id in event.blocks:
+                return event.blocks[: event.blocks.index(block.id)]
+    return None
+
+
+def handlers_of(blocks: dict[int, Block], try_block: Block) -> list[Block]:
+    return [b for b in blocks.values() if b.group == try_block.group and b.kind == "except"]
+
+
+def before(first: Span, second: Span) -> bool:
+    return first[:2] < second[:2]
+
+
+def _norm(text: str) -> str:
+    return "".join(text.split())
+
+
+def missing_branch(function: Function, subjects: set[str], after: Span, blocks_of: tuple[int, ...],
+                   span: Span) -> Block | None:
+    """The branch on which `subjects` (a variable, or a call's text) are known missing and
+    which holds the event at `span` (with enclosing blocks `blocks_of`):
+    `if x is None: <event>`, `if not x: <event>`, `else` of `if x:`, or the code after
+    `if x: return ...`. Only tests that come after `after` (the read) count."""
+    wanted = {_norm(s) for s in subjects if s}
+    if not wanted:
+        return None
+    for block in function.blocks:
+        if not before(after, block.span):
+            continue
+        if block.id in blocks_of and wanted & {_norm(s) for s in block.missing}:
+            return block
+        if (
+            block.id not in blocks_of
+            and wanted & {_norm(s) for s in block.present}
+            and block.span[2:] < span[:2]
+            and ends_in_exit(function, block)
+            and _is_prefix(ancestors(function, block) or (), blocks_of)
+        ):
+            return block
+    return None
+
+
+def missing_handler(function: Function, blocks: dict[int, Block], read_blocks: tuple[int, ...],
+                    blocks_of: tuple[int, ...], names: tuple[str, ...]) -> Block | None:
+    """`try: <read> except Model.DoesNotExist: <event>`: the handler holding the event."""
+    for block_id in blocks_of:
+        block = blocks.get(block_id)
+        if block is None or block.kind != "except":
+            continue
+        if not any(name.rsplit(".", 1)[-1] in names for name in block.catches):
+            continue
+        for read_block in read_blocks:
+            other = blocks.get(read_block)
+            if other is not None and other.kind == "try" and other.group == block.group:
+                return block
+    return None
