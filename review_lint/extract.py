@@ -287,8 +287,14 @@ class Extractor:
             scope.function.bindings.append(fact)
             self._track(target, fact)
         elif kind is cst.Tuple or kind is cst.List:
-            for element in target.elements:
-                self._bind_target(element.value, None, None)
+            elements = target.elements
+            pairwise = (
+                value is not None and value.kind == "seq" and len(value.elements) == len(elements)
+                and not any(type(e) is cst.StarredElement for e in elements)
+            )
+            for index, element in enumerate(elements):
+                # `a, b = x, y` binds each name to its own value; other unpacking is unknown.
+                self._bind_target(element.value, value.elements[index] if pairwise else None, None)
         elif kind is cst.StarredElement:
             self._bind_target(target.value, None, None)
         else:

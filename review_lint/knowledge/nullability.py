@@ -39,14 +39,21 @@ def _last(name: str | None) -> str:
 
 class Nullability:
     def __init__(
-        self, project: Project, models: Models, none_methods: list[str], guess_unknown_receivers: bool = True
+        self,
+        project: Project,
+        models: Models,
+        none_methods: list[str],
+        guess_unknown_receivers: bool = True,
+        subscripts: bool = True,
     ) -> None:
+        self.subscripts = subscripts
         self.project = project
         self.models = models
         self.none_methods = set(none_methods)
         self.guess_unknown_receivers = guess_unknown_receivers
         self._nullable_names: dict[str, set[tuple[str, str]]] | None = None
         self._ignore: tuple[str, str] | None = None
+        self._optional_method_names: set[str] | None = None
 
     def nullable_somewhere(self, name: str, ignore: tuple[str, str] | None = None) -> bool:
         """Whether some project class (other than `ignore`: (path, class qualname))
@@ -79,6 +86,8 @@ class Nullability:
             return self._name(module, function, value.text, depth)
         if kind == "attr":
             return self._attribute(module, function, value.text, depth)
+        if kind == "other" and self.subscripts and _is_subscript(value.text):
+            return True  # `row["fee"]`, `parts[5]`: an element of data the code does not describe
         return False
 
     def _call(self, module: Module, function: Function, call: Call, depth: int) -> bool:
@@ -96,7 +105,30 @@ class Nullability:
             limit = 3 if call.callee == "getattr" else 2
             return len(call.args) == limit and self.may_be_none(module, function, call.args[-1], depth + 1)
         target = self._callee(module, function, call, depth)
-        return target is not None and target[1].returns is not None and target[1].returns.optional
+        if target is not None:
+            return target[1].returns is not None and target[1].returns.optional
+        if call.method is None or call.receiver is None or not self.guess_unknown_receivers:
+            return False
+        receiver = call.receiver
+        if receiver.kind == "name":
+            param = function.param(receiver.text)
+            if param is not None and self._external(module, param.annotation):
+                return True  # a method of a class outside the project: its result is not known
+        if receiver.kind in ("name", "attr") and self.project.resolve(module, receiver.ref) is not None:
+            return False  # a module, class or external object: nothing known
+        # The receiver's class is not known: a project method of that name
+        # annotated to return Optional makes the result possibly None.
+        return call.method in self._optional_methods()
+
+    def _optional_methods(self) -> set[str]:
+        if self._optional_method_names is None:
+            names = set()
+            for module in self.project.all_modules:
+                for function in module.facts.functions:
+                    if function.class_qualname is not None and function.returns is not None and function.returns.optional:
+                        names.add(function.name)
+            self._optional_method_names = names
+        return self._optional_method_names
 
     def _callee(self, module: Module, function: Function, call: Call, depth: int) -> tuple[Module, Function] | None:
         if call.callee is not None:
@@ -138,6 +170,11 @@ class Nullability:
         parts = dotted.split(".")
         owner = self.class_of(module, function, parts[0], depth + 1)
         if owner is None:
+            param = function.param(parts[0])
+            if param is not None and self._external(module, param.annotation):
+                # An object of a class outside the project: its attributes'
+                # nullability cannot be read here.
+                return self.guess_unknown_receivers
             if function.param(parts[0]) is None and not any(b.name == parts[0] for b in function.bindings):
                 symbol = self.project.resolve(module, dotted)
                 if symbol is not None and symbol.kind == "variable":
@@ -153,9 +190,10 @@ class Nullability:
             declared = self.models.attributes(*owner).get(part)
             if declared is None or declared[2].annotation is None:
                 return False
-            owner = self._class_of_annotation(declared[0], declared[2].annotation.core)
+            annotation = declared[2].annotation
+            owner = self._class_of_annotation(declared[0], annotation.core)
             if owner is None:
-                return False
+                return self.guess_unknown_receivers and self._external(declared[0], annotation)
         return self.attribute_may_be_none(owner[0], owner[1], parts[-1])
 
     # -- classes -------------------------------------------------------------
@@ -205,6 +243,16 @@ class Nullability:
                 return found
         return None
 
+    def _external(self, module: Module, annotation) -> bool:
+        """An annotation naming a class from outside the project (not a builtin)."""
+        if annotation is None or annotation.container:
+            return False
+        for name in annotation.core:
+            symbol = self.project.resolve(module, name)
+            if symbol is not None and symbol.external:
+                return True
+        return False
+
     def _class(self, module: Module, dotted: str | None) -> tuple[Module, Class] | None:
         return self.models.class_at(module, dotted)
 
@@ -251,6 +299,23 @@ class Nullability:
                     return found
         return None
 
+
+
+def _is_subscript(text: str) -> bool:
+    """`x[...]` / `a.b[...]` / `f()[...]`: ends with a bracket that does not open the text."""
+    if not text.endswith("]") or text.startswith("["):
+        return False
+    depth = 0
+    for index in range(len(text) - 1, -1, -1):
+        char = text[index]
+        if char == "]":
+            depth += 1
+        elif char == "[":
+            depth -= 1
+            if depth == 0:
+                head = text[:index]
+                return bool(head) and (head[-1].isalnum() or head[-1] in "_)]")
+    return False
 
 
 def _call_name(value: Value | None) -> str:

@@ -37,7 +37,11 @@ class OptionalFieldAlwaysPopulated(Rule):
             handlers=set(find_handlers(project)),
         )
         nulls = Nullability(
-            project, models, options["none-returning-methods"], options["guess-unknown-receivers"]
+            project,
+            models,
+            options["none-returning-methods"],
+            options["guess-unknown-receivers"],
+            options["subscripts-may-be-none"],
         )
         min_sites = max(1, options["min-sites"])
 
