@@ -27,7 +27,7 @@ from .facts import ModuleFacts, Problem
 CACHE_DIR_NAME = ".review-lint-cache"
 _CACHE_FILE = f"facts-{__version__}.pickle"
 # Bumped whenever the facts' shape or the extraction changes meaning.
-FACTS_SCHEMA = 1
+FACTS_SCHEMA = 2  # 2: Literal[..., None] is Optional; `a, b = x, y` binds pairwise
 
 # A file none of whose bytes match can only bind literals to names: no call, no
 # definition, no import, no assert. Such a file contributes no fact to any rule.

@@ -251,6 +251,8 @@ class Nullability:
             symbol = self.project.resolve(module, name)
             if symbol is not None and symbol.external:
                 return True
+            if symbol is None and name.split(".", 1)[0] in module.imports:
+                return True  # imported from a module that is not in the project
         return False
 
     def _class(self, module: Module, dotted: str | None) -> tuple[Module, Class] | None:
