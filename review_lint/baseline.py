@@ -31,9 +31,15 @@ _MAX_STATEMENT_LINES = 8  # longer spans (a whole class or function) keep only t
 
 
 # -- fingerprints --------------------------------------------------------------
+_SPACE_BESIDE_SYMBOL = re.compile(r" (?=\W)|(?<=\W) ")
+_TRAILING_COMMA = re.compile(r",(?=[)\]}])")
+
+
 def normalise(text: str) -> str:
-    """Source text without comments and with every run of whitespace made one space."""
-    return " ".join(" ".join(_strip_comment(line) for line in _NEWLINE.split(text)).split())
+    """Source text without comments, keeping a space only between two word characters,
+    and without trailing commas: re-indenting or re-wrapping code does not change it."""
+    collapsed = " ".join(" ".join(_strip_comment(line) for line in _NEWLINE.split(text)).split())
+    return _TRAILING_COMMA.sub("", _SPACE_BESIDE_SYMBOL.sub("", collapsed))
 
 
 def _strip_comment(line: str) -> str:

@@ -141,3 +141,20 @@ def test_unreadable_baseline_is_a_usage_error(repo: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "review-lint: error: Invalid value for '--baseline': File '.review-lint-baseline.json' is a directory."]
+
+
+def test_baseline_survives_rewrapping_and_comments(repo: Path) -> None:
+    app(repo).write_text(APP + "\n\ndef later(w):\n    assert valid(w, 'strict')\n", encoding="utf-8")
+    assert run(repo, "baseline", ".", "--select", "RL900").returncode == 0
+    app(repo).write_text(APP + "\n\ndef later(w):\n    assert valid(  # re-wrapped, with a comment\n"
+                         "        w,\n        'strict',\n    )\n", encoding="utf-8")
+    assert reported(repo) == []
+
+
+def test_normalise() -> None:
+    from review_lint.baseline import normalise
+
+    assert normalise("call(a, b)") == normalise("call(\n    a,\n    b,\n)  # a comment")
+    assert normalise("assert   x  is not None") == "assert x is not None"
+    assert normalise('x = "# not a comment"  # a comment') == 'x="#not a comment"'  # consistent, if not pretty
+    assert normalise("assert x") != normalise("assert y")
