@@ -223,3 +223,12 @@ def test_formats_are_offered_by_the_cli(tmp_path: Path) -> None:
     done = run(tmp_path, "check", "--help")
     for name in ("github", "sarif", "gitlab"):
         assert name in done.stdout
+
+
+def test_github_step_summary_says_what_it_could_not_list(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(github, "SUMMARY_BYTES", 400)
+    many = [Diagnostic("x.py", n, 1, n, 2, "RL900", "any-assert", "warning", "m" * 40) for n in range(1, 11)]
+    text = github.summary(_result(tmp_path, *many))
+    listed = text.count("| RL900 any-assert |")
+    assert 0 < listed < 10
+    assert f"{10 - listed} more findings not listed" in text

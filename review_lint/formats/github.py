@@ -18,6 +18,7 @@ from ..engine import RunResult
 from . import repo_path
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
+SUMMARY_BYTES = 900_000  # GitHub rejects a step summary over 1 MiB; leave room for other steps
 
 
 def escape_data(text: str) -> str:
@@ -65,9 +66,17 @@ def summary(result: RunResult) -> str:
     noun = "finding" if findings == 1 else "findings"
     lines += [f"{findings} {noun} in {result.files} {files} checked.", "",
               "| Rule | Severity | Location | Message |", "| --- | --- | --- | --- |"]
-    for d in result.diagnostics:
+    size = sum(len(line.encode("utf-8")) + 1 for line in lines)
+    for number, d in enumerate(result.diagnostics):
         where = f"`{repo_path(result, d.path)}:{d.line}`".replace("|", "\\|")
-        lines.append(f"| {d.rule} {d.name} | {d.severity} | {where} | {_cell(_message(result, d))} |")
+        row = f"| {d.rule} {d.name} | {d.severity} | {where} | {_cell(_message(result, d))} |"
+        size += len(row.encode("utf-8")) + 1
+        if size > SUMMARY_BYTES:
+            left = findings - number
+            lines += ["", f"{left} more finding{'' if left == 1 else 's'} not listed: GitHub refuses a step summary "
+                          "over 1 MiB. Run `review-lint check --format json` for all of them."]
+            break
+        lines.append(row)
     return "\n".join(lines) + "\n\n"
 
 
