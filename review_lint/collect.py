@@ -25,9 +25,9 @@ from .engine import facts_for_file
 from .facts import ModuleFacts, Problem
 
 CACHE_DIR_NAME = ".review-lint-cache"
-_CACHE_FILE = f"facts-{__version__}.pickle"
-# Bumped whenever the facts' shape or the extraction changes meaning.
-FACTS_SCHEMA = 2  # 2: Literal[..., None] is Optional; `a, b = x, y` binds pairwise
+# Both files are only ever reused by the same code: see code_fingerprint().
+_CACHE_FILE = "facts.pickle"
+_JUDGEMENT_FILE = "judgement.pickle"
 
 # A file none of whose bytes match can only bind literals to names: no call, no
 # definition, no import, no assert. Such a file contributes no fact to any rule.
@@ -55,23 +55,68 @@ class Collector:
     progress: Callable[[int, int], None] | None = None  # (files just finished, files in all)
     stats: CollectStats = field(default_factory=CollectStats)
 
+    def _read(self, root: Path, files: list[str]) -> dict[str, tuple[bytes | None, str | None]]:
+        """path -> (content, cache key); content None when unreadable, key None when prefiltered."""
+        memo = getattr(self, "_memo", None)
+        if memo is not None and memo[0] == (root, tuple(files)):
+            return memo[1]
+        read: dict[str, tuple[bytes | None, str | None]] = {}
+        for relative in files:
+            try:
+                data = (root / relative).read_bytes()
+            except OSError:
+                read[relative] = (None, None)  # facts_for_file reports it as RL000
+                continue
+            if self.prefilter and not _MAY_CONTRIBUTE.search(data) and b"\x00" not in data:
+                read[relative] = (data, None)
+            else:
+                read[relative] = (data, _key(relative, data))
+        self._memo = ((root, tuple(files)), read)
+        return read
+
+    # -- the judgement cache: verdicts for an unchanged project ----------------
+    def judgement_key(self, root: Path, files: list[str], settings: str) -> str | None:
+        if self.cache_dir is None:
+            return None
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(code_fingerprint().encode() + settings.encode() + str(self.prefilter).encode())
+        for relative, (data, key) in self._read(root, files).items():
+            if data is None:
+                return None  # an unreadable file is never a settled verdict
+            digest.update(f"{relative}\0{key}\0".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def remembered_judgement(self, key: str | None):
+        if key is None or self.cache_dir is None:
+            return None
+        try:
+            with open(self.cache_dir / _JUDGEMENT_FILE, "rb") as stream:
+                stored = pickle.load(stream)
+            return stored["judgement"] if stored.get("key") == key else None
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError,
+                ValueError):
+            return None
+
+    def remember_judgement(self, key: str, judgement) -> None:
+        if self.cache_dir is None or judgement[1]:
+            return  # internal errors are not verdicts worth keeping
+        _write_atomically(self.cache_dir, _JUDGEMENT_FILE, {"key": key, "judgement": judgement})
+
+    # -- facts -----------------------------------------------------------------
     def __call__(self, root: Path, files: list[str]) -> list[ModuleFacts]:
         started = time.perf_counter()
         cache = _Cache.load(self.cache_dir) if self.cache_dir is not None else None
         results: dict[str, ModuleFacts] = {}
         todo: list[tuple[str, bytes | None]] = []
         keys: dict[str, str] = {}
-        for relative in files:
-            try:
-                data = (root / relative).read_bytes()
-            except OSError:
-                todo.append((relative, None))  # facts_for_file reports it as RL000
+        for relative, (data, key) in self._read(root, files).items():
+            if data is None:
+                todo.append((relative, None))
                 continue
-            if self.prefilter and not _MAY_CONTRIBUTE.search(data) and b"\x00" not in data:
+            if key is None:
                 results[relative] = ModuleFacts(path=relative, suppressions={})
                 self.stats.prefiltered += 1
                 continue
-            key = _key(relative, data)
             keys[relative] = key
             cached = cache.get(key) if cache is not None else None
             if cached is not None:
@@ -205,7 +250,7 @@ class _Cache:
         try:
             with open(folder / _CACHE_FILE, "rb") as stream:
                 stored = pickle.load(stream)
-            if isinstance(stored, dict) and stored.get("schema") == FACTS_SCHEMA:
+            if isinstance(stored, dict) and stored.get("schema") == code_fingerprint():
                 entries = stored["entries"]
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError, ValueError):
             entries = {}
@@ -224,26 +269,55 @@ class _Cache:
             return
         for key in stale:
             del self.entries[key]
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by review-lint: the whole folder is a cache.\n*\n")
-            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".facts-", suffix=".tmp")
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump({"schema": FACTS_SCHEMA, "entries": self.entries}, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.folder / _CACHE_FILE)
-        except OSError:
-            # A cache that cannot be written only costs time on the next run.
+        _write_atomically(self.folder, _CACHE_FILE, {"schema": code_fingerprint(), "entries": self.entries})
+
+
+def _write_atomically(folder: Path, name: str, payload) -> None:
+    temporary = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Created by review-lint: the whole folder is a cache.\n*\n")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump(payload, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, folder / name)
+    except OSError:
+        # A cache that cannot be written only costs time on the next run.
+        if temporary is not None:
             try:
                 os.unlink(temporary)
-            except (OSError, UnboundLocalError):
+            except OSError:
                 pass
+
+
+_FINGERPRINT: list[str] = []
+
+
+def code_fingerprint() -> str:
+    """A hash of review-lint's own code and rule definitions (and any team rules):
+    facts and verdicts made by other code are never reused."""
+    if not _FINGERPRINT:
+        from .registry import rule_dirs
+
+        digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+        package = Path(__file__).resolve().parent
+        sources = sorted(package.rglob("*.py"))
+        for folder in rule_dirs():
+            sources += sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.py"))
+        for path in sources:
+            try:
+                digest.update(path.name.encode() + path.read_bytes())
+            except OSError:
+                pass
+        _FINGERPRINT.append(digest.hexdigest())
+    return _FINGERPRINT[0]
 
 
 def clean(folder: Path) -> bool:
     """Remove a cache folder made by review-lint; False when there was none."""
-    if not (folder / ".gitignore").is_file() and not any(folder.glob("facts-*.pickle")):
+    if not (folder / ".gitignore").is_file() and not (folder / _CACHE_FILE).is_file():
         return False
     for path in folder.iterdir():
         if path.is_file():

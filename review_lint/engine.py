@@ -13,11 +13,9 @@ from . import registry
 from .config import CONFIG_NAME, ConfigError, RuleSpec, Settings, load_settings, rule_code
 from .diagnostics import Diagnostic
 from .discovery import PYTHON_SUFFIXES, project_files
-from .extract import extract
 from .facts import ModuleFacts, Problem
 from .project import Module, Project, find_root, module_name
 from .rule import Rule
-from .source import parse
 
 RL000 = ("RL000", "syntax-error")
 RL999 = ("RL999", "internal-error")
@@ -44,7 +42,15 @@ class RunResult:
     files: int
     specs: dict[str, RuleSpec]
     internal_errors: int = 0
-    project: Project | None = None
+    project_loader: Callable[[], Project] | None = None
+    _project: Project | None = None
+
+    @property
+    def project(self) -> Project | None:
+        """The project model; built on first use when the verdicts came from the cache."""
+        if self._project is None and self.project_loader is not None:
+            self._project = self.project_loader()
+        return self._project
 
 
 def facts_for_file(root: Path, relative: str, data: bytes | None = None) -> ModuleFacts:
@@ -56,6 +62,10 @@ def facts_for_file(root: Path, relative: str, data: bytes | None = None) -> Modu
             facts = ModuleFacts(path=relative)
             facts.problems.append(Problem("RL000", f"cannot read the file: {error.strerror or error}"))
             return facts
+    # Imported here: LibCST takes 0.2 s to import, and a warm run never parses.
+    from .extract import extract
+    from .source import parse
+
     try:
         source, module, failed = parse(relative, data)
         if failed is not None:
@@ -152,8 +162,31 @@ class Engine:
     # -- the run ----------------------------------------------------------
     def run(self, collect: Callable[[Path, list[str]], list[ModuleFacts]] | None = None) -> RunResult:
         everything, reported = self.files()
-        all_facts = (collect or _collect_serial)(self.root, everything)
-        project = self.build_project(all_facts)
+        collect = collect or _collect_serial
+        remembered = getattr(collect, "remembered_judgement", None)
+        key = collect.judgement_key(self.root, everything, self._judgement_settings()) if remembered else None
+        judged = remembered(key) if key else None
+        if judged is None:
+            all_facts = collect(self.root, everything)
+            project = self.build_project(all_facts)
+            judged = self._judge_all(all_facts, project)
+            if key:
+                collect.remember_judgement(key, judged)
+            loader = lambda: project  # noqa: E731
+        else:
+            # Nothing that affects a verdict changed: the facts stay on disk unless a
+            # reporter asks for the project (baseline fingerprints do).
+            loader = lambda: self.build_project(collect(self.root, everything))  # noqa: E731
+        diagnostics, internal = judged
+        kept = [d for d in diagnostics if d.path in reported or d.rule == "RL999"]
+        return RunResult(self.root, kept, len(reported), self.specs, internal, project_loader=loader)
+
+    def _judgement_settings(self) -> str:
+        """Everything besides the files and the code that can change a verdict."""
+        return repr((self.settings.exclude, sorted(self.settings.per_file_ignores.items()), self.settings.test_paths,
+                     sorted((code, repr(rule)) for code, rule in self.settings.rules.items()), self.enabled))
+
+    def _judge_all(self, all_facts: list[ModuleFacts], project: Project) -> tuple[list[Diagnostic], int]:
         diagnostics: list[Diagnostic] = []
         internal = 0
         for facts in all_facts:
@@ -168,12 +201,9 @@ class Engine:
             rule_diagnostics, failed = self._judge(code, project)
             internal += failed
             diagnostics.extend(rule_diagnostics)
-        kept = [
-            d for d in diagnostics
-            if (d.path in reported or d.rule == "RL999") and not self._suppressed(d, project)
-        ]
+        kept = [d for d in diagnostics if not self._suppressed(d, project)]
         kept.sort(key=Diagnostic.sort_key)
-        return RunResult(self.root, kept, len(reported), self.specs, internal, project)
+        return kept, internal
 
     def build_project(self, all_facts: list[ModuleFacts]) -> Project:
         package_dirs: dict[str, bool] = {}

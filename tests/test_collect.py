@@ -70,7 +70,7 @@ def test_a_corrupt_cache_is_ignored(tmp_path):
     (root / "m.py").write_text("def f(x):\n    assert x\n")
     cache = tmp_path / "cache"
     findings(root, Collector(cache_dir=cache))
-    for stored in cache.glob("facts-*.pickle"):
+    for stored in cache.glob("*.pickle"):
         stored.write_bytes(b"not a pickle")
     again = Collector(cache_dir=cache)
     assert len(findings(root, again)) == 1 and again.stats.parsed == 1
@@ -132,3 +132,20 @@ def test_a_real_package_gives_identical_findings_in_every_mode(tmp_path, bundled
     outcomes = {name: findings(root, c) for name, c in variants(tmp_path / "cache")}
     reference = outcomes["serial, no prefilter"]
     assert all(outcome == reference for outcome in outcomes.values())
+
+
+def test_unchanged_project_reuses_verdicts_and_settings_invalidate_them(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "m.py").write_text("def f(x):\n    assert x\n")
+    cache = tmp_path / "cache"
+    first = Collector(cache_dir=cache)
+    before = findings(root, first)
+    second = Collector(cache_dir=cache)
+    assert findings(root, second) == before
+    assert second.stats.parsed == second.stats.cached == 0, "verdicts reused: facts not even loaded"
+    (root / ".review-lint.yaml").write_text("rules:\n  RL900:\n    message: changed\n")
+    third = Collector(cache_dir=cache)
+    after = findings(root, third)
+    assert [f[4] for f in after] == ["changed: x"]
+    assert third.stats.cached == 1, "facts reused, verdicts recomputed"
