@@ -80,6 +80,24 @@ class CallGraph:
         symbol = self.project.resolve(module, ref)
         return self.project.class_(symbol) if symbol is not None else None
 
+    def attribute_class(self, module: Module, cls: Class, name: str) -> tuple[Module, Class] | None:
+        """The project class of `self.<name>` when the class body declares it:
+        `service: DatasetsService` / `service = DatasetsService()` (own or inherited)."""
+        for owner_module, owner in self.mro(module, cls):
+            for declared in owner.fields:
+                if declared.name != name:
+                    continue
+                annotation = declared.annotation
+                if annotation is not None and annotation.core and not annotation.container:
+                    located = self.resolve_class(owner_module, annotation.core[0])
+                    if located is not None:
+                        return located
+                value = declared.value
+                if value is not None and value.kind == "call" and value.ref:
+                    return self.resolve_class(owner_module, value.ref)
+                return None
+        return None
+
     def local_function(self, module: Module, scope: str, name: str) -> FunctionKey | None:
         """A function named `name` nested in `scope` or in the functions enclosing it."""
         while scope and scope != "<module>":
@@ -103,12 +121,46 @@ class CallGraph:
             module, function = located
             instances = self._instances(module, function)
             seen: set[FunctionKey] = set()
+            for target, span in self._wrappers(module, function):
+                if target not in seen:
+                    seen.add(target)
+                    found.append((target, span))
             for call in function.calls:
                 target = self.target(module, function, call, instances)
                 if target is not None and target not in seen:
                     seen.add(target)
                     found.append((target, call.span))
         self._callees[key] = found
+        return found
+
+    def _wrappers(self, module: Module, function: Function) -> list[tuple[FunctionKey, Span]]:
+        """The wrappers a project decorator puts around `function`: they run on every call.
+
+        `@deco` runs the functions nested directly in `deco`; `@deco(...)` (a
+        factory) runs those nested one level deeper. The decorator's own body runs
+        once, at definition time, and is not an edge.
+        """
+        found: list[tuple[FunctionKey, Span]] = []
+        for decorator in function.decorators:
+            factory = decorator.kind == "call" and decorator.call is not None
+            ref = decorator.call.callee if factory else decorator.ref
+            if not ref:
+                continue
+            target = self.local_function(module, function.qualname.rpartition(".")[0], ref) if "." not in ref else None
+            if target is None:
+                symbol = self.project.resolve(module, ref)
+                if symbol is None or symbol.kind != "function":
+                    continue
+                target = (symbol.module, symbol.qualname)
+            owner = self.project.modules.get(target[0])
+            if owner is None:
+                continue
+            levels = 2 if factory else 1
+            prefix = target[1] + "."
+            span = decorator.call.span if factory else function.span
+            for qualname in owner.functions:
+                if qualname.startswith(prefix) and qualname[len(prefix):].count(".") == levels - 1:
+                    found.append(((owner.name, qualname), span))
         return found
 
     def _instances(self, module: Module, function: Function) -> dict[str, tuple[Module, Class]]:
@@ -140,6 +192,16 @@ class CallGraph:
                 return self.method(owner_module, owner, call.method)
             if receiver.kind == "call" and receiver.ref:
                 located = self.resolve_class(module, receiver.ref)
+                if located is not None:
+                    return self.method(located[0], located[1], call.method)
+                return None
+            if (
+                receiver.kind == "attr" and receiver.ref and receiver.ref.count(".") == 1
+                and receiver.ref.startswith(("self.", "cls.")) and function.class_qualname is not None
+            ):
+                cls = module.classes.get(function.class_qualname)
+                located = self.attribute_class(module, cls, receiver.ref[5 if receiver.ref[0] == "s" else 4:]) \
+                    if cls is not None else None
                 if located is not None:
                     return self.method(located[0], located[1], call.method)
                 return None
