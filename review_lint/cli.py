@@ -55,8 +55,10 @@ def cli() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for parsing (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help=f"Cache folder (default: {CACHE_DIR_NAME} at the project root).")
+@click.option("--fix", is_flag=True, help="Apply the safe autofixes of the reported findings, then report what remains.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the autofixes as a unified diff; change nothing.")
 def check(paths, config, select, ignore, output_format, output, exit_zero, quiet, statistics, verbose, jobs, no_cache,
-          cache_dir, diff_base=None, baseline_file=None) -> None:
+          cache_dir, diff_base=None, baseline_file=None, fix=False, show_diff=False) -> None:
     """Check PATHS (default: the current folder)."""
     options = Options(
         paths=list(paths) or ["."],
@@ -79,6 +81,23 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
         result = engine.run(collect=collector)
     baseline_note = narrow(result, engine, changes, baseline_file)
     stream = sys.stdout
+    if show_diff or fix:
+        from .fixer import apply_fixes
+
+        fixed = apply_fixes(result, write=fix and not show_diff)
+        for failure in fixed.failures:
+            click.echo(f"review-lint: fix not applied: {failure}", err=True)
+        if show_diff:
+            stream.write(fixed.diff)
+            raise SystemExit(EXIT_FINDINGS if fixed.diff and not exit_zero else EXIT_CLEAN)
+        if fixed.changed:
+            fixed_count = len(result.diagnostics)
+            result = engine.run(collect=collector)  # what remains, judged afresh
+            baseline_note = narrow(result, engine, changes, baseline_file)
+            fixed_count -= len(result.diagnostics)
+            if not quiet:
+                files = "file" if len(fixed.changed) == 1 else "files"
+                click.echo(f"Fixed {fixed_count} finding(s) in {len(fixed.changed)} {files}.", err=True)
     report = REPORTERS[output_format](result, engine.cwd, output is None and _colour(stream), statistics, quiet)
     if statistics and baseline_note:
         if output_format == "text":

@@ -55,6 +55,10 @@ class Collector:
     progress: Callable[[int, int], None] | None = None  # (files just finished, files in all)
     stats: CollectStats = field(default_factory=CollectStats)
 
+    def forget(self) -> None:
+        """Drop the contents read for the previous run."""
+        self._memo = None
+
     def _read(self, root: Path, files: list[str]) -> dict[str, tuple[bytes | None, str | None]]:
         """path -> (content, cache key); content None when unreadable, key None when prefiltered."""
         memo = getattr(self, "_memo", None)

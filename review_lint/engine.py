@@ -163,6 +163,8 @@ class Engine:
     def run(self, collect: Callable[[Path, list[str]], list[ModuleFacts]] | None = None) -> RunResult:
         everything, reported = self.files()
         collect = collect or _collect_serial
+        if hasattr(collect, "forget"):
+            collect.forget()  # files read by an earlier run (before --fix) are stale
         remembered = getattr(collect, "remembered_judgement", None)
         key = collect.judgement_key(self.root, everything, self._judgement_settings()) if remembered else None
         judged = remembered(key) if key else None

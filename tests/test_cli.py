@@ -219,3 +219,42 @@ def test_rules_lists_and_rule_prints_docs(tmp_path):
     assert doc.exit_code == 0
     for heading in ("## What it does", "## Why it matters", "## Example", "## Use instead", "## Options"):
         assert heading in doc.output
+
+
+HANDLER = '''from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/items/{item_id}")
+def read_item(item_id: int):
+    item = find(item_id)
+    assert item is not None, "no such item"  # keep this comment
+    return item
+
+
+def find(item_id):
+    return None
+'''
+
+
+def test_diff_shows_the_fix_and_changes_nothing(tmp_path):
+    root = make_project(tmp_path, {"app.py": HANDLER})
+    done = run_cli(["check", "--select", "RL001", "--diff"], root)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[:2] == ["--- a/app.py", "+++ b/app.py"]
+    assert '-    assert item is not None, "no such item"  # keep this comment' in done.stdout
+    assert "+    if item is None:  # keep this comment" in done.stdout
+    assert '+        raise RuntimeError("no such item")' in done.stdout
+    assert (root / "app.py").read_text() == HANDLER
+
+
+def test_fix_rewrites_reports_what_remains_and_is_idempotent(tmp_path):
+    root = make_project(tmp_path, {"app.py": HANDLER})
+    done = run_cli(["check", "--select", "RL001", "--fix"], root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Fixed 1 finding(s) in 1 file." in done.stderr
+    fixed = (root / "app.py").read_text()
+    assert 'if item is None:  # keep this comment\n        raise RuntimeError("no such item")\n' in fixed
+    again = run_cli(["check", "--select", "RL001", "--fix"], root)
+    assert again.returncode == 0 and (root / "app.py").read_text() == fixed
