@@ -298,6 +298,12 @@ class Extractor:
         elif kind is cst.StarredElement:
             self._bind_target(target.value, None, None)
         else:
+            if kind is cst.Attribute:
+                name = dotted(target)
+                if name is not None:
+                    fact = Binding(name, scope.next_order(), tuple(scope.blocks), value, annotation, (0, 0, 0, 0))
+                    scope.function.attribute_bindings.append(fact)
+                    self._track(target, fact)
             self._scan(target)
 
     def _function(self, node: cst.FunctionDef, prefix: str, class_fact: Class | None) -> None:

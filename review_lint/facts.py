@@ -135,6 +135,8 @@ class Function:
     bindings: list[Binding] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
     exits: list[Exit] = field(default_factory=list)
+    # `self.x = v` / `obj.attr: T = v`: assignments to attributes, named by their dotted target.
+    attribute_bindings: list[Binding] = field(default_factory=list)
     in_type_checking: bool = False
 
     def param(self, name: str) -> Param | None:

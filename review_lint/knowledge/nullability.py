@@ -65,6 +65,12 @@ class Nullability:
                     for fact in cls.fields:
                         if field_may_be_none(fact):
                             names.setdefault(fact.name, set()).add((module.path, cls.qualname))
+                for function in module.facts.functions:
+                    if function.class_qualname is None:
+                        continue
+                    for binding in function.attribute_bindings:
+                        if binding.name.startswith("self.") and _binding_may_be_none(binding):
+                            names.setdefault(binding.name[5:], set()).add((module.path, function.class_qualname))
             self._nullable_names = names
         return bool(self._nullable_names.get(name, set()) - {ignore})
 
@@ -148,6 +154,8 @@ class Nullability:
         if param is not None:
             if param.annotation is not None and param.annotation.optional:
                 return True
+            if self.guess_unknown_receivers and param.annotation is not None and _is_any(param.annotation):
+                return True  # `Any` / `object` admits None
             return param.default is not None and param.default.kind == "none"
         bound = False
         for binding in function.bindings:
@@ -160,6 +168,9 @@ class Nullability:
                 return True
         if bound or function.qualname == "<module>":
             return False
+        enclosing = _enclosing(module, function)
+        if enclosing is not None:  # a closure reads the enclosing function's name
+            return self._name(module, enclosing, name, depth + 1)
         symbol = self.project.resolve(module, name)
         if symbol is not None and symbol.kind == "variable":
             value = self.project.variable_value(symbol)
@@ -199,8 +210,12 @@ class Nullability:
     # -- classes -------------------------------------------------------------
     def attribute_may_be_none(self, module: Module, cls: Class, name: str) -> bool:
         declared = self.models.attributes(module, cls).get(name)
+        if declared is not None and field_may_be_none(declared[2]):
+            return True
+        if self._instance_attribute_may_be_none(module, cls, name, 0):
+            return True  # `self.name = None` in a method
         if declared is not None:
-            return field_may_be_none(declared[2])
+            return False
         if name.endswith("_id"):  # Django: `<fk>_id` is null when the foreign key is
             declared = self.models.attributes(module, cls).get(name[:-3])
             if declared is not None and _call_name(declared[2].value) in ("ForeignKey", "OneToOneField"):
@@ -211,6 +226,22 @@ class Nullability:
             is_property = any(_last(d.ref) in ("property", "cached_property") for d in function.decorators)
             return is_property and function.returns is not None and function.returns.optional
         return False
+
+    def _instance_attribute_may_be_none(self, module: Module, cls: Class, name: str, depth: int) -> bool:
+        target = "self." + name
+        for qualname in cls.methods.values():
+            function = module.functions.get(qualname)
+            if function is None:
+                continue
+            for binding in function.attribute_bindings:
+                if binding.name == target and _binding_may_be_none(binding):
+                    return True
+        if depth > 20:
+            return False
+        return any(
+            self._instance_attribute_may_be_none(base_module, base, name, depth + 1)
+            for base_module, base in self.models.project_bases(module, cls)
+        )
 
     def class_of(self, module: Module, function: Function, name: str, depth: int = 0) -> tuple[Module, Class] | None:
         """The project class a local name holds in `function`, when the code says."""
@@ -301,6 +332,29 @@ class Nullability:
                     return found
         return None
 
+
+
+def _binding_may_be_none(binding) -> bool:
+    if binding.annotation is not None and binding.annotation.optional:
+        return True
+    return binding.value is not None and binding.value.kind in ("none", "maybe_none")
+
+
+def _is_any(annotation) -> bool:
+    return bool(annotation.core) and all(_last(name) in ("Any", "object") for name in annotation.core)
+
+
+def _enclosing(module: Module, function: Function) -> Function | None:
+    """The function a nested function is defined in (not a class body)."""
+    qualname = function.qualname
+    while "." in qualname:
+        qualname = qualname.rsplit(".", 1)[0]
+        found = module.functions.get(qualname)
+        if found is not None:
+            return found
+        if qualname in module.classes:
+            return None
+    return None
 
 
 def _is_subscript(text: str) -> bool:
