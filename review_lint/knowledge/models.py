@@ -15,6 +15,7 @@ dict literal in a place typed as the model (a field of another site, a
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -29,6 +30,8 @@ _FROM_KEYWORDS = {"model_construct", "construct"}
 _FROM_OPAQUE = {"from_orm", "model_validate_json", "model_validate_strings", "parse_raw", "parse_file"}
 _CASTS = {"typing.cast", "typing_extensions.cast"}
 _PYDANTIC_PRIVATE = {"model_config", "Config"}
+_STRING = re.compile(r"""("[^"]*"|'[^']*')""")
+_DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 def base_ref(value: Value) -> str | None:
@@ -136,6 +139,7 @@ class Models:
         self._infos: dict[tuple[str, str], ModelInfo | None] = {}
         self._ancestry: dict[tuple[str, str], tuple[set[str], bool]] = {}
         self._attributes: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = {}
+        self._aliases: dict[tuple[str, str], list[ModelInfo]] = {}
 
     # -- classes -------------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> tuple[Module, Class] | None:
@@ -244,6 +248,30 @@ class Models:
             info = self.model_at(module, name)
             if info is not None:
                 found.append(info)
+            else:
+                found.extend(self._alias_models(module, name))
+        return found
+
+    def _alias_models(self, module: Module, name: str) -> list[ModelInfo]:
+        """Models named by a module-level type alias (`Body = Annotated[Model, ...]`,
+        `Actions = Union[A, B]`), read from the alias's source text."""
+        key = (module.name, "alias:" + name)
+        cached = self._aliases.get(key)
+        if cached is not None:
+            return cached
+        self._aliases[key] = []
+        symbol = self.project.resolve(module, name)
+        found: list[ModelInfo] = []
+        if symbol is not None and symbol.kind == "variable" and "." not in symbol.qualname:
+            owner = self.project.modules.get(symbol.module)
+            value = owner.variables.get(symbol.qualname) if owner is not None else None
+            if owner is not None and value is not None and value.kind == "other" and "[" in value.text:
+                text = _STRING.sub("", value.text)
+                for word in dict.fromkeys(_DOTTED.findall(text)):
+                    info = self.model_at(owner, word)
+                    if info is not None:
+                        found.append(info)
+        self._aliases[key] = found
         return found
 
     def attributes(self, module: Module, cls: Class) -> dict[str, tuple[Module, Class, Field]]:
@@ -406,7 +434,7 @@ class Models:
         for module in self.project.judged_modules():
             found.extend(self.sites(module))
         pending = [site for site in found if site.opaque]
-        seen = {(site.model.module.name, site.model.name) for site in pending}
+        seen: set[tuple[str, str]] = set()
         while pending:
             site = pending.pop()
             for model_field in site.model.fields.values():
