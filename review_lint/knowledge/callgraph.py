@@ -17,10 +17,11 @@ Anything else (callbacks, attributes of attributes, `super()`) is not followed.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import Iterator
 
-from ..facts import Call, Class, Function, Span
+from ..facts import Call, Class, Function, Span, Value
 from ..project import Module, Project
 
 FunctionKey = tuple[str, str]  # (module name, function qualname)
@@ -28,6 +29,17 @@ FunctionKey = tuple[str, str]  # (module name, function qualname)
 
 def key_of(module: Module, function: Function) -> FunctionKey:
     return (module.name, function.qualname)
+
+
+_DOTTED = re.compile(r"[A-Za-z_][\w.]*\Z")
+
+
+def base_ref(base: Value) -> str | None:
+    """The dotted name of a class base, generic ones included: `Server[Context]` -> `Server`."""
+    if base.ref:
+        return base.ref
+    head = base.text.split("[", 1)[0].strip()
+    return head if "[" in base.text and _DOTTED.match(head) else None
 
 
 class CallGraph:
@@ -61,7 +73,7 @@ class CallGraph:
             seen.add(marker)
             found.append((current_module, current))
             for base in current.bases:
-                symbol = self.project.resolve(current_module, base.ref)
+                symbol = self.project.resolve(current_module, base_ref(base))
                 located = self.project.class_(symbol) if symbol is not None else None
                 if located is not None:
                     pending.append(located)

@@ -293,6 +293,11 @@ class HandlerFinder:
             local = self.graph.local_function(module, function.qualname, ref)
             if local is not None:
                 return local
+        head, _, member = ref.partition(".")
+        if head in ("self", "cls") and member and "." not in member and function.class_qualname is not None:
+            # A bound method registered from inside its class: Route("/x", self.endpoint).
+            cls = module.classes.get(function.class_qualname)
+            return self.graph.method(module, cls, member) if cls is not None else None
         symbol = self.project.resolve(module, ref)
         if symbol is not None and symbol.kind == "function":
             return (symbol.module, symbol.qualname)
