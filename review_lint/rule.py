@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from .diagnostics import Finding
-from .project import Project
+from .project import Module, Project
+
+
+@dataclass
+class ModuleFailure:
+    """One module a rule could not judge: reported as RL999 naming the file."""
+
+    path: str
+    error: BaseException
+    traceback: str
 
 
 class Rule:
@@ -23,3 +34,25 @@ class Rule:
 
     def check(self, project: Project) -> Iterable[Finding]:
         raise NotImplementedError
+
+    # -- fault isolation ----------------------------------------------------
+    @property
+    def module_failures(self) -> list[ModuleFailure]:
+        """Modules whose judgement raised (filled by `per_module`)."""
+        return self.__dict__.setdefault("_module_failures", [])
+
+    def per_module(self, modules: Iterable[Module], judge: Callable[[Module], Iterable[Finding]]) -> Iterator[Finding]:
+        """Yield `judge(module)`'s findings for each module.
+
+        An exception while judging one module loses that module's findings only:
+        the engine reports it as an RL999 naming the rule, the file and the
+        exception, and the other modules are judged as usual. Use it as
+        `yield from self.per_module(project.all_modules, self._judge_module)`.
+        """
+        for module in modules:
+            try:
+                found = list(judge(module))
+            except Exception as error:  # noqa: BLE001 - one module must not hide the others
+                self.module_failures.append(ModuleFailure(module.path, error, traceback.format_exc()))
+                continue
+            yield from found

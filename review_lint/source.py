@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import re
+import sys
 import tokenize
 
 import libcst as cst
 
 from .facts import ModuleFacts, Problem
 
-# CPython refuses more than 200 nested brackets; LibCST's native parser crashes the
-# whole process (a segmentation fault, no exception) somewhere past 1,000. Files
-# over CPython's limit are reported before LibCST ever sees them.
-MAX_NESTING = 200
+# LibCST's native parser kills the whole process (a segmentation fault, no
+# exception) on deep nesting: ~2,000 nested brackets, ~50,000 chained `and`,
+# ~100,000 unary minus signs; it and our own recursive walk also slow down
+# quadratically well before that (3,000 chained subscripts: over a minute).
+# CPython itself refuses more than 200 nested brackets and 100 indentation
+# levels. So every file is measured before LibCST sees it:
+#
+# 1. a cheap scan (C-speed string operations plus one pass over the brackets)
+#    bounds how deep any statement can nest: each nesting level costs at least
+#    one character of one statement, so a file whose lines are short, whose
+#    bracketed groups are short, whose brackets nest at most 100 deep and which
+#    chains no backslash continuations cannot nest much deeper than 1,500;
+# 2. only a file the scan cannot clear (a few percent of real files: long
+#    literals, long lines) is parsed by CPython's own parser, which never
+#    crashes on depth, and its syntax tree's depth is measured without recursion.
+MAX_NESTING = 200  # brackets: CPython's own limit
+MAX_DEPTH = 1000  # syntax-tree levels review-lint analyses (real code stays under 100)
+_SUSPECT_BRACKETS = 100
+_SUSPECT_LINE = 500  # characters in one physical line
+_SUSPECT_GROUP = 1500  # characters in one top-level bracketed group
 _BRACKETS = re.compile(r"[()\[\]{}]")
+_CHAINED_CONTINUATIONS = re.compile(r"\\\r?\n[^\n]*\\\r?\n")
+_PY_CF_ONLY_AST = 0x400
+_RECURSION_LIMIT = 10_000  # what the CLI and its workers run with
 
 
 def decode(data: bytes) -> str:
@@ -28,32 +49,89 @@ def decode(data: bytes) -> str:
     return data.decode(encoding)
 
 
-def nesting_depth(source: str) -> int:
-    """Bracket depth, counting brackets inside strings too: an upper bound."""
-    depth = deepest = 0
+def _bracket_scan(source: str) -> tuple[int, int]:
+    """(deepest bracket nesting, longest top-level bracketed group in characters).
+
+    Brackets inside strings and comments count too: both are upper bounds.
+    """
+    depth = deepest = longest = start = 0
     for match in _BRACKETS.finditer(source):
         if match.group() in "([{":
+            if depth == 0:
+                start = match.start()
             depth += 1
             if depth > deepest:
                 deepest = depth
         elif depth:
             depth -= 1
+            if depth == 0 and match.start() - start > longest:
+                longest = match.start() - start
+    if depth:
+        longest = max(longest, len(source) - start)
+    return deepest, longest
+
+
+def nesting_depth(source: str) -> int:
+    """Bracket depth, counting brackets inside strings too: an upper bound."""
+    return _bracket_scan(source)[0]
+
+
+def suspect(source: str) -> bool:
+    """False when the cheap scan proves that no statement can nest very deep."""
+    deepest, longest = _bracket_scan(source)
+    if deepest > _SUSPECT_BRACKETS or longest > _SUSPECT_GROUP:
+        return True
+    if max(map(len, source.splitlines()), default=0) > _SUSPECT_LINE:
+        return True
+    return _CHAINED_CONTINUATIONS.search(source) is not None
+
+
+def syntax_depth(tree: ast.AST) -> int:
+    """Depth of a CPython syntax tree, measured without recursion."""
+    deepest = 0
+    stack = [(tree, 1)]
+    children = ast.iter_child_nodes
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+        # CPython keeps `a and b and c` flat; LibCST nests it, one level per operator.
+        step = len(node.values) if type(node) is ast.BoolOp else 1
+        for child in children(node):
+            stack.append((child, depth + step))
     return deepest
 
 
-def too_deep(source: str) -> bool:
-    """True when CPython itself would refuse the file for its nesting."""
-    if nesting_depth(source) <= MAX_NESTING:
-        return False
-    # The bracket count includes brackets in strings and comments; ask CPython's
-    # own parser, which is cheap and never crashes on depth, for the verdict.
+def refusal(source: str) -> tuple[str, int, int] | None:
+    """(message, line, column) when the file must not reach LibCST, else None."""
+    if not suspect(source):
+        return None
+    # How deep CPython builds a syntax tree depends on the recursion limit: one
+    # fixed limit gives the same verdict in the CLI, its workers and embedders.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:
-        compile(source, "<review-lint>", "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+        tree = compile(source, "<review-lint>", "exec", flags=_PY_CF_ONLY_AST, dont_inherit=True)
     except SyntaxError as error:
-        return "nested" in str(error) or "too many" in str(error)
-    except (RecursionError, MemoryError):
-        return True
-    return False
+        # Judged here and never by LibCST: a broken file can still nest deep
+        # enough to crash it. CPython words and places its errors well anyway.
+        return f"syntax error: {_one_line(error.msg or error)}", error.lineno or 1, error.offset or 1
+    except (MemoryError, RecursionError):
+        return "nesting too deep even for Python's own parser", 1, 1
+    except ValueError as error:  # "source code string cannot contain null bytes"
+        return f"syntax error: {_one_line(error)}", 1, 1
+    finally:
+        sys.setrecursionlimit(limit)
+    depth = syntax_depth(tree)
+    if depth > MAX_DEPTH:
+        return f"nesting too deep to analyse ({depth} levels; review-lint stops at {MAX_DEPTH})", 1, 1
+    return None
+
+
+def too_deep(source: str) -> bool:
+    """True when the file is refused for its nesting alone (see `refusal`)."""
+    found = refusal(source)
+    return found is not None and "nest" in found[0]
 
 
 def parse(path: str, data: bytes) -> tuple[str | None, cst.Module | None, ModuleFacts | None]:
@@ -68,22 +146,24 @@ def parse(path: str, data: bytes) -> tuple[str | None, cst.Module | None, Module
     if "\x00" in source:
         line = source[: source.index("\x00")].count("\n") + 1
         return None, None, _failure(path, "source contains a NUL byte", line, 1)
-    if too_deep(source):
-        return None, None, _failure(path, f"nesting deeper than Python allows ({MAX_NESTING} brackets)", 1, 1)
+    refused = refusal(source)
+    if refused is not None:
+        return None, None, _failure(path, *refused)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         # CPython's parser words and places most errors better; LibCST's own
         # report stands when CPython accepts the file (a newer grammar, say).
-        line, column, message = error.raw_line, error.raw_column + 1, error.message
+        line, column = error.raw_line, error.raw_column + 1
+        message = f"LibCST cannot parse this file, which Python accepts: {_one_line(error.message)}"
         try:
-            compile(source, path, "exec", flags=0x400, dont_inherit=True)
+            compile(source, path, "exec", flags=_PY_CF_ONLY_AST, dont_inherit=True)
         except SyntaxError as python_error:
             line, column = python_error.lineno or line, python_error.offset or column
-            message = python_error.msg or message
+            message = f"syntax error: {_one_line(python_error.msg or error.message)}"
         except (RecursionError, MemoryError, ValueError):
-            pass
-        return None, None, _failure(path, f"syntax error: {' '.join(str(message).split())}", line, column)
+            message = f"syntax error: {_one_line(error.message)}"
+        return None, None, _failure(path, message, line, column)
     except RecursionError:
         return None, None, _failure(path, "too deeply nested to parse", 1, 1)
     return source, module, None
