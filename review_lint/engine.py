@@ -226,7 +226,17 @@ class Engine:
         settings = self.settings.rules[code]
         try:
             rule: Rule = registry.load_rule_class(spec)(settings.options)
-            return [Diagnostic.of(f, code, spec.name, settings.severity) for f in rule.check(project)], 0
+            found = [Diagnostic.of(f, code, spec.name, settings.severity) for f in rule.check(project)]
+            # A rule that judges module by module (Rule.per_module) loses only the
+            # modules it failed on; each failure is one RL999 naming its file.
+            failures = list(getattr(rule, "module_failures", None) or ())
+            for failure in failures:
+                message = (f"rule {code} ({spec.name}) failed on this file: "
+                           f"{type(failure.error).__name__}: {_one_line(failure.error)}")
+                if self.options.verbose:
+                    message += "\n" + failure.traceback
+                found.append(Diagnostic(failure.path, 1, 1, 1, 1, *RL999, "error", message))
+            return found, len(failures)
         except Exception as error:  # noqa: BLE001 - a broken rule must not hide the others
             message = f"rule {code} ({spec.name}) failed: {type(error).__name__}: {_one_line(error)}"
             if self.options.verbose:
