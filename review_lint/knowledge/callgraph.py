@@ -47,6 +47,7 @@ class CallGraph:
         self.project = project
         self._callees: dict[FunctionKey, list[tuple[FunctionKey, Span]]] = {}
         self._mro: dict[tuple[str, str], list[tuple[Module, Class]]] = {}
+        self._attributes: dict[tuple[str, str, str], tuple[Module, Class] | None] = {}
 
     # -- lookups -----------------------------------------------------------
     def function(self, key: FunctionKey) -> tuple[Module, Function] | None:
@@ -108,6 +109,36 @@ class CallGraph:
                 if value is not None and value.kind == "call" and value.ref:
                     return self.resolve_class(owner_module, value.ref)
                 return None
+        cache_key = (module.name, cls.qualname, name)
+        if cache_key not in self._attributes:
+            self._attributes[cache_key] = self._assigned_class(module, cls, name)
+        return self._attributes[cache_key]
+
+    def _assigned_class(self, module: Module, cls: Class, name: str) -> tuple[Module, Class] | None:
+        """`self.<name> = Foo(...)`, `self.<name>: Foo = ...` or `self.<name> = param`
+        with `param: Foo`, in a method of the class or of its project bases."""
+        target = f"self.{name}"
+        for owner_module, owner in self.mro(module, cls):
+            for qualname in owner.methods.values():
+                method = owner_module.functions.get(qualname)
+                if method is None:
+                    continue
+                for binding in getattr(method, "attribute_bindings", ()):
+                    if binding.name != target:
+                        continue
+                    located = None
+                    if binding.annotation is not None and binding.annotation.core and not binding.annotation.container:
+                        located = self.resolve_class(owner_module, binding.annotation.core[0])
+                    value = binding.value
+                    if located is None and value is not None and value.kind == "call" and value.ref:
+                        located = self.resolve_class(owner_module, value.ref)
+                    if located is None and value is not None and value.kind == "name":
+                        param = method.param(value.ref or "")
+                        annotation = param.annotation if param is not None else None
+                        if annotation is not None and annotation.core and not annotation.container:
+                            located = self.resolve_class(owner_module, annotation.core[0])
+                    if located is not None:
+                        return located
         return None
 
     def local_function(self, module: Module, scope: str, name: str) -> FunctionKey | None:
