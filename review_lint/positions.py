@@ -9,9 +9,6 @@ code generation once, counts lines and columns, and records only those nodes.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from typing import Iterator
-
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
@@ -44,19 +41,54 @@ class _TrackingState(CodegenState):
     def pop_trailing_newline(self) -> None:
         pass
 
-    @contextmanager
     def record_syntactic_position(
         self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
-    ) -> Iterator[None]:
+    ):
+        # Called for most nodes of the tree: a shared no-op context manager costs a
+        # fraction of contextlib's generator-based one (about 1 s on Django).
         if id(node) not in self.wanted:
-            yield
-            return
-        start = (self.line, self.column)
-        yield
-        if start_node is not None and id(start_node) in self.found:
-            found = self.found[id(start_node)]
-            start = (found[0], found[1] - 1)
-        self.found[id(node)] = (start[0], start[1] + 1, self.line, self.column + 1)
+            return _NOTHING
+        # A compound statement's span ends where its last child's does, so LibCST
+        # names that child: it is generated inside this node, so wanting it now
+        # is early enough.
+        if start_node is not None:
+            self.wanted.add(id(start_node))
+        if end_node is not None:
+            self.wanted.add(id(end_node))
+        return _Recorder(self, node, start_node, end_node)
+
+
+class _Nothing:
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+
+_NOTHING = _Nothing()
+
+
+class _Recorder:
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state: _TrackingState, node, start_node, end_node) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = (self.state.line, self.state.column)
+
+    def __exit__(self, *exc) -> bool:
+        state = self.state
+        line, column, end_line, end_column = self.start[0], self.start[1] + 1, state.line, state.column + 1
+        if self.start_node is not None and id(self.start_node) in state.found:
+            line, column = state.found[id(self.start_node)][:2]
+        if self.end_node is not None and id(self.end_node) in state.found:
+            end_line, end_column = state.found[id(self.end_node)][2:]
+        state.found[id(self.node)] = (line, column, end_line, end_column)
+        return False
 
 
 def positions(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, Span]:
