@@ -166,12 +166,12 @@ class Project:
             return Symbol("variable", module.name, head) if not rest else Symbol("variable", module.name, f"{head}.{rest}")
         imported = module.imports.get(head)
         if imported is not None:
-            if imported.name is None and imported.local != imported.module and "." not in imported.local:
-                # `import a.b as c`: c is a.b
-                target = imported.module
-            elif imported.name is None:
+            if imported.name is None and imported.local == imported.module.split(".")[0]:
                 # `import a.b` binds `a`
                 target = head
+            elif imported.name is None:
+                # `import a.b as c`: c is a.b
+                target = imported.module
             else:
                 target = module.absolute(imported)
             full = f"{target}.{rest}" if rest else target
