@@ -237,20 +237,22 @@ def _is_transient(facts: ModuleFacts) -> bool:
 
 
 class _Cache:
-    """All facts of a project in one pickle, replaced atomically after each run.
+    """All facts of a project in one file, replaced atomically after each run.
 
-    Keys are content hashes (plus the path), so an entry is valid wherever it
-    came from; two runs sharing the folder at worst each write a complete file.
+    Each entry is pickled on its own, so a run that re-parsed one file pickles
+    one file's facts and writes the others' bytes as they were. Keys are content
+    hashes (plus the path), so an entry is valid wherever it came from; two runs
+    sharing the folder at worst each write a complete file.
     """
 
-    def __init__(self, folder: Path, entries: dict[str, ModuleFacts]) -> None:
+    def __init__(self, folder: Path, entries: dict[str, bytes]) -> None:
         self.folder = folder
         self.entries = entries
         self.dirty = False
 
     @classmethod
     def load(cls, folder: Path) -> "_Cache":
-        entries: dict[str, ModuleFacts] = {}
+        entries: dict[str, bytes] = {}
         try:
             with open(folder / _CACHE_FILE, "rb") as stream:
                 stored = pickle.load(stream)
@@ -261,10 +263,16 @@ class _Cache:
         return cls(folder, entries)
 
     def get(self, key: str) -> ModuleFacts | None:
-        return self.entries.get(key)
+        blob = self.entries.get(key)
+        if blob is None:
+            return None
+        try:
+            return pickle.loads(blob)
+        except Exception:  # noqa: BLE001 - a damaged entry is only a cache miss
+            return None
 
     def put(self, key: str, facts: ModuleFacts) -> None:
-        self.entries[key] = facts
+        self.entries[key] = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
         self.dirty = True
 
     def save(self, keep: set[str]) -> None:
