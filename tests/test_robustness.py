@@ -28,7 +28,7 @@ GOOD = "def handler(x):\n    assert x\n    return x\n"  # one RL900 finding on l
 
 def project(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
     root = tmp_path / "proj"
-    root.mkdir(exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text("[project]\nname = 'p'\n")
     for name, content in files.items():
         path = root / name
@@ -376,3 +376,76 @@ def test_per_module_is_optional_for_rules():
             self.options = options
 
     assert Plain({}).module_failures == []
+
+
+# -- --fix: an interrupted run leaves every file old or new, never mixed -------------------------
+FIXABLE = '''from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/items/{item_id}")
+def read_item(item_id: int):
+    item = find(item_id)
+    assert item is not None, "no such item"
+    return item
+
+
+def find(item_id):
+    return {"id": item_id}
+'''
+
+
+def fix_project(tmp_path: Path, count: int) -> tuple[Path, dict[str, bytes], dict[str, bytes]]:
+    """A project of `count` fixable files: (root, old bytes, new bytes) by path."""
+    files = {f"app/h{i:02d}.py": FIXABLE.replace("/items/", f"/items{i}/") for i in range(count)}
+    reference = project(tmp_path / "reference", files)
+    done = subprocess.run([sys.executable, "-m", "review_lint.cli", "check", ".", "--select", "RL001", "--fix",
+                           "--no-cache"], cwd=reference, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    new = {name: (reference / name).read_bytes() for name in files}
+    old = {name: content.encode() for name, content in files.items()}
+    assert all(new[name] != old[name] for name in files)
+    return project(tmp_path / "work", files), old, new
+
+
+def test_a_fix_interrupted_in_process_leaves_each_file_old_or_new(tmp_path, monkeypatch):
+    from review_lint import fixer
+
+    root, old, new = fix_project(tmp_path, 6)
+    engine = Engine(Options(paths=[str(root)], select=["RL001"], root=str(root)), cwd=root)
+    result = engine.run(collect=Collector(jobs=1, cache_dir=None))
+    real_replace, calls = os.replace, []
+
+    def replace(source, target):
+        calls.append(target)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C between two files' renames
+        real_replace(source, target)
+
+    monkeypatch.setattr(fixer.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        fixer.apply_fixes(result, write=True)
+    states = {name: (root / name).read_bytes() for name in old}
+    assert sum(states[n] == new[n] for n in old) == 2
+    assert sum(states[n] == old[n] for n in old) == 4
+    assert not [p for p in (root / "app").iterdir() if "review-lint-tmp" in p.name]  # temporary files removed
+
+
+def test_a_fix_killed_at_any_moment_leaves_each_file_old_or_new(tmp_path):
+    import signal
+    import time
+
+    root, old, new = fix_project(tmp_path, 30)
+    for delay in (0.3, 0.6, 0.9, 1.2, 1.6, 2.2):
+        for name, content in old.items():
+            (root / name).write_bytes(content)
+        process = subprocess.Popen([sys.executable, "-m", "review_lint.cli", "check", ".", "--select", "RL001",
+                                    "--fix", "--no-cache", "--jobs", "1"], cwd=root,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        for name in old:
+            content = (root / name).read_bytes()
+            assert content in (old[name], new[name]), f"{name} is neither old nor new after a kill at {delay}s"
