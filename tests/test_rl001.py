@@ -156,3 +156,27 @@ def test_rule_doc_is_complete() -> None:
     out = CliRunner().invoke(cli, ["rule", "RL001"]).output
     for title in ("What it does", "Why it matters", "Example", "Use instead", "Options", "fix-exception"):
         assert title in out
+
+
+def run_cli(args: list[str], cwd: Path):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "review_lint.cli", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_cli_diff_then_fix(tmp_path: Path) -> None:
+    root = tmp_path / "forms"
+    shutil.copytree(FIX_CASES / "forms" / "before", root)
+    before = files(root)
+    shown = run_cli(["check", ".", "--select", "RL001", "--diff", "--no-cache"], root)
+    assert shown.returncode == 1, shown.stderr
+    assert shown.stdout == apply_fixes(run(root), write=False).diff
+    assert "fix not applied: api/routes.py: RL001 line 26: the assert shares its line" in shown.stderr
+    assert files(root) == before
+
+    fixed = run_cli(["check", ".", "--select", "RL001", "--fix", "--no-cache"], root)
+    assert files(root) == files(FIX_CASES / "forms" / "after")
+    assert "api/routes.py:35:" in fixed.stdout and fixed.stdout.count("RL001") == 1  # only the refused one remains
+    again = run_cli(["check", ".", "--select", "RL001", "--diff", "--no-cache"], root)
+    assert again.stdout == "" and again.returncode == 0
