@@ -442,8 +442,12 @@ class Db:
         method, receiver = call.method, call.receiver
         if method and receiver is not None and self.is_session(receiver):
             if method in ("add", "add_all") and call.args:
-                model = self.model_of_object(call.args[0], call.order) if method == "add" else None
-                return Insert(call, f"session.{method}", model)
+                # Only a new object is an insert; `session.add(loaded_row)` after a change is an update.
+                if method == "add":
+                    model = self.model_of_object(call.args[0], call.order)
+                    return Insert(call, "session.add", model) if model is not None else None
+                found = self._new_objects(call.args[0], call.order)
+                return Insert(call, "session.add_all", found) if found is not None else None
             if method in ("execute", "exec") and call.args:
                 found = self.statement(call.args[0], call.order)
                 if found is None or found[0] != "insert":
@@ -477,7 +481,21 @@ class Db:
             return None
         return Insert(call, "helper", None)
 
+    def _new_objects(self, value: Value, order: int) -> str | None:
+        """The model of the new objects in a list given to `add_all` ("" when unknown but new)."""
+        if value.kind == "name" and value.ref:
+            binding = self.binding_before(value.ref, order)
+            if binding is None or binding.value is None:
+                return None
+            value = binding.value
+        for element in value.elements:
+            model = self.model_of_object(element, order)
+            if model is not None:
+                return model
+        return None
+
     def model_of_object(self, value: Value | None, order: int) -> str | None:
+        """The class of a newly constructed object (`Model(...)`, or a name bound to one)."""
         if value is None:
             return None
         if value.kind == "name" and value.ref:
@@ -485,7 +503,7 @@ class Db:
             if binding is None or binding.value is None:
                 return None
             value = binding.value
-        if value.call is not None and value.call.callee and not value.call.method:
+        if value.call is not None and value.call.callee:
             callee = value.call.callee
             if _is_class_value(Value("name", callee, ref=callee), self):
                 return last(callee)

@@ -89,16 +89,17 @@ def _norm(text: str) -> str:
 
 
 def missing_branch(function: Function, subjects: set[str], after: Span, blocks_of: tuple[int, ...],
-                   span: Span) -> Block | None:
+                   span: Span, after_blocks: tuple[int, ...] = ()) -> Block | None:
     """The branch on which `subjects` (a variable, or a call's text) are known missing and
     which holds the event at `span` (with enclosing blocks `blocks_of`):
     `if x is None: <event>`, `if not x: <event>`, `else` of `if x:`, or the code after
-    `if x: return ...`. Only tests that come after `after` (the read) count."""
+    `if x: return ...`. Only tests that come after `after` (the read), or hold it
+    (`if not <read>:`, the read's blocks `after_blocks` not including the branch), count."""
     wanted = {_norm(s) for s in subjects if s}
     if not wanted:
         return None
     for block in function.blocks:
-        if not before(after, block.span):
+        if not before(after, block.span) and not (contains(block.span, after) and block.id not in after_blocks):
             continue
         if block.id in blocks_of and wanted & {_norm(s) for s in block.missing}:
             return block

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from ..config import matches_any
 from ..diagnostics import Finding, Related
 from ..facts import Binding, Function
 from ..knowledge.db import Db, DbOptions, Read
@@ -19,7 +20,10 @@ class RepeatedRowRead(Rule):
 
     def check(self, project: Project) -> Iterable[Finding]:
         options = DbOptions.from_rule(self.options)
+        skip = list(self.options.get("skip-paths") or ())
         for module in project.judged_modules():
+            if skip and matches_any(module.path, skip):
+                continue
             for function in module.facts.functions:
                 if function.qualname == "<module>" or not function.calls:
                     continue
@@ -63,7 +67,8 @@ def _created_elsewhere(db: Db, function: Function, first: Read, second: Read) ->
     subjects = {first.call.text}
     if first.call.assigned_to:
         subjects.add(first.call.assigned_to)
-    if missing_branch(function, subjects, first.call.span, second.call.blocks, second.call.span) is None:
+    if missing_branch(function, subjects, first.call.span, second.call.blocks, second.call.span,
+                      first.call.blocks) is None:
         return False
     for call in function.calls:
         if first.call.order < call.order < second.call.order:

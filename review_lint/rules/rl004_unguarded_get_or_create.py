@@ -1,0 +1,242 @@
+"""RL004 unguarded-get-or-create: read-then-insert without the three-part guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..config import matches_any
+from ..diagnostics import Finding, Related
+from ..facts import Block, Call, Function
+from ..knowledge.db import Db, DbOptions, Insert, Read, last
+from ..knowledge.flow import block_map, handlers_of, missing_branch, missing_handler, same_path
+from ..project import Module, Project
+from ..rule import Rule
+
+SAVEPOINT = (
+    "no savepoint (`session.begin_nested()` / `transaction.atomic()`) around the insert, so on "
+    "PostgreSQL a caught IntegrityError leaves the whole transaction aborted"
+)
+HANDLER = (
+    "no `except IntegrityError` around the insert, so the request that loses the race fails with an "
+    "unhandled IntegrityError"
+)
+REREAD = (
+    "the `except IntegrityError` handler neither re-reads the winner's row nor raises, so the conflict is "
+    "swallowed and the caller gets nothing or a stale object"
+)
+BROAD = (
+    "the IntegrityError is only caught by a broad `{name}` handler, which hides the lost race among every "
+    "other failure"
+)
+BROAD_REREAD = "and that handler neither re-reads the winner's row nor raises"
+
+
+@dataclass
+class Guard:
+    savepoint: bool = False
+    handler: Block | None = None
+    broad: str | None = None  # the broad exception's name when only a broad handler catches it
+    reread: bool = False
+
+
+class UnguardedGetOrCreate(Rule):
+    code = "RL004"
+    name = "unguarded-get-or-create"
+
+    def check(self, project: Project) -> Iterable[Finding]:
+        options = DbOptions.from_rule(self.options)
+        missing_exceptions = tuple(self.options.get("missing-exceptions") or ())
+        skip = list(self.options.get("skip-paths") or ())
+        for module in project.judged_modules():
+            if skip and matches_any(module.path, skip):
+                continue
+            for function in module.facts.functions:
+                if function.qualname == "<module>" or not function.calls:
+                    continue
+                yield from self._function(project, module, function, options, missing_exceptions)
+
+    def _function(self, project: Project, module: Module, function: Function, options: DbOptions,
+                  missing_exceptions: tuple[str, ...]) -> Iterable[Finding]:
+        db = Db(project, module, function, options)
+        inserts = [i for i in (db.insert_of(c) for c in function.calls) if i is not None]
+        if not inserts:
+            return
+        reads = sorted(db.reads(), key=lambda r: -r.call.order)
+        if not reads:
+            return
+        blocks = block_map(function)
+        seen: set[tuple[int, int]] = set()
+        for insert in sorted(inserts, key=lambda i: i.call.order):
+            found = _check_then(function, blocks, reads, insert, missing_exceptions)
+            if found is None:
+                continue
+            read, branch = found
+            if _keyed_by_new_row(inserts, read):
+                continue
+            if (id(read), branch.id) in seen:
+                continue
+            seen.add((id(read), branch.id))
+            if insert.form == "helper" and _helper_guards(db, insert.call):
+                continue
+            guard = _guard(db, function, blocks, insert.call, read)
+            message = _message(guard)
+            if message is None:
+                continue
+            related = [
+                Related(module.path, read.call.span, "the read that found no row"),
+                Related(module.path, branch.span, "the branch where the row is missing"),
+            ]
+            yield Finding(module.path, insert.call.span, f"check-then-insert race: {message}", related)
+
+
+def _same_thing(read: Read, insert: Insert) -> bool:
+    return not read.model or not insert.model or last(read.model) == last(insert.model)
+
+
+def _check_then(function: Function, blocks: dict[int, Block], reads: list[Read], insert: Insert,
+                missing_exceptions: tuple[str, ...]) -> tuple[Read, Block] | None:
+    """The latest earlier read of the same thing on whose missing branch the insert runs."""
+    call = insert.call
+    for read in reads:
+        if read.call.order >= call.order or not _same_thing(read, insert):
+            continue
+        subjects = {read.call.text}
+        if read.call.assigned_to:
+            subjects.add(read.call.assigned_to)
+        branch = missing_branch(function, subjects, read.call.span, call.blocks, call.span, read.call.blocks)
+        if branch is None:
+            branch = missing_handler(function, blocks, read.call.blocks, call.blocks, missing_exceptions)
+        if branch is not None:
+            return read, branch
+    return None
+
+
+def _new_object_name(insert: Insert) -> str | None:
+    call = insert.call
+    if insert.form == "save" and call.receiver is not None:
+        return call.receiver.ref
+    if insert.form == "session.add" and call.args and call.args[0].kind == "name":
+        return call.args[0].ref
+    return call.assigned_to
+
+
+def _keyed_by_new_row(inserts: list[Insert], read: Read) -> bool:
+    """The read looks for children of a row this function itself inserted just before
+    (`email.save()`, then `Attachment.objects.filter(email=email)`): no one else can race on it."""
+    for insert in inserts:
+        if insert.call.order < read.call.order and _new_object_name(insert) in read.names:
+            return True
+    return False
+
+
+def _helper_guards(db: Db, call: Call) -> bool:
+    """A create helper that catches IntegrityError itself."""
+    definition = db.definition(call)
+    if definition is None:
+        return False
+    return any(
+        block.kind == "except" and any(db.exception_kind(name) == "integrity" for name in block.catches)
+        for block in definition.blocks
+    )
+
+
+def _guard(db: Db, function: Function, blocks: dict[int, Block], insert: Call, read: Read) -> Guard:
+    guard = Guard()
+    # Where the IntegrityError surfaces: the insert itself, or a later flush / commit on its path.
+    raisers = [insert]
+    for call in function.calls:
+        if (
+            call.order > insert.order and call.method in ("commit", "flush", "save")
+            and (call.method == "save" or db.is_session(call.receiver))
+            and same_path(function, blocks, insert.order, insert.blocks, call.order, call.blocks)
+        ):
+            raisers.append(call)
+    for raiser in raisers:
+        for block_id in reversed(raiser.blocks):
+            block = blocks.get(block_id)
+            if block is None or block.kind != "try":
+                continue
+            integrity, broad = None, None
+            for handler in handlers_of(blocks, block):
+                kinds = {db.exception_kind(name) for name in handler.catches}
+                if "integrity" in kinds and integrity is None:
+                    integrity = handler
+                elif "broad" in kinds and broad is None and not _raises(function, handler):
+                    broad = handler
+            chosen = integrity or broad
+            if chosen is None:
+                continue
+            guard.handler = chosen
+            if integrity is None:
+                guard.broad = next((n or "except:" for n in chosen.catches if db.exception_kind(n) == "broad"),
+                                   "Exception")
+            guard.reread = _raises(function, chosen) or _rereads(db, function, blocks, chosen, block, insert)
+            guard.savepoint = _savepoint(db, function, blocks, insert, block, chosen)
+            return guard
+    guard.savepoint = _savepoint(db, function, blocks, insert, None, None)
+    return guard
+
+
+def _raises(function: Function, handler: Block) -> bool:
+    return any(e.kind == "raise" and handler.id in e.blocks for e in function.exits)
+
+
+def _rereads(db: Db, function: Function, blocks: dict[int, Block], handler: Block, try_block: Block,
+             insert: Call) -> bool:
+    """A read in the handler, or right after the try statement on the handler's path."""
+    arms = {b.id for b in blocks.values() if b.group == try_block.group}
+    for top in db.tops():
+        if top.order <= insert.order or db.read_of(top) is None:
+            continue
+        if handler.id in top.blocks:
+            return True
+        if not arms & set(top.blocks) and top.span[:2] > handler.span[2:] and not any(
+            e.kind in ("return", "raise") and handler.id in e.blocks for e in function.exits
+        ):
+            return True
+    return False
+
+
+def _savepoint(db: Db, function: Function, blocks: dict[int, Block], insert: Call, try_block: Block | None,
+               handler: Block | None) -> bool:
+    for block_id in insert.blocks:
+        block = blocks.get(block_id)
+        if block is not None and block.kind == "with" and any(db.is_savepoint(item) for item in block.items):
+            return True
+    for call in function.calls:
+        if call.order >= insert.order:
+            break
+        if call.method in db.options.savepoints and db.is_session(call.receiver) and (
+            try_block is None or try_block.id in call.blocks
+        ) and set(call.blocks) <= set(insert.blocks):
+            return True
+    if handler is not None:
+        # A full rollback in the handler also clears the aborted transaction (losing its earlier work).
+        for call in function.calls:
+            if call.method == "rollback" and handler.id in call.blocks and db.is_session(call.receiver):
+                return True
+    return False
+
+
+def _message(guard: Guard) -> str | None:
+    parts: list[str] = []
+    if guard.handler is None:
+        parts.append(HANDLER if not guard.savepoint else HANDLER + " (the savepoint alone does not catch it)")
+    elif guard.broad is not None:
+        parts.append(BROAD.format(name=f"except {guard.broad}" if guard.broad != "except:" else "except:"))
+        if not guard.reread:
+            parts.append(BROAD_REREAD)
+        if not guard.savepoint:
+            parts.append(SAVEPOINT)
+    else:
+        if not guard.savepoint:
+            parts.append(SAVEPOINT)
+        if not guard.reread:
+            parts.append(REREAD)
+    if not parts:
+        return None
+    return "; ".join(parts) + " (an upsert or `get_or_create` avoids the race)"
+
+
+RULE = UnguardedGetOrCreate
