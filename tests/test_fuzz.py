@@ -3,7 +3,7 @@
 Generated valid programs (hypothesmith) and mutated real files (truncated,
 lines shuffled, tokens deleted) each run through phase 1 and every bundled
 rule. Every file must yield facts or an RL000, and never an RL999 or an
-exception. The default budget is small so CI stays fast; a longer run is one
+exception; where a finding is fixable, `--fix` writes only what re-parses. The default budget is small so CI stays fast; a longer run is one
 variable away:
 
     REVIEW_LINT_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py
@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 
 from review_lint.collect import Collector  # noqa: E402
 from review_lint.engine import Engine, Options, facts_for_file  # noqa: E402
+from review_lint.fixer import apply_fixes  # noqa: E402
 
 EXAMPLES = int(os.environ.get("REVIEW_LINT_FUZZ_EXAMPLES", "10"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("REVIEW_LINT_FUZZ_RANDOM"),
@@ -56,6 +57,13 @@ def judge(tmp_path_factory):
         target.write_bytes(data)
         result = engine.run(collect=Collector(jobs=1, cache_dir=None, prefilter=False))
         errors = [f"{d.path}:{d.line}: {d.message}" for d in result.diagnostics if d.rule == "RL999"]
+        if any(isinstance(d.fix, dict) for d in result.diagnostics):
+            # --fix on whatever the file holds: it writes only what re-parses.
+            report = apply_fixes(result, write=True)
+            if report.changed:
+                fixed = target.read_bytes()
+                compile(fixed, "m.py", "exec", flags=0x400, dont_inherit=True)
+                assert facts_for_file(root, "pkg/m.py", fixed).problems == []
         return codes, errors
 
     return run
