@@ -232,3 +232,63 @@ def test_github_step_summary_says_what_it_could_not_list(tmp_path: Path, monkeyp
     listed = text.count("| RL900 any-assert |")
     assert 0 < listed < 10
     assert f"{10 - listed} more findings not listed" in text
+
+
+HANDLER = '''\
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/items/{item_id}")
+def read_item(item_id: int):
+    item = lookup(item_id)
+    assert item is not None, "no item"
+    return item
+
+
+def lookup(item_id):
+    return None
+'''
+
+
+def _apply_replacements(text: str, replacements: list[dict]) -> str:
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, column: int) -> int:
+        return starts[line - 1] + column - 1
+
+    for replacement in sorted(replacements, key=lambda r: -r["deletedRegion"]["startLine"]):
+        region = replacement["deletedRegion"]
+        begin = offset(region["startLine"], region["startColumn"])
+        end = offset(region["endLine"], region["endColumn"])
+        text = text[:begin] + replacement["insertedContent"]["text"] + text[end:]
+    return text
+
+
+@pytest.mark.parametrize("source", [
+    HANDLER,
+    HANDLER + '\n\n@app.get("/y")\ndef y(v: int):\n    assert v',  # the last fix reaches a file end with no newline
+])
+def test_sarif_fixes_are_the_autofix_edits(tmp_path: Path, monkeypatch, source: str) -> None:
+    """A real rule's autofix (RL001) previewed as SARIF `fixes`: applying the
+    replacements gives exactly what `check --fix` writes."""
+    monkeypatch.delenv("REVIEW_LINT_RULES_PATH")
+    repo = make_repo(tmp_path / "api", {"pyproject.toml": "", "app.py": ""})
+    (repo / "app.py").write_text(source, encoding="utf-8")
+    document = json.loads(run(repo, "check", ".", "--select", "RL001", "--format", "sarif", "--no-cache").stdout)
+    validate(document)
+    results = document["runs"][0]["results"]
+    fixes = [r["fixes"][0] for r in results if "fixes" in r]
+    assert fixes, "RL001 reported no fixable finding"
+    replacements = [rep for fix in fixes for rep in fix["artifactChanges"][0]["replacements"]]
+    done = run(repo, "check", ".", "--select", "RL001", "--fix", "--no-cache")
+    assert done.returncode in (0, 1), done.stderr
+    fixed = (repo / "app.py").read_text(encoding="utf-8")
+    assert fixed != source
+    regions = sorted((r["deletedRegion"]["startLine"], r["deletedRegion"]["endLine"]) for r in replacements)
+    assert all(end < start for (_, end), (start, _) in zip(regions, regions[1:])), "fixes overlap: pick another case"
+    assert _apply_replacements(source, replacements) == fixed

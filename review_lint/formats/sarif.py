@@ -9,7 +9,9 @@ autofix, `fixes`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -108,10 +110,70 @@ def _edit_span(edit: dict[str, Any]) -> tuple[int, int, int, int] | None:
     return line, column, end_line, end_column
 
 
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+
+
+def _hunk_replacements(diff: str, old_lines: list[str]) -> list[dict[str, Any]]:
+    """SARIF replacements from a unified diff of one file: each hunk replaces its old
+    lines, whole, with its new lines."""
+    replacements = []
+    hunks: list[tuple[int, int, list[str]]] = []
+    previous = ""
+    for line in diff.splitlines(keepends=True):
+        match = _HUNK.match(line)
+        if match:
+            count = int(match.group(2)) if match.group(2) is not None else 1
+            hunks.append((int(match.group(1)), count, []))
+        elif hunks and line.startswith((" ", "+")):
+            hunks[-1][2].append(line[1:])
+        elif hunks and line.startswith("\\") and previous[:1] in (" ", "+") and hunks[-1][2]:
+            # "\ No newline at end of file" after a line of the new text: it has no final newline.
+            hunks[-1][2][-1] = hunks[-1][2][-1].rstrip("\r\n")
+        previous = line
+    for start, count, new in hunks:
+        first = start if count else start + 1
+        region = {"startLine": first, "startColumn": 1}
+        if first + count <= len(old_lines):
+            region.update(endLine=first + count, endColumn=1)
+        else:
+            # The hunk reaches the end of the file: end after the last character, newline included.
+            last = old_lines[-1] if old_lines else ""
+            region.update(endLine=max(len(old_lines), 1), endColumn=len(last) + 1)
+        replacements.append({"deletedRegion": region, "insertedContent": {"text": "".join(new)}})
+    return replacements
+
+
+def _autofix(result: RunResult, d: Diagnostic) -> list[dict[str, Any]]:
+    """The edits of a rule's own autofix (the `--fix` machinery, for this finding alone)."""
+    try:
+        from ..fixer import apply_fixes
+        from ..source import decode
+
+        single = dataclasses.replace(result, diagnostics=[d])
+        diff = apply_fixes(single, write=False).diff
+        if not diff:
+            return []
+        old_lines = decode((result.root / d.path).read_bytes()).splitlines(keepends=True)
+        replacements = _hunk_replacements(diff, old_lines)
+    except Exception:  # noqa: BLE001 - a report must never fail because a fix could not be previewed
+        return []
+    if not replacements:
+        return []
+    return [{
+        "description": {"text": str(d.fix.get("description") or f"Fix {d.rule} {d.name}")},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": quote(repo_path(result, d.path)), "uriBaseId": SRCROOT},
+            "replacements": replacements,
+        }],
+    }]
+
+
 def _fixes(result: RunResult, d: Diagnostic) -> list[dict[str, Any]]:
-    """SARIF fixes from the diagnostic's `fix`, when it describes its edits; none otherwise."""
+    """SARIF fixes: the edits the diagnostic's `fix` lists, else those its rule's fixer makes."""
     if not isinstance(d.fix, dict):
         return []
+    if not _edits(d.fix):
+        return _autofix(result, d)
     by_path: dict[str, list[dict[str, Any]]] = {}
     for edit in _edits(d.fix):
         if not isinstance(edit, dict):
