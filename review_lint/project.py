@@ -33,13 +33,26 @@ def find_root(first_path: Path, cwd: Path) -> Path:
     return cwd if start == cwd or cwd in start.parents else start
 
 
+def rooted_name(relative: str) -> str:
+    """The module name as seen from the root (or `src/`): a second name for files
+    in regular packages below namespace folders (`galaxy/webapps/x.py` when
+    `galaxy/` has no `__init__.py`), which module_name cannot tell apart from a
+    folder that is not on the import path at all."""
+    parts = list(PurePosixPath(relative).parts)
+    if parts[:1] == ["src"]:
+        parts = parts[1:]
+    stem = parts[-1].rsplit(".", 1)[0]
+    names = parts[:-1] + ([] if stem == "__init__" else [stem])
+    return ".".join(n for n in names if n)
+
+
 def module_name(relative: str, is_package_dir: Callable[[str], bool]) -> tuple[str, bool]:
     """(dotted module name, is a package) for a POSIX path relative to the root.
 
     A file inside regular packages is named from the topmost folder with an
     `__init__.py` (this handles `src/` layouts and unpacked wheels); a file in
     a folder without one is named from the root, dropping a leading `src/`
-    (namespace packages).
+    (namespace packages). Project also knows every module by rooted_name.
     """
     parts = list(PurePosixPath(relative).parts)
     stem = parts[-1].rsplit(".", 1)[0]
@@ -117,6 +130,9 @@ class Project:
         for module in modules:
             # Two files can claim one name (scripts in different folders); keep the first.
             self.modules.setdefault(module.name, module)
+        for module in modules:
+            # Names through namespace folders come second: a real package name wins.
+            self.modules.setdefault(rooted_name(module.path), module)
         self.by_path: dict[str, Module] = {m.path: m for m in modules}
         self.all_modules = modules
         self._is_test = is_test

@@ -70,6 +70,18 @@ def test_resolution_inside_a_module(project, name, expected):
     assert project.resolve(module, name) == expected
 
 
+def test_regular_packages_below_a_namespace_folder_answer_to_both_names(tmp_path):
+    project = build(tmp_path, {
+        "galaxy/webapps/__init__.py": "",
+        "galaxy/webapps/api.py": "from galaxy.managers.jobs import run\n",
+        "galaxy/managers/__init__.py": "",
+        "galaxy/managers/jobs.py": "def run():\n    pass\n",
+    })
+    api = project.modules["webapps.api"]
+    assert project.modules["galaxy.webapps.api"] is api
+    assert project.resolve(api, "run") == Symbol("function", "managers.jobs", "run")
+
+
 def test_reexports_through_init_and_star_imports(project):
     tool = project.modules["scripts.tool"]
     assert project.resolve(tool, "public_router") == Symbol("variable", "shop.api.routes", "router")
