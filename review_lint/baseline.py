@@ -219,6 +219,11 @@ def stale_after_rewrite(old: list[Entry], result: RunResult) -> int:
 
 
 # -- the command line's glue ---------------------------------------------------
+def load_baseline(engine, baseline_file: str) -> list[Entry]:
+    path = Path(baseline_file)
+    return load(path if path.is_absolute() else engine.cwd / path, baseline_file)
+
+
 def narrow(result: RunResult, engine, changes=None, baseline_file: str | None = None) -> str | None:
     """Apply `--baseline` and `--diff-base` to a finished run, in that order (the
     fingerprints are taken from the full list first). Returns the statistics line
@@ -228,8 +233,7 @@ def narrow(result: RunResult, engine, changes=None, baseline_file: str | None = 
     attach(result)
     note = None
     if baseline_file is not None:
-        path = Path(baseline_file)
-        entries = load(path if path.is_absolute() else engine.cwd / path, baseline_file)
+        entries = load_baseline(engine, baseline_file)
         reported = engine.files()[1]
         applied = apply(result, entries, reported, set(engine.enabled))
         note = (f"Baseline {baseline_file}: {applied.hidden} finding{'' if applied.hidden == 1 else 's'} hidden, "

@@ -16,7 +16,7 @@ from .config import DOC_SECTIONS, ConfigError, rule_code
 from .engine import Engine, Options, UsageError
 from .collect import CACHE_DIR_NAME, Collector, clean
 from .report import REPORTERS
-from .baseline import DEFAULT_BASELINE, narrow
+from .baseline import DEFAULT_BASELINE, load_baseline, narrow
 from .changed_lines import changes_since
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -72,6 +72,8 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
     gc.disable()
     engine = Engine(options)
     changes = changes_since(engine.root, diff_base) if diff_base is not None else None
+    if baseline_file is not None:
+        load_baseline(engine, baseline_file)  # a bad baseline fails before the analysis, not after
     collector = Collector(
         jobs=jobs or os.cpu_count() or 1,
         cache_dir=None if no_cache else _cache_folder(engine, cache_dir),
