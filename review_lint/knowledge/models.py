@@ -414,7 +414,7 @@ class Models:
             if model_field is None or model_field.annotation is None:
                 continue
             for model in self.models_of(model_field.module, model_field.annotation):
-                for literal in _dict_literals(value, True):
+                for literal in _dict_literals(value, model_field.annotation.container):
                     nested = self._dict_site(model, site.module, site.function, literal, "nested")
                     yield from self._with_nested(nested, depth + 1)
 
@@ -450,7 +450,10 @@ class Models:
 
 
 def _dict_literals(value: Value, container: bool) -> Iterator[Value]:
-    if value.kind == "dict":
+    """The dict literals that are instances of a model: the value itself, or, for
+    `list[Model]`-like annotations, the elements of a list literal (a dict literal
+    for `dict[str, Model]` is a mapping of instances, not one)."""
+    if value.kind == "dict" and not container:
         yield value
     elif value.kind == "seq" and container:
         for element in value.elements:
