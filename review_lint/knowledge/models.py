@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..facts import NO_SPAN, Annotation, Class, Field, Function, Span, Value
+from ..facts import Annotation, Class, Field, Function, Span, Value
 from ..project import Module, Project
 
 # Class methods that build an instance from a mapping given as their first argument.
@@ -489,4 +489,4 @@ def _aliases(value: Value | None) -> tuple[str, ...]:
     return tuple(found)
 
 
-__all__ = ["Models", "ModelInfo", "ModelField", "Site", "base_ref", "NO_SPAN"]
+__all__ = ["Models", "ModelInfo", "ModelField", "Site", "base_ref"]
