@@ -185,6 +185,9 @@ class Extractor:
                     self._scan(case.guard)
                 self._suite(case.body, prefix, class_fact)
                 self._pop(block)
+        elif isinstance(node, cst.BaseSmallStatement):
+            # The body of a one-line block (`if x: assert y`) holds small statements directly.
+            self._small(node, class_fact)
         else:
             self._scan(node)
 

@@ -55,7 +55,10 @@ def test_fix_turns_before_into_after_and_is_idempotent(case: str, tmp_path: Path
 def test_forms_case_refuses_the_shared_line() -> None:
     root = FIX_CASES / "forms" / "before"
     report = apply_fixes(run(root), write=False)
-    assert report.failures == ["api/routes.py: RL001 line 26: the assert shares its line with other statements"]
+    assert report.failures == [
+        "api/routes.py: RL001 line 26: the assert shares its line with other statements",
+        "api/routes.py: RL001 line 27: the assert shares its line with the statement that opens its block",
+    ]
 
 
 def test_diff_mode_writes_nothing(tmp_path: Path) -> None:
@@ -177,6 +180,7 @@ def test_cli_diff_then_fix(tmp_path: Path) -> None:
 
     fixed = run_cli(["check", ".", "--select", "RL001", "--fix", "--no-cache"], root)
     assert files(root) == files(FIX_CASES / "forms" / "after")
-    assert "api/routes.py:35:" in fixed.stdout and fixed.stdout.count("RL001") == 1  # only the refused one remains
+    assert "api/routes.py:35:" in fixed.stdout and "api/routes.py:36:" in fixed.stdout
+    assert fixed.stdout.count("RL001") == 2  # only the refused ones remain
     again = run_cli(["check", ".", "--select", "RL001", "--diff", "--no-cache"], root)
     assert again.stdout == "" and again.returncode == 0

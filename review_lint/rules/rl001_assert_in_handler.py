@@ -263,7 +263,10 @@ def fix(module: cst.Module, diagnostics) -> tuple[cst.Module, list[str]]:
         if not _same_test(description.get("test", ""), _bare_code(module, node.test)):
             continue
         found.add((span[0], span[1]))
-        if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        if not isinstance(line, cst.SimpleStatementLine):
+            refused.append(f"line {span[0]}: the assert shares its line with the statement that opens its block")
+            continue
+        if len(line.body) != 1:
             refused.append(f"line {span[0]}: the assert shares its line with other statements")
             continue
         targets[id(line)] = description
