@@ -19,8 +19,7 @@ async def build_ready_frame(session: AsyncSession, worker_id: int) -> ReadyFrame
     await session.refresh(worker)
     await record_heartbeat(session, worker)
     await session.refresh(worker)  # expect: RL003
-    payload = ReadyPayload(worker_id=worker.id, resume_token=worker.resume_token, pool_name=pool.name)
-    return ReadyFrame(payload=payload)
+    return ReadyFrame(payload=ready_payload(worker, pool.name))
 
 
 async def build_ready_frame_checked(session: AsyncSession, worker_id: int) -> ReadyFrame:
@@ -32,7 +31,12 @@ async def build_ready_frame_checked(session: AsyncSession, worker_id: int) -> Re
     await record_heartbeat(session, worker)
     await session.commit()
     await session.refresh(worker)
-    return ReadyFrame(payload=ReadyPayload(worker_id=None, resume_token=None, pool_name=str(worker.pool_id)))
+    return ReadyFrame(payload=ready_payload(worker, str(worker.pool_id)))
+
+
+def ready_payload(worker: Worker, pool_name: str) -> ReadyPayload:
+    # The one construction site: worker_id always gets the internal database id.
+    return ReadyPayload(worker_id=worker.id, resume_token=worker.resume_token, pool_name=pool_name)
 
 
 async def record_heartbeat(session: AsyncSession, worker: Worker) -> None:
