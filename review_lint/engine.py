@@ -44,6 +44,8 @@ class RunResult:
     internal_errors: int = 0
     project_loader: Callable[[], Project] | None = None
     _project: Project | None = None
+    # id(diagnostic) -> (diagnostic, fingerprint), set by baseline.attach when needed.
+    fingerprints: dict | None = None
 
     @property
     def project(self) -> Project | None:

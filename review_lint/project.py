@@ -250,8 +250,9 @@ class Project:
         seen = _seen if _seen is not None else set()
         found: set[str] = set()
         for base in cls.bases:
-            symbol = self.resolve(module, base.ref)
-            name = self.qualified(symbol) or (base.ref or "")
+            ref = base.ref or _generic_origin(base.text)  # `Base[T]` inherits from Base
+            symbol = self.resolve(module, ref)
+            name = self.qualified(symbol) or (ref or "")
             if not name or name in seen:
                 continue
             seen.add(name)
@@ -260,3 +261,12 @@ class Project:
             if located is not None:
                 found |= self.base_names(located[0], located[1], seen)
         return found
+
+
+def _generic_origin(text: str) -> str | None:
+    """`pkg.Base[T, U]` -> `pkg.Base`; None unless the text is a dotted name subscripted."""
+    head, bracket, _ = text.partition("[")
+    head = head.strip()
+    if bracket and head and all(part.isidentifier() for part in head.split(".")):
+        return head
+    return None

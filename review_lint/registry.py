@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import importlib.util
 from pathlib import Path
 
@@ -46,9 +47,14 @@ def load_rule_class(spec: RuleSpec) -> type[Rule]:
     beside = spec.source.parent / f"{module_name(spec).rsplit('.', 1)[-1]}.py"
     if beside.is_file():
         # A rule kept beside its YAML (a team's own rules directory, the tests' rules).
-        loaded = importlib.util.spec_from_file_location(f"review_lint_local_rules.{beside.stem}", beside)
-        module = importlib.util.module_from_spec(loaded)
-        loaded.loader.exec_module(module)
+        name = f"review_lint_local_rules.{beside.stem}"
+        module = sys.modules.get(name)
+        if module is None or getattr(module, "__file__", None) != str(beside):
+            loaded = importlib.util.spec_from_file_location(name, beside)
+            module = importlib.util.module_from_spec(loaded)
+            # Registered like any import, so the fixer finds the module's `fix`.
+            sys.modules[name] = module
+            loaded.loader.exec_module(module)
     else:
         module = importlib.import_module(module_name(spec))
     rule = getattr(module, "RULE", None)

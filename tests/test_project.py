@@ -92,11 +92,16 @@ def test_variable_values_and_class_ancestry(tmp_path):
     project = build(tmp_path, {
         "app/__init__.py": "",
         "app/base.py": "from pydantic import BaseModel\n\nclass Strict(BaseModel):\n    pass\n",
-        "app/frames.py": "from .base import Strict\n\nclass Ready(Strict):\n    pass\n",
+        "app/frames.py": "from typing import Generic, TypeVar\nfrom .base import Strict\nT = TypeVar('T')\n\n"
+                         "class Ready(Strict):\n    pass\n\nclass Page(Strict, Generic[T]):\n    pass\n\n"
+                         "class Orders(Page[int]):\n    pass\n",
     })
     frames = project.modules["app.frames"]
     ready = frames.classes["Ready"]
     assert project.base_names(frames, ready) == {"app.base.Strict", "pydantic.BaseModel"}
+    orders = frames.classes["Orders"]
+    assert project.base_names(frames, orders) == {"app.frames.Page", "app.base.Strict", "pydantic.BaseModel",
+                                                  "typing.Generic"}
 
 
 def test_root_is_the_nearest_marker_above_the_first_path(tmp_path):
