@@ -108,10 +108,15 @@ def missing_branch(function: Function, subjects: set[str], after: Span, blocks_o
             and wanted & {_norm(s) for s in block.present}
             and block.span[2:] < span[:2]
             and ends_in_exit(function, block)
-            and _is_prefix(ancestors(function, block) or (), blocks_of)
+            and _reaches(ancestors(function, block) or (), blocks_of, after_blocks)
         ):
             return block
     return None
+
+
+def _reaches(chain: tuple[int, ...], blocks_of: tuple[int, ...], after_blocks: tuple[int, ...]) -> bool:
+    """The exiting test sits on the path from the read (or on the event's own path)."""
+    return _is_prefix(chain, blocks_of) or _is_prefix(chain, after_blocks)
 
 
 def missing_handler(function: Function, blocks: dict[int, Block], read_blocks: tuple[int, ...],

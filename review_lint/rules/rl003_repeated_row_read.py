@@ -8,7 +8,7 @@ from typing import Iterable
 from ..config import matches_any
 from ..diagnostics import Finding, Related
 from ..facts import Binding, Function
-from ..knowledge.db import Db, DbOptions, Read
+from ..knowledge.db import Db, DbOptions, Read, last, matches
 from ..knowledge.flow import block_map, missing_branch, same_path
 from ..project import Module, Project
 from ..rule import Rule
@@ -62,20 +62,24 @@ def _fallback(blocks: dict, first: Read, second: Read) -> bool:
 
 def _created_elsewhere(db: Db, function: Function, first: Read, second: Read) -> bool:
     """The first read found nothing and the second one, on that missing branch, picks up a row
-    that a helper or a concurrent writer created: there is no object to reuse. (When the
-    function itself built and added the object in between, the re-read is a real repeat.)"""
+    that a create helper (or the race it may lose) made in between: there is no object to
+    reuse. When the function built and added the object itself, or nothing created it, the
+    re-read is a real repeat."""
     subjects = {first.call.text}
     if first.call.assigned_to:
         subjects.add(first.call.assigned_to)
     if missing_branch(function, subjects, first.call.span, second.call.blocks, second.call.span,
                       first.call.blocks) is None:
         return False
+    created = False
     for call in function.calls:
         if first.call.order < call.order < second.call.order:
             insert = db.insert_of(call)
             if insert is not None and insert.form != "helper":
                 return False
-    return True
+            if insert is not None or matches(last(call.callee or call.method), db.options.insert_helpers):
+                created = True
+    return created
 
 
 def _rebound(db: Db, first: Read, second: Read) -> bool:
