@@ -5,7 +5,8 @@
     python bench/sweep.py --only stdlib,django     # a subset
     python bench/sweep.py --write docs/robustness.md
 
-Corpora: CPython's standard library from the running interpreter, and pinned
+Corpora: CPython's standard library from the running interpreter (copied into
+the work folder first), and pinned
 wheels from PyPI (downloaded with `pip download --no-deps NAME==VERSION` and
 unpacked outside the repository, into ~/.cache/review-lint-sweep unless --work
 says otherwise; an already unpacked copy under /work/corpus/src is used as is).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -33,6 +35,8 @@ WHEELS = [
     "django==5.2.19", "lnbits==1.6.2", "fastapi-users==15.0.5", "galaxy-app==26.1.2", "dagster-webserver==1.13.27",
     "starlette-admin==1.0.3", "optuna-dashboard==0.21.0", "flask-admin==2.2.1", "pgadmin4==9.18",
     "django-oscar==4.2.1", "mayan-edms==4.12.2", "hyperkitty==1.3.12", "postorius==1.3.13", "mailman==3.3.10",
+    # Large code bases beyond web applications, for volume and variety.
+    "twisted==26.10.0", "sqlalchemy==2.1.9", "sympy==1.14.0",
 ]
 UNPACKED = Path("/work/corpus/src")
 
@@ -60,8 +64,19 @@ def wheel_dir(requirement: str, work: Path) -> Path:
     return target
 
 
+def stdlib_copy(work: Path) -> Path:
+    """The running interpreter's standard library, copied: where it sits inside a
+    git checkout (pyenv's), git's view of that checkout would hide its files."""
+    source = Path(sysconfig.get_paths()["stdlib"])
+    target = work / f"stdlib-{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+    if not target.is_dir():
+        shutil.copytree(source, target, symlinks=True,
+                        ignore=shutil.ignore_patterns("site-packages", "__pycache__", "*.pyc", "*.so"))
+    return target
+
+
 def corpora(work: Path, only: set[str] | None) -> dict[str, Path]:
-    found = {"stdlib": Path(sysconfig.get_paths()["stdlib"])}
+    found = {"stdlib": stdlib_copy(work)} if only is None or "stdlib" in only else {}
     for requirement in WHEELS:
         name = requirement.split("==")[0]
         if only is None or name in only:
