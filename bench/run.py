@@ -192,13 +192,11 @@ def table(corpus: Path, rows: list[dict]) -> str:
 
 
 def machine() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        import libcst
-
-        from importlib.metadata import version
-
         libcst_version = version("libcst")
-    except ImportError:
+    except PackageNotFoundError:
         libcst_version = "not installed"
     return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"LibCST {libcst_version}")

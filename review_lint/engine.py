@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import registry
-from .config import CONFIG_NAME, ConfigError, RuleSpec, Settings, load_settings, rule_code
+from .config import CONFIG_NAME, RuleSpec, Settings, load_settings, rule_code
 from .diagnostics import Diagnostic
 from .discovery import PYTHON_SUFFIXES, project_files
 from .facts import ModuleFacts, Problem

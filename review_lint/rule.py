@@ -6,6 +6,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
+from .config import matches_any
 from .diagnostics import Finding
 from .project import Module, Project
 
@@ -34,6 +35,13 @@ class Rule:
 
     def check(self, project: Project) -> Iterable[Finding]:
         raise NotImplementedError
+
+    def judged_modules(self, project: Project, skip_paths: Iterable[str] = ()) -> Iterator[Module]:
+        """The modules a rule judges: outside test paths and the rule's own skip globs."""
+        skip = list(skip_paths)
+        for module in project.judged_modules():
+            if not (skip and matches_any(module.path, skip)):
+                yield module
 
     # -- fault isolation ----------------------------------------------------
     @property

@@ -3,7 +3,6 @@ report exactly the lines marked `# expect: RLnnn` there, and nothing else."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

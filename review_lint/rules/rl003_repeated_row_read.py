@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from ..config import matches_any
 from ..diagnostics import Finding, Related
 from ..facts import Binding, Function
 from ..knowledge.db import Db, DbOptions, Read, last, matches
@@ -20,13 +19,12 @@ class RepeatedRowRead(Rule):
 
     def check(self, project: Project) -> Iterable[Finding]:
         options = DbOptions.from_rule(self.options)
-        skip = list(self.options.get("skip-paths") or ())
-        for module in project.judged_modules():
-            if skip and matches_any(module.path, skip):
-                continue
-            for function in module.facts.functions:
-                if function.qualname == "<module>" or not function.calls:
-                    continue
+        modules = self.judged_modules(project, self.options.get("skip-paths") or ())
+        yield from self.per_module(modules, lambda module: self._module(project, module, options))
+
+    def _module(self, project: Project, module: Module, options: DbOptions) -> Iterable[Finding]:
+        for function in module.facts.functions:
+            if function.qualname != "<module>" and function.calls:
                 yield from self._function(project, module, function, options)
 
     def _function(self, project: Project, module: Module, function: Function, options: DbOptions) -> Iterable[Finding]:

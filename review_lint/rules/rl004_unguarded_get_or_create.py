@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..config import matches_any
 from ..diagnostics import Finding, Related
 from ..facts import Block, Call, Function
 from ..knowledge.db import Db, DbOptions, Insert, Read, last
@@ -46,15 +45,14 @@ class UnguardedGetOrCreate(Rule):
 
     def check(self, project: Project) -> Iterable[Finding]:
         options = DbOptions.from_rule(self.options)
-        missing_exceptions = tuple(self.options.get("missing-exceptions") or ())
-        skip = list(self.options.get("skip-paths") or ())
-        for module in project.judged_modules():
-            if skip and matches_any(module.path, skip):
-                continue
-            for function in module.facts.functions:
-                if function.qualname == "<module>" or not function.calls:
-                    continue
-                yield from self._function(project, module, function, options, missing_exceptions)
+        missing = tuple(self.options.get("missing-exceptions") or ())
+        modules = self.judged_modules(project, self.options.get("skip-paths") or ())
+        yield from self.per_module(modules, lambda module: self._module(project, module, options, missing))
+
+    def _module(self, project: Project, module: Module, options: DbOptions, missing: tuple[str, ...]) -> Iterable[Finding]:
+        for function in module.facts.functions:
+            if function.qualname != "<module>" and function.calls:
+                yield from self._function(project, module, function, options, missing)
 
     def _function(self, project: Project, module: Module, function: Function, options: DbOptions,
                   missing_exceptions: tuple[str, ...]) -> Iterable[Finding]:
