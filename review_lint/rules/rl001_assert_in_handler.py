@@ -33,24 +33,32 @@ class AssertInHandler(Rule):
         depth = self.options.get("depth")
         reached = graph.reach(sorted(handlers), depth)
         callers = graph.callers_within(reached)
-        sources = set(handlers)
+        by_module: dict[str, list] = {}
         for key in sorted(reached):
             located = graph.function(key)
-            if located is None:
-                continue
-            module, function = located
-            if function.in_type_checking or project.is_test(module.path):
-                continue
-            asserts = [a for a in function.asserts if not a.in_type_checking]
-            if not asserts:
-                continue
-            chains = list(chains_to(key, sources, callers, depth))
-            if not chains:
-                continue
-            message = _message(chains)
-            related = _related(graph, chains, handlers)
-            for fact in asserts:
-                yield Finding(module.path, fact.span, message, list(related), self._fix(fact.test, fact.span))
+            if located is not None and not project.is_test(located[0].path):
+                by_module.setdefault(located[0].path, []).append((key, located[1]))
+        modules = [project.by_path[path] for path in sorted(by_module)]
+
+        def judge(module):
+            for key, function in by_module[module.path]:
+                yield from self._function(module, key, function, graph, handlers, callers, depth)
+
+        yield from self.per_module(modules, judge)
+
+    def _function(self, module, key, function, graph, handlers, callers, depth) -> Iterable[Finding]:
+        if function.in_type_checking:
+            return
+        asserts = [a for a in function.asserts if not a.in_type_checking]
+        if not asserts:
+            return
+        chains = list(chains_to(key, set(handlers), callers, depth))
+        if not chains:
+            return
+        message = _message(chains)
+        related = _related(graph, chains, handlers)
+        for fact in asserts:
+            yield Finding(module.path, fact.span, message, list(related), self._fix(fact.test, fact.span))
 
     def _fix(self, test: str, span) -> dict[str, Any]:
         exception = self.options.get("fix-exception") or "RuntimeError"
