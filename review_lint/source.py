@@ -7,6 +7,7 @@ import io
 import re
 import sys
 import tokenize
+import warnings
 
 import libcst as cst
 
@@ -86,6 +87,13 @@ def suspect(source: str) -> bool:
     return _CHAINED_CONTINUATIONS.search(source) is not None
 
 
+def _compile(source: str, name: str) -> ast.AST:
+    """CPython's syntax tree, without the SyntaxWarnings it would print about user code."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compile(source, name, "exec", flags=_PY_CF_ONLY_AST, dont_inherit=True)
+
+
 def syntax_depth(tree: ast.AST) -> int:
     """Depth of a CPython syntax tree, measured without recursion."""
     deepest = 0
@@ -111,7 +119,7 @@ def refusal(source: str) -> tuple[str, int, int] | None:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
     try:
-        tree = compile(source, "<review-lint>", "exec", flags=_PY_CF_ONLY_AST, dont_inherit=True)
+        tree = _compile(source, "<review-lint>")
     except SyntaxError as error:
         # Judged here and never by LibCST: a broken file can still nest deep
         # enough to crash it. CPython words and places its errors well anyway.
@@ -157,7 +165,7 @@ def parse(path: str, data: bytes) -> tuple[str | None, cst.Module | None, Module
         line, column = error.raw_line, error.raw_column + 1
         message = f"LibCST cannot parse this file, which Python accepts: {_one_line(error.message)}"
         try:
-            compile(source, path, "exec", flags=_PY_CF_ONLY_AST, dont_inherit=True)
+            _compile(source, path)
         except SyntaxError as python_error:
             line, column = python_error.lineno or line, python_error.offset or column
             message = f"syntax error: {_one_line(python_error.msg or error.message)}"

@@ -449,3 +449,10 @@ def test_a_fix_killed_at_any_moment_leaves_each_file_old_or_new(tmp_path):
         for name in old:
             content = (root / name).read_bytes()
             assert content in (old[name], new[name]), f"{name} is neither old nor new after a kill at {delay}s"
+
+
+def test_python_warnings_about_user_code_are_not_printed(tmp_path):
+    # A long line sends the file through CPython's parser, which warns about `1(2)`.
+    root = project(tmp_path, {"w.py": "x = 1(2)\ny = [" + ", ".join(['"aaaaaaaaaa"'] * 200) + "]\n"})
+    code, diagnostics, stderr = cli(root, "--jobs", "1", "--no-cache")
+    assert (code, diagnostics, stderr) == (0, [], "")
