@@ -94,7 +94,7 @@ def test_deep_nesting_never_crashes_the_process_in_any_mode(tmp_path, jobs):
     files: dict[str, str | bytes] = {f"pkg/m{i}.py": GOOD for i in range(40)}
     files.update({f"deep/{name.replace('-', '_')}.py": "f()\n" + source for name, (source, _) in NESTED.items()})
     root = project(tmp_path, files)
-    for cache in ("--no-cache", None):  # a cold run, then a run that writes and reads the cache
+    for cache in ("--no-cache", None, None):  # cold, then writing the cache, then reading it
         code, diagnostics, _ = cli(root, "--jobs", jobs, *([cache] if cache else []))
         assert code == 1
         refused = {d["path"]: d for d in diagnostics if d["rule"] == "RL000"}
