@@ -71,7 +71,7 @@ class Collector:
             except OSError:
                 read[relative] = (None, None)  # facts_for_file reports it as RL000
                 continue
-            if self.prefilter and not _MAY_CONTRIBUTE.search(data) and b"\x00" not in data:
+            if self.prefilter and not _MAY_CONTRIBUTE.search(data) and _valid_python(data):
                 read[relative] = (data, None)
             else:
                 read[relative] = (data, _key(relative, data))
@@ -223,6 +223,17 @@ def _extract_isolated(root: Path, relative: str, data: bytes | None, context) ->
     how = f"signal {-process.exitcode}" if process.exitcode and process.exitcode < 0 else f"exit {process.exitcode}"
     failed.problems.append(Problem("RL999", f"the worker analysing this file died ({how}); the file was not judged"))
     return failed
+
+
+def _valid_python(data: bytes) -> bool:
+    """Whether CPython accepts the file: a prefiltered file still owes its RL000
+    (Python 2 `print x`, a bad coding declaration). These files are small and
+    flat, so CPython's parser costs next to nothing here."""
+    try:
+        compile(data, "<prefilter>", "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+    except (SyntaxError, ValueError, MemoryError, RecursionError, UnicodeError):
+        return False
+    return True
 
 
 def _key(relative: str, data: bytes) -> str:

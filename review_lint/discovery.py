@@ -16,7 +16,9 @@ SKIPPED_FOLDERS = {
 def project_files(root: Path) -> list[str]:
     """POSIX paths relative to root: git's view inside a work tree, else a walk."""
     listed = _git_files(root)
-    if listed is None:
+    if not listed:
+        # Not a work tree, or one that ignores this whole folder (a checkout's
+        # vendored tree, a corpus unpacked inside a repository): walk it.
         listed = _walk(root)
     return sorted(p for p in listed if p.endswith(PYTHON_SUFFIXES) and _is_file(root / p))
 

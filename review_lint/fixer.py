@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Callable
 import libcst as cst
 
 from . import registry
-from .source import decode
+from .source import decode, refusal
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -98,6 +98,9 @@ def _fix_file(result: "RunResult", path: str, diagnostics: list["Diagnostic"],
         source = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         raise _Refused(f"cannot decode the file: {error}") from None
+    refused = refusal(source)  # the file may have changed since the check: never hand LibCST a crash
+    if refused is not None:
+        raise _Refused(f"the file no longer parses: {refused[0]}")
     try:
         module = cst.parse_module(source)
     except Exception as error:  # noqa: BLE001 - ParserSyntaxError, RecursionError

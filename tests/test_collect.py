@@ -149,3 +149,27 @@ def test_unchanged_project_reuses_verdicts_and_settings_invalidate_them(tmp_path
     after = findings(root, third)
     assert [f[4] for f in after] == ["changed: x"]
     assert third.stats.cached == 1, "facts reused, verdicts recomputed"
+
+
+def test_prefiltered_files_still_report_syntax_errors(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "py2.py").write_text('print "hello"\n')  # nothing the prefilter looks for, and not Python 3
+    (root / "latin.py").write_bytes(b"# -*- coding: klingon -*-\nx = 1\n")
+    (root / "ok.py").write_text("X = [1, 2]\n")
+    collector = Collector(jobs=1)
+    reported = findings(root, collector)
+    assert [(f[0], f[3]) for f in reported] == [("latin.py", "RL000"), ("py2.py", "RL000")]
+    assert collector.stats.prefiltered == 1
+
+
+def test_a_folder_ignored_by_its_git_checkout_is_walked(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "vendor" / "lib").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / ".gitignore").write_text("vendor/\n")
+    (repo / "vendor" / "lib" / ".review-lint.yaml").write_text("")
+    (repo / "vendor" / "lib" / "m.py").write_text("def f(x):\n    assert x\n")
+    root = repo / "vendor" / "lib"
+    engine = Engine(Options(paths=[str(root)]), cwd=root)
+    assert [d.path for d in engine.run().diagnostics] == ["m.py"]
