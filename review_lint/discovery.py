@@ -46,12 +46,26 @@ def _git_files(root: Path) -> list[str] | None:
 
 
 def _walk(root: Path) -> list[str]:
-    found = []
-    for folder, subfolders, files in os.walk(root, followlinks=False):
-        subfolders[:] = [
-            d for d in subfolders if d not in SKIPPED_FOLDERS and not (Path(folder, d, "pyvenv.cfg").exists())
-        ]
-        relative = os.path.relpath(folder, root)
-        for name in files:
-            found.append(name if relative == "." else f"{relative}/{name}".replace(os.sep, "/"))
+    """Every file below root, skipping tool folders and virtual environments.
+
+    os.scandir and plain strings: a warm run on Django (2,457 folders) spent
+    most of its time here with pathlib and os.walk.
+    """
+    found: list[str] = []
+    pending = [("", str(root))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIPPED_FOLDERS and not os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
+                        pending.append((prefix + entry.name + "/", entry.path))
+                else:
+                    found.append(prefix + entry.name)
+            except OSError:
+                continue
     return found

@@ -8,10 +8,12 @@ import re
 import sys
 import tokenize
 import warnings
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from .facts import ModuleFacts, Problem
+
+if TYPE_CHECKING:
+    import libcst
 
 # LibCST's native parser kills the whole process (a segmentation fault, no
 # exception) on deep nesting: ~2,000 nested brackets, ~50,000 chained `and`,
@@ -142,8 +144,10 @@ def too_deep(source: str) -> bool:
     return found is not None and "nest" in found[0]
 
 
-def parse(path: str, data: bytes) -> tuple[str | None, cst.Module | None, ModuleFacts | None]:
+def parse(path: str, data: bytes) -> tuple[str | None, "libcst.Module | None", ModuleFacts | None]:
     """(source, module, None) on success, or (None, None, facts holding one RL000 problem)."""
+    import libcst as cst  # here, not at the top: a warm run never parses, and LibCST takes 0.12 s to import
+
     try:
         source = decode(data)
     except SyntaxError as error:
