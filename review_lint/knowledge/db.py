@@ -329,10 +329,7 @@ class Db:
                     return None
                 return self._chain_read(top, "session.refresh", None)
             if method in STATEMENT_RUNNERS:
-                found = self.statement(root.args[0] if root.args else None, root.order)
-                if found is None or found[0] != "select":
-                    return None
-                return self._statement_read(top, f"session.{method}", found[1], root)
+                return self._runner_read(top, method, root)
             return None
         if top.method not in ROW_ENDINGS:
             return None
@@ -340,11 +337,15 @@ class Db:
             model = root.args[0].ref if root.args and root.args[0].kind in ("name", "attr") else None
             return self._chain_read(top, "session.query", last(model) or None)
         if method in STATEMENT_RUNNERS:
-            found = self.statement(root.args[0] if root.args else None, root.order)
-            if found is None or found[0] != "select":
-                return None
-            return self._statement_read(top, f"session.{method}", found[1], root)
+            return self._runner_read(top, method, root)
         return None
+
+    def _runner_read(self, top: Call, method: str, root: Call) -> Read | None:
+        """`session.execute(select(...))`-style reads, alone or under a row ending."""
+        found = self.statement(root.args[0] if root.args else None, root.order)
+        if found is None or found[0] != "select":
+            return None
+        return self._statement_read(top, f"session.{method}", found[1], root)
 
     def _statement_read(self, top: Call, form: str, select: Call, runner: Call) -> Read:
         model = select.args[0].ref if select.args and select.args[0].kind in ("name", "attr") else None
