@@ -198,8 +198,6 @@ class ModuleFacts:
     star_imports: list[Import] = field(default_factory=list)
     suppressions: dict[int, frozenset[str] | None] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    # Lines with source text kept for fingerprints and messages: line -> text.
-    lines: dict[int, str] = field(default_factory=dict)
 
     @property
     def module_level(self) -> Function | None:
