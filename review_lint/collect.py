@@ -131,10 +131,10 @@ class Collector:
         self._total = len(files)
         if self.progress:
             self.progress(len(results), self._total)
-        for facts in self._extract(root, todo):
+        for facts, blob in self._extract(root, todo):
             results[facts.path] = facts
             if cache is not None and facts.path in keys and not _is_transient(facts):
-                cache.put(keys[facts.path], facts)
+                cache.put(keys[facts.path], facts, blob)
         self.stats.parsed = len(todo)
         if cache is not None:
             cache.save(keep=set(keys.values()))
@@ -156,11 +156,14 @@ class Collector:
                 futures = {pool.submit(_extract_chunk, str(root), chunk): i for i, chunk in enumerate(chunks)}
                 for future in _as_completed(futures):
                     index = futures[future]
-                    facts_list = future.result()
+                    # Workers send each file's facts pickled once: the same bytes go
+                    # into the cache, so the parent never pickles them again.
+                    blobs = future.result()
                     del pending[index]
                     if self.progress:
-                        self.progress(len(facts_list), self._total)
-                    yield from facts_list
+                        self.progress(len(blobs), self._total)
+                    for blob in blobs:
+                        yield pickle.loads(blob), blob
         except BrokenProcessPool:
             pass
         # A worker died (a signal, the native parser crashing): only the files of the
@@ -169,7 +172,7 @@ class Collector:
         for chunk in pending.values():
             for relative, data in chunk:
                 self.stats.worker_failures += 1
-                yield _extract_isolated(root, relative, data, context)
+                yield _extract_isolated(root, relative, data, context), None
                 if self.progress:
                     self.progress(1, self._total)
 
@@ -188,15 +191,16 @@ def _raise_recursion_limit() -> None:
 def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: int):
     _raise_recursion_limit()
     for relative, data in files:
-        yield facts_for_file(root, relative, data)
+        yield facts_for_file(root, relative, data), None
         if progress:
             progress(1, total)
 
 
-def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[ModuleFacts]:
+def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[bytes]:
     _raise_recursion_limit()
     base = Path(root)
-    return [facts_for_file(base, relative, data) for relative, data in chunk]
+    return [pickle.dumps(facts_for_file(base, relative, data), protocol=pickle.HIGHEST_PROTOCOL)
+            for relative, data in chunk]
 
 
 def _extract_one(root: str, relative: str, data: bytes | None, connection) -> None:
@@ -282,8 +286,8 @@ class _Cache:
         except Exception:  # noqa: BLE001 - a damaged entry is only a cache miss
             return None
 
-    def put(self, key: str, facts: ModuleFacts) -> None:
-        self.entries[key] = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+    def put(self, key: str, facts: ModuleFacts, blob: bytes | None = None) -> None:
+        self.entries[key] = blob if blob is not None else pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
         self.dirty = True
 
     def save(self, keep: set[str]) -> None:
