@@ -258,3 +258,33 @@ def test_fix_rewrites_reports_what_remains_and_is_idempotent(tmp_path):
     assert 'if item is None:  # keep this comment\n        raise RuntimeError("no such item")\n' in fixed
     again = run_cli(["check", "--select", "RL001", "--fix"], root)
     assert again.returncode == 0 and (root / "app.py").read_text() == fixed
+
+
+def test_progress_only_on_a_terminal_outside_ci_and_not_quiet(monkeypatch):
+    from review_lint import cli as cli_module
+
+    class Tty:
+        def isatty(self):
+            return True
+
+        def write(self, text):
+            pass
+
+        def flush(self):
+            pass
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(cli_module.sys, "stderr", Tty())
+    assert cli_module._Progress(enabled=True).enabled
+    assert not cli_module._Progress(enabled=False).enabled  # --quiet
+    monkeypatch.setenv("CI", "true")
+    assert not cli_module._Progress(enabled=True).enabled
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr(cli_module.sys, "stderr", open(os.devnull, "w"))  # a pipe or a file
+    assert not cli_module._Progress(enabled=True).enabled
+
+
+def test_no_progress_bar_in_pipes(tmp_path):
+    root = make_project(tmp_path, {"a.py": VIOLATION})
+    done = run_cli(["check"], root)
+    assert done.stderr == ""
