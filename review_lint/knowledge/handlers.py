@@ -35,7 +35,7 @@ from typing import Any
 
 from ..facts import Call, Class, Function, Span, Value
 from ..project import Module, Project
-from .callgraph import CallGraph, FunctionKey, key_of
+from .callgraph import CallGraph, FunctionKey, call_graph, key_of
 
 _HTTP = ["get", "post", "put", "patch", "delete", "head", "options", "trace"]
 
@@ -160,7 +160,7 @@ class HandlerFinder:
     def __init__(self, project: Project, config: HandlerConfig, graph: CallGraph | None = None) -> None:
         self.project = project
         self.config = config
-        self.graph = graph or CallGraph(project)
+        self.graph = graph or call_graph(project)
         self.app_classes = _Names(config.app_classes)
         self.route_functions = _Names(config.route_functions)
         self.handler_decorators = _Names(config.handler_decorators)

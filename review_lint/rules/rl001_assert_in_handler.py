@@ -11,8 +11,8 @@ from typing import Any, Iterable
 import libcst as cst
 
 from ..diagnostics import Finding, Related
-from ..knowledge.callgraph import CallGraph, FunctionKey, chains_to
-from ..knowledge.handlers import Handler, HandlerConfig, HandlerFinder
+from ..knowledge.callgraph import CallGraph, FunctionKey, call_graph, chains_to
+from ..knowledge.handlers import Handler, HandlerConfig, find_handlers
 from ..positions import positions
 from ..project import Project
 from ..rule import Rule
@@ -26,8 +26,9 @@ class AssertInHandler(Rule):
     name = "assert-in-handler"
 
     def check(self, project: Project) -> Iterable[Finding]:
-        graph = CallGraph(project)
-        handlers = HandlerFinder(project, HandlerConfig.from_options(self.options), graph).find()
+        # Shared with every rule that asks (RL002 asks which functions are handlers).
+        graph = call_graph(project)
+        handlers = find_handlers(project, HandlerConfig.from_options(self.options))
         if not handlers:
             return
         depth = self.options.get("depth")
