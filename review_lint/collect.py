@@ -190,17 +190,23 @@ def _raise_recursion_limit() -> None:
 
 def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: int):
     _raise_recursion_limit()
-    for relative, data in files:
-        yield facts_for_file(root, relative, data), None
-        if progress:
-            progress(1, total)
+    from .libcst_speedups import speedups  # imports LibCST: only when something is parsed
+
+    with speedups():
+        for relative, data in files:
+            yield facts_for_file(root, relative, data), None
+            if progress:
+                progress(1, total)
 
 
 def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[bytes]:
     _raise_recursion_limit()
     base = Path(root)
-    return [pickle.dumps(facts_for_file(base, relative, data), protocol=pickle.HIGHEST_PROTOCOL)
-            for relative, data in chunk]
+    from .libcst_speedups import speedups
+
+    with speedups():
+        return [pickle.dumps(facts_for_file(base, relative, data), protocol=pickle.HIGHEST_PROTOCOL)
+                for relative, data in chunk]
 
 
 def _extract_one(root: str, relative: str, data: bytes | None, connection) -> None:

@@ -13,6 +13,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from .facts import Span
+from .libcst_speedups import speedups
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -96,5 +97,6 @@ def positions(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, Span]:
     if not nodes:
         return {}
     state = _TrackingState(module, {id(node) for node in nodes})
-    module._codegen(state)
+    with speedups():
+        module._codegen(state)
     return state.found

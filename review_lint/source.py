@@ -146,7 +146,10 @@ def too_deep(source: str) -> bool:
 
 def parse(path: str, data: bytes) -> tuple[str | None, "libcst.Module | None", ModuleFacts | None]:
     """(source, module, None) on success, or (None, None, facts holding one RL000 problem)."""
-    import libcst as cst  # here, not at the top: a warm run never parses, and LibCST takes 0.12 s to import
+    # Here, not at the top: a warm run never parses, and LibCST takes 0.12 s to import.
+    import libcst as cst
+
+    from .libcst_speedups import speedups
 
     try:
         source = decode(data)
@@ -162,7 +165,8 @@ def parse(path: str, data: bytes) -> tuple[str | None, "libcst.Module | None", M
     if refused is not None:
         return None, None, _failure(path, *refused)
     try:
-        module = cst.parse_module(source)
+        with speedups():
+            module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         # CPython's parser words and places most errors better; LibCST's own
         # report stands when CPython accepts the file (a newer grammar, say).
