@@ -118,7 +118,7 @@ class Extractor:
         self._positioned.append((node, obj))
 
     def _fill_positions(self) -> None:
-        spans = positions(self.module, [node for node, _ in self._positioned])
+        spans = positions(self.module, [node for node, _ in self._positioned], self.source)
         lines = _NEWLINE.split(self.source)
         for node, obj in self._positioned:
             span = spans.get(id(node))

@@ -9,6 +9,8 @@ code generation once, counts lines and columns, and records only those nodes.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
@@ -20,24 +22,20 @@ _NEWLINE = re.compile(r"\r\n?|\n")
 
 class _TrackingState(CodegenState):
     # CodegenState is a slotted dataclass; plain attributes need no slots here.
+    # Code generation reproduces the source exactly, so counting characters is
+    # enough: offsets become lines and columns at the end, for the recorded nodes only.
     def __init__(self, module: cst.Module, wanted: set[int]) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-        self.line = 1
-        self.column = 0
+        self.offset = 0
         self.wanted = wanted
-        self.found: dict[int, Span] = {}
+        self.found: dict[int, tuple[int, int]] = {}
 
     def add_token(self, value: str) -> None:
-        if "\n" in value or "\r" in value:
-            segments = _NEWLINE.split(value)
-            self.line += len(segments) - 1
-            self.column = len(segments[-1])
-        else:
-            self.column += len(value)
+        self.offset += len(value)
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
-            self.column += len(token)
+            self.offset += len(token)
 
     def pop_trailing_newline(self) -> None:
         pass
@@ -79,24 +77,38 @@ class _Recorder:
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
 
     def __enter__(self) -> None:
-        self.start = (self.state.line, self.state.column)
+        self.start = self.state.offset
 
     def __exit__(self, *exc) -> bool:
-        state = self.state
-        line, column, end_line, end_column = self.start[0], self.start[1] + 1, state.line, state.column + 1
-        if self.start_node is not None and id(self.start_node) in state.found:
-            line, column = state.found[id(self.start_node)][:2]
-        if self.end_node is not None and id(self.end_node) in state.found:
-            end_line, end_column = state.found[id(self.end_node)][2:]
-        state.found[id(self.node)] = (line, column, end_line, end_column)
+        found = self.state.found
+        start, end = self.start, self.state.offset
+        if self.start_node is not None and id(self.start_node) in found:
+            start = found[id(self.start_node)][0]
+        if self.end_node is not None and id(self.end_node) in found:
+            end = found[id(self.end_node)][1]
+        found[id(self.node)] = (start, end)
         return False
 
 
-def positions(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, Span]:
-    """Map id(node) to its syntactic span (1-based columns) for the given nodes."""
+def line_starts(source: str) -> list[int]:
+    """Offsets where each line of `source` begins (line 1 at index 0)."""
+    return [0, *(match.end() for match in _NEWLINE.finditer(source))]
+
+
+def positions(module: cst.Module, nodes: list[cst.CSTNode], source: str | None = None) -> dict[int, Span]:
+    """Map id(node) to its syntactic span (1-based columns) for the given nodes.
+
+    `source` must be the text the module was parsed from (it is generated again when not given).
+    """
     if not nodes:
         return {}
     state = _TrackingState(module, {id(node) for node in nodes})
     with speedups():
         module._codegen(state)
-    return state.found
+    starts = line_starts(source if source is not None else module.code)
+    spans = {}
+    for key, (start, end) in state.found.items():
+        line = bisect_right(starts, start)
+        end_line = bisect_right(starts, end, line - 1)
+        spans[key] = (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1)
+    return spans
