@@ -12,6 +12,7 @@ import builtins
 import fnmatch
 import keyword
 import re
+import weakref
 from dataclasses import dataclass, field
 
 from ..facts import Binding, Call, Function, Param, Value
@@ -39,8 +40,17 @@ def normalise(text: str) -> str:
     return _SPACE_NEAR_PUNCT.sub("", " ".join(text.split()))
 
 
+_GLOBS: dict[tuple[str, ...], re.Pattern | None] = {}
+
+
 def matches(name: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    """Whether `name` matches any of the glob patterns (called ~100,000 times on Django)."""
+    key = tuple(patterns)
+    compiled = _GLOBS.get(key)
+    if compiled is None and key not in _GLOBS:
+        compiled = re.compile("|".join(fnmatch.translate(p) for p in key)) if key else None
+        _GLOBS[key] = compiled
+    return compiled is not None and compiled.match(name) is not None
 
 
 def last(name: str | None) -> str:
@@ -72,6 +82,11 @@ class DbOptions:
         "sqlalchemy.exc.DatabaseError", "django.db.DatabaseError", "django.db.Error", "django.db.utils.DatabaseError",
     ])
 
+    def reads_key(self) -> tuple:
+        """The options a read's classification depends on."""
+        return tuple(map(tuple, (self.receivers, self.session_types, self.not_sessions, self.read_helpers,
+                                 self.read_functions)))
+
     @classmethod
     def from_rule(cls, options: dict) -> "DbOptions":
         made = cls()
@@ -100,6 +115,9 @@ class Insert:
     call: Call
     form: str
     model: str | None
+
+
+_READS: "weakref.WeakKeyDictionary[Project, dict[tuple[int, tuple], list[Read]]]" = weakref.WeakKeyDictionary()
 
 
 class Db:
@@ -285,12 +303,13 @@ class Db:
 
     # -- reads -----------------------------------------------------------------
     def reads(self) -> list[Read]:
-        found = []
-        for top in self.tops():
-            read = self.read_of(top)
-            if read is not None:
-                found.append(read)
-        return found
+        """The function's row reads: computed once per project for RL003 and RL004 alike."""
+        per_project = _READS.setdefault(self.project, {})
+        key = (id(self.function), self.options.reads_key())
+        found = per_project.get(key)
+        if found is None:
+            found = per_project[key] = [read for read in map(self.read_of, self.tops()) if read is not None]
+        return list(found)
 
     def read_of(self, top: Call) -> Read | None:
         links = self.chain(top)
