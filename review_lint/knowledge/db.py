@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import fnmatch
+import functools
 import keyword
 import re
 import weakref
@@ -128,15 +129,19 @@ class Db:
         self.module = module
         self.function = function
         self.options = options
-        self._inner: set[int] = set()
-        for call in function.calls:
-            receiver = call.receiver
-            if receiver is not None and receiver.call is not None:
-                self._inner.add(id(receiver.call))
-        self._bindings: dict[str, list[Binding]] = {}
-        for binding in function.bindings:
-            self._bindings.setdefault(binding.name, []).append(binding)
         self._session_cache: dict[str, bool] = {}
+
+    # Built on first use: most functions are asked one cheap question and dropped.
+    @functools.cached_property
+    def _inner(self) -> set[int]:
+        return {id(c.receiver.call) for c in self.function.calls if c.receiver is not None and c.receiver.call is not None}
+
+    @functools.cached_property
+    def _bindings(self) -> dict[str, list[Binding]]:
+        found: dict[str, list[Binding]] = {}
+        for binding in self.function.bindings:
+            found.setdefault(binding.name, []).append(binding)
+        return found
 
     # -- sessions ----------------------------------------------------------
     def is_session(self, value: Value | None) -> bool:
