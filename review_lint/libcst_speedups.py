@@ -27,7 +27,6 @@ do nothing when LibCST's internals are not the ones measured here.
 from __future__ import annotations
 
 import contextlib
-import inspect
 from typing import Iterator
 
 import libcst as cst
@@ -46,14 +45,14 @@ def _no_validation(self) -> None:
     return None
 
 
-def _concrete_node_classes() -> list[type]:
-    found, stack = [], [CSTNode]
+def _node_classes() -> list[type]:
+    found, stack = {CSTNode: None}, [CSTNode]
     while stack:
         for sub in stack.pop().__subclasses__():
             if sub not in found:
-                found.append(sub)
+                found[sub] = None
                 stack.append(sub)
-    return [cls for cls in found if not inspect.isabstract(cls)]
+    return list(found)
 
 
 def _validator_owner(cls: type) -> str:
@@ -104,19 +103,21 @@ def _parenthesize(self, state):
     return _Parenthesized(self, state)
 
 
-def _live(cls: type) -> bool:
-    # LibCST's slot decorator leaves the pre-slots class behind as a dead subclass.
-    return getattr(cst, cls.__name__, None) is cls or cls.__module__.startswith("libcst._nodes")
+def _classes_to_patch() -> tuple[list[type], list[type]]:
+    """(classes whose validation is skipped, classes whose _codegen is bound to _codegen_impl)."""
+    if not _internals_as_measured():
+        return [], []
+    classes = _node_classes()
+    trusted = {cls for cls in classes if _validator_owner(cls) in _GRAMMAR_GUARANTEED}
+    # A class that keeps its checks must not inherit a skipped `__post_init__`.
+    for cls in classes:
+        if cls not in trusted:
+            trusted.difference_update(cls.__mro__)
+    generated = [cls for cls in classes if not getattr(cls._codegen_impl, "__isabstractmethod__", False)]
+    return [cls for cls in classes if cls in trusted], generated
 
 
-_CLASSES = [cls for cls in _concrete_node_classes() if _live(cls)] if _internals_as_measured() else []
-_TRUSTED = [cls for cls in _CLASSES if _validator_owner(cls) in _GRAMMAR_GUARANTEED]
-# A class that keeps its checks must not inherit a skipped `__post_init__`.
-_TRUSTED = [
-    cls for cls in _TRUSTED
-    if not any(issubclass(other, cls) and other not in _TRUSTED for other in _CLASSES)
-]
-_GENERATED = [cls for cls in _CLASSES if "_codegen_impl" in dir(cls)]
+_TRUSTED, _GENERATED = _classes_to_patch()
 _LIBCST_PARENTHESIZE = _BaseParenthesizedNode.__dict__.get("_parenthesize")
 _depth = 0
 
@@ -141,7 +142,7 @@ def speedups() -> Iterator[None]:
                 if "_codegen" not in cls.__dict__:
                     cls._codegen = cls._codegen_impl
                     patched.append((cls, "_codegen"))
-            if _CLASSES:
+            if _GENERATED:
                 _BaseParenthesizedNode._parenthesize = _parenthesize
                 patched.append((_BaseParenthesizedNode, "_parenthesize"))
         yield
