@@ -148,6 +148,9 @@ class Collector:
         yield from self._parallel(root, files)
 
     def _parallel(self, root: Path, files: list[tuple[str, bytes | None]]):
+        # Largest files first: the last chunks are small, so no worker finishes
+        # long after the others (results are keyed by path; order is free).
+        files = sorted(files, key=lambda item: -len(item[1] or b""))
         chunks = [files[i : i + CHUNK_FILES] for i in range(0, len(files), CHUNK_FILES)]
         pending = {i: chunk for i, chunk in enumerate(chunks)}
         context = get_context("fork") if sys.platform.startswith("linux") else get_context()

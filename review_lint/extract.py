@@ -120,6 +120,7 @@ class Extractor:
     def _fill_positions(self) -> None:
         spans = positions(self.module, [node for node, _ in self._positioned], self.source)
         lines = _NEWLINE.split(self.source)
+        texts: dict[int, str] = {}  # a call is kept as a Call and as a Value: one string serves both
         for node, obj in self._positioned:
             span = spans.get(id(node))
             if span is None:
@@ -127,7 +128,10 @@ class Extractor:
             if hasattr(obj, "span"):
                 obj.span = span
             if hasattr(obj, "text") and not obj.text:
-                obj.text = _slice(lines, span)
+                text = texts.get(id(node))
+                if text is None:
+                    text = texts[id(node)] = _slice(lines, span)
+                obj.text = text
         for block, attr, nodes in self._subjects:
             texts = []
             for node in nodes:
