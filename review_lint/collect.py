@@ -33,7 +33,8 @@ _JUDGEMENT_FILE = "judgement.pickle"
 # definition, no import, no assert. Such a file contributes no fact to any rule.
 _MAY_CONTRIBUTE = re.compile(rb"\(|\bimport\b|\bdef\b|\bclass\b|\bassert\b|\blambda\b|@")
 
-CHUNK_FILES = 16
+CHUNK_FILES = 16  # at most, per chunk sent to a worker
+CHUNKS_PER_WORKER = 12  # chunks of equal bytes: more balance the load, fewer cost less to send
 
 
 @dataclass
@@ -148,10 +149,7 @@ class Collector:
         yield from self._parallel(root, files)
 
     def _parallel(self, root: Path, files: list[tuple[str, bytes | None]]):
-        # Largest files first: the last chunks are small, so no worker finishes
-        # long after the others (results are keyed by path; order is free).
-        files = sorted(files, key=lambda item: -len(item[1] or b""))
-        chunks = [files[i : i + CHUNK_FILES] for i in range(0, len(files), CHUNK_FILES)]
+        chunks = _chunks(files, self.jobs)
         pending = {i: chunk for i, chunk in enumerate(chunks)}
         context = get_context("fork") if sys.platform.startswith("linux") else get_context()
         try:
@@ -178,6 +176,29 @@ class Collector:
                 yield _extract_isolated(root, relative, data, context), None
                 if self.progress:
                     self.progress(1, self._total)
+
+
+def _chunks(files: list[tuple[str, bytes | None]], jobs: int) -> list[list[tuple[str, bytes | None]]]:
+    """Chunks of about equal size in bytes, largest files first.
+
+    Parsing time follows file size, so equal-byte chunks keep the workers equally
+    busy, and the small chunks at the end let them finish together (results are
+    keyed by path: order is free).
+    """
+    ordered = sorted(files, key=lambda item: -len(item[1] or b""))
+    target = max(sum(len(data or b"") for _, data in files) // (jobs * CHUNKS_PER_WORKER), 1)
+    chunks: list[list[tuple[str, bytes | None]]] = []
+    current: list[tuple[str, bytes | None]] = []
+    size = 0
+    for item in ordered:
+        current.append(item)
+        size += len(item[1] or b"")
+        if size >= target or len(current) >= CHUNK_FILES:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _as_completed(futures):
