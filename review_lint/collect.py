@@ -33,6 +33,8 @@ _JUDGEMENT_FILE = "judgement.pickle"
 # definition, no import, no assert. Such a file contributes no fact to any rule.
 _MAY_CONTRIBUTE = re.compile(rb"\(|\bimport\b|\bdef\b|\bclass\b|\bassert\b|\blambda\b|@")
 
+JUDGEMENTS_KEPT = 4
+KEYS_PER_JUDGEMENT = 8
 CHUNK_FILES = 16  # at most, per chunk sent to a worker
 CHUNKS_PER_WORKER = 12  # chunks of equal bytes: more balance the load, fewer cost less to send
 
@@ -91,27 +93,63 @@ class Collector:
             digest.update(f"{relative}\0{key}\0".encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
-    def remembered_judgement(self, key: str | None):
-        if key is None or self.cache_dir is None:
+    def facts_judgement_key(self, gathered: "Gathered", settings: str) -> str | None:
+        """The verdicts' key by what the files say rather than how they are written:
+        an edit that leaves every file's facts as they were (a comment, a blank
+        line at the end) keeps the verdicts, without judging again."""
+        if self.cache_dir is None or gathered.fingerprint is None:
             return None
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(code_fingerprint().encode() + settings.encode() + str(self.prefilter).encode())
+        digest.update(gathered.fingerprint.encode())
+        return "facts:" + digest.hexdigest()
+
+    def remembered_judgement(self, key: str | None):
+        if key is None:
+            return None
+        for entry in self._judgements():
+            if key in entry["keys"]:
+                return entry["judgement"]
+        return None
+
+    def remember_judgement(self, keys: list[str | None] | str, judgement) -> None:
+        """Keep the verdicts under each key, beside the few most recent others (switching
+        branches, or an edit undone, finds its verdicts again)."""
+        if self.cache_dir is None or judgement[1]:
+            return  # internal errors are not verdicts worth keeping
+        keys = [keys] if isinstance(keys, str) else [k for k in keys if k]
+        older, same = [], []
+        for entry in self._judgements():
+            # Equal keys mean equal verdicts: an entry that shares one is the same verdict.
+            (same if set(entry["keys"]) & set(keys) else older).append(entry)
+        for entry in same:
+            keys += [k for k in entry["keys"] if k not in keys]
+        entries = [{"keys": keys[:KEYS_PER_JUDGEMENT], "judgement": judgement}, *older][:JUDGEMENTS_KEPT]
+        _write_atomically(self.cache_dir, _JUDGEMENT_FILE, {"schema": code_fingerprint(), "entries": entries})
+
+    def _judgements(self) -> list[dict]:
+        if self.cache_dir is None:
+            return []
         try:
             with open(self.cache_dir / _JUDGEMENT_FILE, "rb") as stream:
                 stored = pickle.load(stream)
-            return stored["judgement"] if stored.get("key") == key else None
+            if stored.get("schema") != code_fingerprint():
+                return []
+            return [e for e in stored["entries"] if isinstance(e.get("keys"), list) and "judgement" in e]
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError,
                 ValueError):
-            return None
-
-    def remember_judgement(self, key: str, judgement) -> None:
-        if self.cache_dir is None or judgement[1]:
-            return  # internal errors are not verdicts worth keeping
-        _write_atomically(self.cache_dir, _JUDGEMENT_FILE, {"key": key, "judgement": judgement})
+            return []
 
     # -- facts -----------------------------------------------------------------
     def __call__(self, root: Path, files: list[str]) -> list[ModuleFacts]:
+        return self.gather(root, files).facts()
+
+    def gather(self, root: Path, files: list[str]) -> "Gathered":
+        """Facts for every file: parsed where the cache has none, else left pickled
+        until someone asks (an unchanged verdict never needs them)."""
         started = time.perf_counter()
         cache = _Cache.load(self.cache_dir) if self.cache_dir is not None else None
-        results: dict[str, ModuleFacts] = {}
+        results: dict[str, ModuleFacts | bytes] = {}
         todo: list[tuple[str, bytes | None]] = []
         keys: dict[str, str] = {}
         for relative, (data, key) in self._read(root, files).items():
@@ -123,7 +161,7 @@ class Collector:
                 self.stats.prefiltered += 1
                 continue
             keys[relative] = key
-            cached = cache.get(key) if cache is not None else None
+            cached = cache.entries.get(key) if cache is not None else None
             if cached is not None:
                 results[relative] = cached
                 self.stats.cached += 1
@@ -132,15 +170,17 @@ class Collector:
         self._total = len(files)
         if self.progress:
             self.progress(len(results), self._total)
+        blobs: dict[str, bytes] = {}
         for facts, blob in self._extract(root, todo):
             results[facts.path] = facts
             if cache is not None and facts.path in keys and not _is_transient(facts):
                 cache.put(keys[facts.path], facts, blob)
+                blobs[facts.path] = cache.entries[keys[facts.path]]
         self.stats.parsed = len(todo)
         if cache is not None:
             cache.save(keep=set(keys.values()))
         self.stats.seconds = time.perf_counter() - started
-        return [results[relative] for relative in files]
+        return Gathered(root, [(relative, results[relative]) for relative in files], blobs)
 
     def _extract(self, root: Path, files: list[tuple[str, bytes | None]]):
         if self.jobs <= 1 or len(files) < 2 * CHUNK_FILES:
@@ -199,6 +239,44 @@ def _chunks(files: list[tuple[str, bytes | None]], jobs: int) -> list[list[tuple
     if current:
         chunks.append(current)
     return chunks
+
+
+class Gathered:
+    """Each file's facts, as objects or as the pickled bytes the cache holds."""
+
+    def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes]) -> None:
+        self.root = root
+        self.items = items
+        self.blobs = blobs  # the pickled facts of the files parsed in this run
+        self._facts: list[ModuleFacts] | None = None
+
+    @property
+    def fingerprint(self) -> str | None:
+        """A digest of every file's facts (None when some file's facts have no bytes:
+        a read failure or a crash, never a settled verdict)."""
+        digest = hashlib.blake2b(digest_size=16)
+        for relative, item in self.items:
+            blob = item if isinstance(item, bytes) else self.blobs.get(relative)
+            if blob is not None:
+                digest.update(f"{relative}\0".encode("utf-8", "surrogateescape") + hashlib.blake2b(blob).digest())
+            elif not item.problems and not item.functions and not item.classes and not item.imports:
+                digest.update(f"{relative}\0prefiltered\0".encode("utf-8", "surrogateescape"))
+            else:
+                return None
+        return digest.hexdigest()
+
+    def facts(self) -> list[ModuleFacts]:
+        if self._facts is None:
+            self._facts = [self._unpickled(relative, item) for relative, item in self.items]
+        return self._facts
+
+    def _unpickled(self, relative: str, item: ModuleFacts | bytes) -> ModuleFacts:
+        if not isinstance(item, bytes):
+            return item
+        try:
+            return pickle.loads(item)
+        except Exception:  # noqa: BLE001 - a damaged cache entry is only a miss
+            return facts_for_file(self.root, relative)
 
 
 def _as_completed(futures):

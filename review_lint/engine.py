@@ -171,12 +171,18 @@ class Engine:
         key = collect.judgement_key(self.root, everything, self._judgement_settings()) if remembered else None
         judged = remembered(key) if key else None
         if judged is None:
-            all_facts = collect(self.root, everything)
-            project = self.build_project(all_facts)
-            judged = self._judge_all(all_facts, project)
-            if key:
-                collect.remember_judgement(key, judged)
-            loader = lambda: project  # noqa: E731
+            gathered = collect.gather(self.root, everything) if hasattr(collect, "gather") else None
+            facts_key = collect.facts_judgement_key(gathered, self._judgement_settings()) if gathered else None
+            judged = remembered(facts_key) if facts_key else None
+            if judged is None:
+                all_facts = gathered.facts() if gathered is not None else collect(self.root, everything)
+                project = self.build_project(all_facts)
+                judged = self._judge_all(all_facts, project)
+                loader = lambda: project  # noqa: E731
+            else:
+                loader = lambda: self.build_project(gathered.facts())  # noqa: E731
+            if key or facts_key:
+                collect.remember_judgement([key, facts_key], judged)
         else:
             # Nothing that affects a verdict changed: the facts stay on disk unless a
             # reporter asks for the project (baseline fingerprints do).

@@ -151,6 +151,41 @@ def test_unchanged_project_reuses_verdicts_and_settings_invalidate_them(tmp_path
     assert third.stats.cached == 1, "facts reused, verdicts recomputed"
 
 
+def _counting_judgements(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    judge_all = Engine._judge_all
+
+    def counted(self, *args):
+        calls.append(1)
+        return judge_all(self, *args)
+
+    monkeypatch.setattr(Engine, "_judge_all", counted)
+    return calls
+
+
+def test_an_edit_that_leaves_the_facts_as_they_were_keeps_the_verdicts(tmp_path, monkeypatch):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "m.py").write_text("def f(x):\n    assert x\n")
+    (root / "n.py").write_text("def g(y):\n    assert y\n")
+    cache = tmp_path / "cache"
+    judged = _counting_judgements(monkeypatch)
+    before = findings(root, Collector(cache_dir=cache))
+    assert len(judged) == 1 and len(before) == 2
+
+    (root / "m.py").write_text("def f(x):\n    assert x\n# a comment changes no fact\n")
+    commented = Collector(cache_dir=cache)
+    assert findings(root, commented) == before
+    assert commented.stats.parsed == 1 and len(judged) == 1, "m.py parsed again, its facts equal: no judgement"
+
+    (root / "m.py").write_text("\ndef f(x):\n    assert x\n")  # every line moves: the facts differ
+    moved = findings(root, Collector(cache_dir=cache))
+    assert len(judged) == 2 and ("m.py", 3) in [(f[0], f[1]) for f in moved]
+
+    (root / "m.py").write_text("def f(x):\n    assert x\n")  # the edit undone: its verdicts are still kept
+    assert findings(root, Collector(cache_dir=cache)) == before and len(judged) == 2
+
+
 def test_prefiltered_files_still_report_syntax_errors(tmp_path):
     root = tmp_path / "proj"
     root.mkdir()
