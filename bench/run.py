@@ -31,6 +31,9 @@ CORPORA = {"django": "django==5.2.19", "lnbits": "lnbits==1.6.2"}
 PEERS = ["fixit==2.2.1", "semgrep==1.170.1"]
 REPO = Path(__file__).resolve().parent.parent
 
+COMMENT = b"\n# touched by the benchmark\n"
+FUNCTION = b"\n\ndef _touched_by_the_benchmark():\n    return 1\n"
+
 FLOOR_SCRIPT = """
 import sys, pathlib, libcst
 ok = failed = 0
@@ -138,8 +141,8 @@ def measure(corpus: Path, work: Path, rounds: int, peer_tools: dict[str, Path]) 
     def warm():
         return run([*review_lint, "--cache-dir", str(cache)], corpus, env)
 
-    def warm_one_changed():
-        changed.write_bytes(original + b"\n# touched by the benchmark\n")
+    def warm_one_changed(addition: bytes):
+        changed.write_bytes(original + addition)
         try:
             return run([*review_lint, "--cache-dir", str(cache)], corpus, env)
         finally:
@@ -150,7 +153,10 @@ def measure(corpus: Path, work: Path, rounds: int, peer_tools: dict[str, Path]) 
         ("review-lint cold, --jobs 1", lambda: cold(1)),
         (f"review-lint cold, --jobs {cores}", lambda: cold(cores)),
         ("review-lint warm, nothing changed", warm),
-        ("review-lint warm, one file changed", warm_one_changed),
+        # A comment leaves the file's facts as they were, and the verdicts are kept;
+        # a new function changes them, and the whole project is judged again.
+        ("review-lint warm, one file changed (a comment)", lambda: warm_one_changed(COMMENT)),
+        ("review-lint warm, one file changed (a function)", lambda: warm_one_changed(FUNCTION)),
     ]
     rules = work / "peer-rules"
     if "fixit" in peer_tools:
@@ -170,7 +176,7 @@ def measure(corpus: Path, work: Path, rounds: int, peer_tools: dict[str, Path]) 
     memory: dict[str, int] = {name: 0 for name, _ in steps}
     for round_number in range(1, rounds + 1):
         for name, step in steps:
-            if name == "review-lint warm, nothing changed" or name == "review-lint warm, one file changed":
+            if name.startswith("review-lint warm"):
                 if not cache.exists():
                     cold(cores)  # warm runs need a cache; after the cold runs it is there
             seconds, rss, _ = step()
