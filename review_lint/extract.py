@@ -15,6 +15,7 @@ import re
 import libcst as cst
 
 from .facts import (
+    Span,
     Annotation,
     Assert,
     Binding,
@@ -29,7 +30,7 @@ from .facts import (
     Param,
     Value,
 )
-from .positions import positions
+from .positions import LineIndex, offsets
 
 MAX_TEXT = 240
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -118,26 +119,33 @@ class Extractor:
         self._positioned.append((node, obj))
 
     def _fill_positions(self) -> None:
-        spans = positions(self.module, [node for node, _ in self._positioned], self.source)
-        lines = _NEWLINE.split(self.source)
+        found = offsets(self.module, [node for node, _ in self._positioned])
+        index = LineIndex(self.source)
+        source = self.source
+        spans: dict[int, Span] = {}
         texts: dict[int, str] = {}  # a call is kept as a Call and as a Value: one string serves both
         for node, obj in self._positioned:
-            span = spans.get(id(node))
-            if span is None:
+            key = id(node)
+            where = found.get(key)
+            if where is None:
                 continue
-            if hasattr(obj, "span"):
-                obj.span = span
-            if hasattr(obj, "text") and not obj.text:
-                text = texts.get(id(node))
+            span = spans.get(key)
+            if span is None:
+                span = spans[key] = index.span(*where)
+            kind = type(obj)
+            if kind in _WITH_TEXT and not obj.text:
+                text = texts.get(key)
                 if text is None:
-                    text = texts[id(node)] = _slice(lines, span)
+                    text = texts[key] = _text(source, *where)
                 obj.text = text
+            if kind in _WITH_SPAN:
+                obj.span = span
         for block, attr, nodes in self._subjects:
-            texts = []
+            texts_of = []
             for node in nodes:
-                span = spans.get(id(node))
-                texts.append(_slice(lines, span) if span else dotted(node) or "")
-            setattr(block, attr, tuple(texts))
+                where = found.get(id(node))
+                texts_of.append(_text(source, *where) if where else dotted(node) or "")
+            setattr(block, attr, tuple(texts_of))
 
     # -- statements --------------------------------------------------------
     def _body(self, statements, prefix: str, class_fact: Class | None) -> None:
@@ -578,16 +586,14 @@ class _TextHolder:
         self.text = ""
 
 
-def _slice(lines: list[str], span) -> str:
-    line, column, end_line, end_column = span
-    if line == end_line:
-        text = lines[line - 1][column - 1 : end_column - 1]
-    else:
-        parts = [lines[line - 1][column - 1 :]]
-        parts.extend(lines[line : end_line - 1])
-        parts.append(lines[end_line - 1][: end_column - 1])
-        text = " ".join(parts)
-    text = " ".join(text.split())
+# The kept objects that take a span, and those that take their node's text.
+_WITH_SPAN = frozenset({Assert, Binding, Block, Call, Class, Exit, Field, Function, Import, Value, _TextHolder})
+_WITH_TEXT = frozenset({Annotation, Call, Value, _TextHolder})
+
+
+def _text(source: str, start: int, end: int) -> str:
+    """The node's source with whitespace runs (newlines too) as single spaces, cut at MAX_TEXT."""
+    text = " ".join(source[start:end].split())
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 

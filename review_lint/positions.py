@@ -50,6 +50,8 @@ class _TrackingState(CodegenState):
         # A compound statement's span ends where its last child's does, so LibCST
         # names that child: it is generated inside this node, so wanting it now
         # is early enough.
+        if start_node is None and end_node is None:
+            return _Plain(self, id(node))
         if start_node is not None:
             self.wanted.add(id(start_node))
         if end_node is not None:
@@ -68,6 +70,22 @@ class _Nothing:
 
 
 _NOTHING = _Nothing()
+
+
+class _Plain:
+    """Records one node's offsets (most kept nodes: no helper node decides their span)."""
+
+    __slots__ = ("state", "key", "start")
+
+    def __init__(self, state: _TrackingState, key: int) -> None:
+        self.state, self.key = state, key
+
+    def __enter__(self) -> None:
+        self.start = self.state.offset
+
+    def __exit__(self, *exc) -> bool:
+        self.state.found[self.key] = (self.start, self.state.offset)
+        return False
 
 
 class _Recorder:
@@ -90,9 +108,28 @@ class _Recorder:
         return False
 
 
-def line_starts(source: str) -> list[int]:
-    """Offsets where each line of `source` begins (line 1 at index 0)."""
-    return [0, *(match.end() for match in _NEWLINE.finditer(source))]
+class LineIndex:
+    """Turns character offsets in one source into (line, column) pairs, 1-based."""
+
+    def __init__(self, source: str) -> None:
+        self.starts = [0, *(match.end() for match in _NEWLINE.finditer(source))]
+
+    def span(self, start: int, end: int) -> Span:
+        starts = self.starts
+        line = bisect_right(starts, start)
+        end_line = bisect_right(starts, end, line - 1)
+        return (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1)
+
+
+def offsets(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, tuple[int, int]]:
+    """Map id(node) to the character offsets where its syntactic span starts and ends,
+    for the given nodes (and the helper nodes their spans are taken from)."""
+    if not nodes:
+        return {}
+    state = _TrackingState(module, {id(node) for node in nodes})
+    with speedups():
+        module._codegen(state)
+    return state.found
 
 
 def positions(module: cst.Module, nodes: list[cst.CSTNode], source: str | None = None) -> dict[int, Span]:
@@ -100,15 +137,8 @@ def positions(module: cst.Module, nodes: list[cst.CSTNode], source: str | None =
 
     `source` must be the text the module was parsed from (it is generated again when not given).
     """
-    if not nodes:
+    found = offsets(module, nodes)
+    if not found:
         return {}
-    state = _TrackingState(module, {id(node) for node in nodes})
-    with speedups():
-        module._codegen(state)
-    starts = line_starts(source if source is not None else module.code)
-    spans = {}
-    for key, (start, end) in state.found.items():
-        line = bisect_right(starts, start)
-        end_line = bisect_right(starts, end, line - 1)
-        spans[key] = (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1)
-    return spans
+    index = LineIndex(source if source is not None else module.code)
+    return {key: index.span(start, end) for key, (start, end) in found.items()}
