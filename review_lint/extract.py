@@ -469,12 +469,11 @@ class Extractor:
         if kind is cst.IfExp:
             self._scan(node.test)
             body, orelse = self._expr(node.body), self._expr(node.orelse)
-            maybe = body.kind in ("none", "maybe_none") or orelse.kind in ("none", "maybe_none")
-            return self._tracked(node, Value("maybe_none" if maybe else "other", ""))
+            return self._tracked(node, _either(body, orelse))
         if kind is cst.BooleanOperation:
             left, right = self._expr(node.left), self._expr(node.right)
-            maybe = left.kind in ("none", "maybe_none") or right.kind in ("none", "maybe_none")
-            return self._tracked(node, Value("maybe_none" if maybe else "other", ""))
+            # `a or b` is None only through `b`; `a and b` through either.
+            return self._tracked(node, _either(left, right) if type(node.operator) is cst.And else _either(right))
         if kind in (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.ConcatenatedString, cst.Ellipsis):
             return self._tracked(node, Value("const", ""))
         if kind is cst.NamedExpr:
@@ -584,6 +583,14 @@ class _TextHolder:
     def __init__(self) -> None:
         self.span = None
         self.text = ""
+
+
+def _either(*outcomes: Value) -> Value:
+    """A value that is one of `outcomes`: "maybe_none" when one is None-ish, else
+    "other" carrying them as elements, so judgement can ask about each."""
+    if any(outcome.kind in ("none", "maybe_none") for outcome in outcomes):
+        return Value("maybe_none", "")
+    return Value("other", "", elements=outcomes)
 
 
 # The kept objects that take a span, and those that take their node's text.

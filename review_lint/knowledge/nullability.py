@@ -94,6 +94,9 @@ class Nullability:
             return self._attribute(module, function, value.text, depth)
         if kind == "other" and self.subscripts and _is_subscript(value.text):
             return True  # `row["fee"]`, `parts[5]`: an element of data the code does not describe
+        if kind == "other" and value.elements:
+            # `a if c else b`, `a or b`, `a and b`: None when an outcome can be.
+            return any(self.may_be_none(module, function, outcome, depth + 1) for outcome in value.elements)
         return False
 
     def _call(self, module: Module, function: Function, call: Call, depth: int) -> bool:
