@@ -28,6 +28,16 @@ from ..project import Module, Project
 FunctionKey = tuple[str, str]  # (module name, function qualname)
 
 
+# Functions that run the function they are given before returning (or awaiting):
+# what they run is on the caller's path. Background tasks (`add_task`) run after
+# the response and are not.
+RUNNERS = frozenset({
+    "starlette.concurrency.run_in_threadpool", "fastapi.concurrency.run_in_threadpool", "asyncio.to_thread",
+    "anyio.to_thread.run_sync", "asgiref.sync.sync_to_async", "asgiref.sync.async_to_sync",
+    "channels.db.database_sync_to_async",
+})
+
+
 def key_of(module: Module, function: Function) -> FunctionKey:
     return (module.name, function.qualname)
 
@@ -171,11 +181,36 @@ class CallGraph:
                     found.append((target, span))
             for call in function.calls:
                 target = self.target(module, function, call, instances)
+                if target is None:
+                    target = self.callback(module, function, call, instances)
                 if target is not None and target not in seen:
                     seen.add(target)
                     found.append((target, call.span))
         self._callees[key] = found
         return found
+
+    def callback(
+        self, module: Module, function: Function, call: Call, instances: dict[str, tuple[Module, Class]]
+    ) -> FunctionKey | None:
+        """The project function a runner is handed to run now: `run_in_threadpool(f, x)`,
+        `asyncio.to_thread(f)`, `loop.run_in_executor(None, f)`, `sync_to_async(f)`,
+        each also through `functools.partial(f, ...)`."""
+        if call.method == "run_in_executor" and len(call.args) >= 2:
+            handed = call.args[1]
+        elif call.args and call.callee and self.project.qualified(self.project.resolve(module, call.callee)) in RUNNERS:
+            handed = call.args[0]
+        else:
+            return None
+        if handed.kind == "call" and handed.call is not None and handed.call.args and handed.call.callee and (
+            self.project.qualified(self.project.resolve(module, handed.call.callee)) == "functools.partial"
+        ):
+            handed = handed.call.args[0]
+        if handed.kind not in ("name", "attr") or not handed.ref:
+            return None
+        receiver, _, method = handed.ref.rpartition(".")
+        reference = Call(handed.ref, method or None, Value("name", receiver, ref=receiver) if receiver else None,
+                         (), (), False, False, call.span)
+        return self.target(module, function, reference, instances)
 
     def _wrappers(self, module: Module, function: Function) -> list[tuple[FunctionKey, Span]]:
         """The wrappers a project decorator puts around `function`: they run on every call.
