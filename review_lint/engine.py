@@ -177,7 +177,7 @@ class Engine:
             if judged is None:
                 all_facts = gathered.facts() if gathered is not None else collect(self.root, everything)
                 project = self.build_project(all_facts)
-                judged = self._judge_all(all_facts, project)
+                judged = self._judge_all(all_facts, project, getattr(collect, "jobs", 1))
                 loader = lambda: project  # noqa: E731
             else:
                 loader = lambda: self.build_project(gathered.facts())  # noqa: E731
@@ -196,7 +196,7 @@ class Engine:
         return repr((self.settings.exclude, sorted(self.settings.per_file_ignores.items()), self.settings.test_paths,
                      sorted((code, repr(rule)) for code, rule in self.settings.rules.items()), self.enabled))
 
-    def _judge_all(self, all_facts: list[ModuleFacts], project: Project) -> tuple[list[Diagnostic], int]:
+    def _judge_all(self, all_facts: list[ModuleFacts], project: Project, jobs: int = 1) -> tuple[list[Diagnostic], int]:
         diagnostics: list[Diagnostic] = []
         internal = 0
         for facts in all_facts:
@@ -207,13 +207,42 @@ class Engine:
                     Diagnostic(facts.path, problem.line, problem.column, problem.line, problem.column, code, name,
                                "error", problem.message)
                 )
-        for code in self.enabled:
-            rule_diagnostics, failed = self._judge(code, project)
+        for rule_diagnostics, failed in self._judge_rules(project, jobs):
             internal += failed
             diagnostics.extend(rule_diagnostics)
         kept = [d for d in diagnostics if not self._suppressed(d, project)]
         kept.sort(key=Diagnostic.sort_key)
         return kept, internal
+
+    def _judge_rules(self, project: Project, jobs: int) -> list[tuple[list[Diagnostic], int]]:
+        """Each enabled rule's diagnostics and failure count.
+
+        With more than one core, a forked process judges the first half of the
+        rules while this one judges the rest: the facts are shared copy-on-write,
+        and only diagnostics travel back. Rules that share knowledge (RL001 and
+        RL002 the handlers, RL003 and RL004 the reads) stay together. If the
+        child dies, its rules are judged here.
+        """
+        codes = list(self.enabled)
+        if jobs < 2 or len(codes) < 2 or not sys.platform.startswith("linux"):
+            return [self._judge(code, project) for code in codes]
+        from multiprocessing import get_context
+
+        theirs, mine = codes[: len(codes) // 2], codes[len(codes) // 2 :]
+        context = get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_judge_in_child, args=(self, theirs, project, sender))
+        child.start()
+        sender.close()
+        judged_here = [self._judge(code, project) for code in mine]
+        try:
+            judged_there = receiver.recv()
+        except (EOFError, OSError):
+            judged_there = None
+        child.join()
+        if judged_there is None:
+            judged_there = [self._judge(code, project) for code in theirs]
+        return judged_there + judged_here
 
     def build_project(self, all_facts: list[ModuleFacts]) -> Project:
         package_dirs: dict[str, bool] = {}
@@ -262,6 +291,11 @@ class Engine:
         if codes is False:
             return False
         return codes is None or diagnostic.rule in codes
+
+
+def _judge_in_child(engine: Engine, codes: list[str], project: Project, sender) -> None:
+    sender.send([engine._judge(code, project) for code in codes])
+    sender.close()
 
 
 def _location_of(error: Exception, project: Project) -> str:

@@ -186,6 +186,19 @@ def test_an_edit_that_leaves_the_facts_as_they_were_keeps_the_verdicts(tmp_path,
     assert findings(root, Collector(cache_dir=cache)) == before and len(judged) == 2
 
 
+def test_rules_judged_in_a_forked_process_that_dies_are_judged_again_here(tmp_path, monkeypatch):
+    root = tmp_path / "proj"
+    root.mkdir()
+    for index in range(3):
+        (root / f"m{index}.py").write_text(
+            f"from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.get('/')\ndef f{index}(x):\n    assert x\n"
+        )
+    expected = findings(root, Collector(jobs=1), select=["RL900", "RL001"])
+    assert {f[3] for f in expected} == {"RL001", "RL900"}
+    monkeypatch.setattr(engine_module, "_judge_in_child", lambda *args: os._exit(3))
+    assert findings(root, Collector(jobs=2), select=["RL900", "RL001"]) == expected
+
+
 def test_prefiltered_files_still_report_syntax_errors(tmp_path):
     root = tmp_path / "proj"
     root.mkdir()

@@ -326,10 +326,11 @@ def fragile_rule(tmp_path: Path, monkeypatch, module: str) -> None:
     monkeypatch.setenv("REVIEW_LINT_RULES_PATH", os.pathsep.join([str(tests_rules), str(rules)]))
 
 
-def test_a_rule_failing_on_one_module_loses_only_that_module(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", ["1", "2"])  # with 2, RL900 is judged in a forked process
+def test_a_rule_failing_on_one_module_loses_only_that_module(tmp_path, monkeypatch, jobs):
     fragile_rule(tmp_path, monkeypatch, RULE_MODULE)
     root = project(tmp_path, {"a.py": GOOD, "boom.py": GOOD, "c.py": GOOD})
-    code, diagnostics, _ = cli(root, "--select", "RL900,RL901", "--jobs", "1")
+    code, diagnostics, _ = cli(root, "--select", "RL900,RL901", "--jobs", jobs)
     assert code == 2
     seen = sorted((d["path"], d["rule"], d["message"]) for d in diagnostics)
     assert seen == [
@@ -354,10 +355,11 @@ def test_the_traceback_only_with_verbose(tmp_path, monkeypatch):
     assert 'raise KeyError("no such model' in verbose_error
 
 
-def test_a_rule_failing_as_a_whole_is_one_rl999_and_the_others_go_on(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_rule_failing_as_a_whole_is_one_rl999_and_the_others_go_on(tmp_path, monkeypatch, jobs):
     fragile_rule(tmp_path, monkeypatch, WHOLE_RULE_MODULE)
     root = project(tmp_path, {"a.py": GOOD})
-    code, diagnostics, _ = cli(root, "--select", "RL900,RL901", "--jobs", "1")
+    code, diagnostics, _ = cli(root, "--select", "RL901,RL900", "--jobs", jobs)
     assert code == 2
     assert sorted((d["path"], d["rule"], d["message"]) for d in diagnostics) == [
         ("a.py", "RL900", "assert statement: x"),
