@@ -226,7 +226,8 @@ def show_rule(code_or_name: str) -> None:
     if spec.options:
         click.echo("## Options\n")
         for option in spec.options.values():
-            click.echo(f"- {option.name} ({option.type}, default {option.default!r}): {option.description}")
+            shared = f"; also set for every rule under `{option.group}:`" if option.group else ""
+            click.echo(f"- {option.name} ({option.type}, default {option.default!r}{shared}): {option.description}")
 
 
 def _write_atomically(path: Path, content: str) -> None:

@@ -128,6 +128,9 @@ class OptionSpec:
     type: str
     default: Any
     description: str
+    # A top-level section of the project configuration that sets this option for
+    # every rule declaring it in the same group (`database:` for RL003 and RL004).
+    group: str | None = None
 
 
 @dataclass
@@ -165,7 +168,10 @@ def load_rule_spec(path: Path) -> RuleSpec:
             raise ConfigError(f"{where}: needs `type`, `default` and `description`")
         if not check_type(option["type"], option["default"]):
             raise ConfigError(f"{where}: default does not match type {option['type']}")
-        options[name] = OptionSpec(name, option["type"], option["default"], str(option.get("description", "")))
+        group = option.get("group")
+        if group is not None and (not isinstance(group, str) or group in _TOP_KEYS or not _GROUP.fullmatch(group)):
+            raise ConfigError(f"{where}: group: must be a lowercase name other than {', '.join(sorted(_TOP_KEYS))}")
+        options[name] = OptionSpec(name, option["type"], option["default"], str(option.get("description", "")), group)
     docs = {str(k): str(v).rstrip() for k, v in (data.get("docs") or {}).items()}
     return RuleSpec(
         code=data["code"],
@@ -210,6 +216,7 @@ class Settings:
 
 
 _TOP_KEYS = {"exclude", "per-file-ignores", "test-paths", "rules"}
+_GROUP = re.compile(r"[a-z][a-z0-9-]*")
 
 
 def load_settings(path: Path | None, specs: dict[str, RuleSpec]) -> Settings:
@@ -225,9 +232,11 @@ def load_settings(path: Path | None, specs: dict[str, RuleSpec]) -> Settings:
         return settings
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the configuration must be a mapping")
+    groups = option_groups(specs)
     for key in data:
-        if key not in _TOP_KEYS:
-            raise ConfigError(f"{path}:{_line(data, key)}: {key}: unknown key (expected one of {', '.join(sorted(_TOP_KEYS))})")
+        if key not in _TOP_KEYS and key not in groups:
+            expected = ", ".join(sorted(_TOP_KEYS | set(groups)))
+            raise ConfigError(f"{path}:{_line(data, key)}: {key}: unknown key (expected one of {expected})")
     for key, attr in (("exclude", "exclude"), ("test-paths", "test_paths")):
         if key in data:
             value = data[key]
@@ -236,9 +245,39 @@ def load_settings(path: Path | None, specs: dict[str, RuleSpec]) -> Settings:
             setattr(settings, attr, list(value))
     if "per-file-ignores" in data:
         settings.per_file_ignores = _per_file_ignores(path, data, specs)
+    for group in groups:
+        if group in data:
+            _group_settings(path, data, group, specs, settings)
     if "rules" in data:
-        _rule_overrides(path, data, specs, settings)
+        _rule_overrides(path, data, specs, settings)  # a rule's own setting wins over its group's
     return settings
+
+
+def option_groups(specs: dict[str, RuleSpec]) -> dict[str, dict[str, list[tuple[str, OptionSpec]]]]:
+    """group -> option name -> the (rule code, option) pairs that take it."""
+    groups: dict[str, dict[str, list[tuple[str, OptionSpec]]]] = {}
+    for code, spec in specs.items():
+        for option in spec.options.values():
+            if option.group is not None:
+                groups.setdefault(option.group, {}).setdefault(option.name, []).append((code, option))
+    return groups
+
+
+def _group_settings(path: Path, data: dict, group: str, specs: dict[str, RuleSpec], settings: Settings) -> None:
+    section = data[group]
+    if section is None:
+        return
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}:{_line(data, group)}: {group}: must be a mapping of options")
+    known = option_groups(specs)[group]
+    for name, value in section.items():
+        at = f"{path}:{_line(section, name)}: {group}.{name}"
+        if name not in known:
+            raise ConfigError(f"{at}: unknown option (known: {', '.join(sorted(known))})")
+        for code, option in known[name]:
+            if not check_type(option.type, value):
+                raise ConfigError(f"{at}: must be {option.type}, got {type(value).__name__}")
+            settings.rules[code].options[name] = value
 
 
 def _per_file_ignores(path: Path, data: dict, specs: dict[str, RuleSpec]) -> dict[str, frozenset[str]]:

@@ -37,7 +37,15 @@ WRONG = {
     "top level a list": ("- exclude\n", "1: the configuration must be a mapping"),
     "top level a string": ("just text\n", "1: the configuration must be a mapping"),
     "unknown top key": ("exclude: []\nexclud: []\n",
-                        "2: exclud: unknown key (expected one of exclude, per-file-ignores, rules, test-paths)"),
+                        "2: exclud: unknown key (expected one of database, exclude, per-file-ignores, rules, "
+                        "test-paths)"),
+    "database a list": ("database: [session]\n", "1: database: must be a mapping of options"),
+    "database unknown option": ("database:\n  receiver: [store]\n",
+                                "2: database.receiver: unknown option (known: broad-errors, insert-functions, "
+                                "insert-helpers, integrity-errors, not-sessions, read-functions, read-helpers, "
+                                "receivers, savepoints, session-types, upsert-methods)"),
+    "database option of the wrong type": ("database:\n  receivers: store\n",
+                                          "2: database.receivers: must be list[str], got str"),
     "exclude a string": ("exclude: build/\n", "1: exclude: must be a list of glob strings"),
     "exclude holds a number": ("exclude:\n  - 3\n", "1: exclude: must be a list of glob strings"),
     "test-paths a mapping": ("test-paths: {a: b}\n", "1: test-paths: must be a list of glob strings"),
