@@ -226,7 +226,7 @@ def show_rule(code_or_name: str) -> None:
     if spec.options:
         click.echo("## Options\n")
         for option in spec.options.values():
-            shared = f"; also set for every rule under `{option.group}:`" if option.group else ""
+            shared = f"; for every rule at once: `{option.group}:` in the configuration" if option.group else ""
             click.echo(f"- {option.name} ({option.type}, default {option.default!r}{shared}): {option.description}")
 
 
