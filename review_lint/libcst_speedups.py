@@ -21,7 +21,9 @@
    record it wraps (together half the cost of the position pass).
 
 Both patch classes only inside a `with` block and restore them after, and both
-do nothing when LibCST's internals are not the ones measured here.
+do nothing when LibCST's internals are not the ones measured here. The patches
+are process-wide while they last: a program embedding review-lint that builds
+LibCST trees on another thread during a run would skip the same checks.
 """
 
 from __future__ import annotations
