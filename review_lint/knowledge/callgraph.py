@@ -243,8 +243,16 @@ class CallGraph:
         return found
 
     def _instances(self, module: Module, function: Function) -> dict[str, tuple[Module, Class]]:
-        """Local names bound to an instance of a project class: `x = Foo(...)`."""
+        """Local names that hold an instance of a project class: a parameter annotated
+        with it (`svc: Service = Depends(...)`), or `x = Foo(...)`."""
         instances: dict[str, tuple[Module, Class]] = {}
+        for param in function.params:
+            annotation = param.annotation
+            if param.name not in ("self", "cls") and annotation is not None and annotation.core \
+                    and not annotation.container:
+                located = self.resolve_class(module, annotation.core[0])
+                if located is not None:
+                    instances[param.name] = located
         for binding in function.bindings:
             value = binding.value
             if value is not None and value.kind == "call" and value.ref:
@@ -274,16 +282,12 @@ class CallGraph:
                 if located is not None:
                     return self.method(located[0], located[1], call.method)
                 return None
-            if (
-                receiver.kind == "attr" and receiver.ref and receiver.ref.count(".") == 1
-                and receiver.ref.startswith(("self.", "cls.")) and function.class_qualname is not None
-            ):
-                cls = module.classes.get(function.class_qualname)
-                located = self.attribute_class(module, cls, receiver.ref[5 if receiver.ref[0] == "s" else 4:]) \
-                    if cls is not None else None
+            if receiver.kind == "attr" and receiver.ref:
+                located = self._class_of_chain(module, function, receiver.ref, instances)
                 if located is not None:
                     return self.method(located[0], located[1], call.method)
-                return None
+                if receiver.ref.startswith(("self.", "cls.")) or receiver.ref.split(".")[0] in instances:
+                    return None
         if callee is None:
             return None
         symbol = self.project.resolve(module, callee)
@@ -302,6 +306,23 @@ class CallGraph:
             if cls is not None:
                 return self.method(target_module, cls, member)
         return None
+
+    def _class_of_chain(
+        self, module: Module, function: Function, ref: str, instances: dict[str, tuple[Module, Class]]
+    ) -> tuple[Module, Class] | None:
+        """The project class of `self.a.b` / `svc.repo`: each attribute's class as its
+        owner declares or assigns it (see attribute_class), from `self` or a known instance."""
+        head, *attributes = ref.split(".")
+        if head in ("self", "cls") and function.class_qualname is not None:
+            cls = module.classes.get(function.class_qualname)
+            located = (module, cls) if cls is not None else None
+        else:
+            located = instances.get(head)
+        for name in attributes:
+            if located is None:
+                return None
+            located = self.attribute_class(located[0], located[1], name)
+        return located
 
     # -- reach -------------------------------------------------------------
     def reach(self, sources: list[FunctionKey], depth: int | None = None) -> dict[FunctionKey, int]:
