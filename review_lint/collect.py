@@ -385,15 +385,6 @@ class _Cache:
             entries = {}
         return cls(folder, entries)
 
-    def get(self, key: str) -> ModuleFacts | None:
-        blob = self.entries.get(key)
-        if blob is None:
-            return None
-        try:
-            return pickle.loads(blob)
-        except Exception:  # noqa: BLE001 - a damaged entry is only a cache miss
-            return None
-
     def put(self, key: str, facts: ModuleFacts, blob: bytes | None = None) -> None:
         self.entries[key] = blob if blob is not None else pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
         self.dirty = True
