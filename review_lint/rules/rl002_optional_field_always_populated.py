@@ -7,7 +7,7 @@ from typing import Iterable
 from ..diagnostics import Finding, Related
 from ..facts import NO_SPAN, Value
 from ..knowledge.handlers import find_handlers
-from ..knowledge.models import ModelField, Models, Site
+from ..knowledge.models import ModelField, Models, Site, declares_optional
 from ..knowledge.nullability import Nullability
 from ..project import Project
 from ..rule import Rule
@@ -48,10 +48,12 @@ class OptionalFieldAlwaysPopulated(Rule):
         # Per Optional field declaration: every site of its model (or a subclass
         # that inherits it), with the value the site gives (None: not given).
         evidence: dict[tuple[str, str, str], tuple[ModelField, list[tuple[Site, Value | None]]]] = {}
+        optional_fields: dict[tuple[str, str, str], bool] = {}
         for site in models.all_sites():
             for name, model_field in site.model.fields.items():
-                annotation = model_field.annotation
-                if annotation is None or not annotation.optional:
+                if not optional_fields.setdefault(
+                    model_field.key, declares_optional(project, model_field.module, model_field.annotation)
+                ):
                     continue
                 entry = evidence.setdefault(model_field.key, (model_field, []))
                 entry[1].append((site, site.values.get(name)))
