@@ -200,6 +200,26 @@ def test_rules_judged_in_a_forked_process_that_dies_are_judged_again_here(tmp_pa
     assert findings(root, Collector(jobs=2), select=["RL900", "RL001"]) == expected
 
 
+def test_the_forked_judge_never_repeats_output_pending_in_the_parent(tmp_path):
+    # An embedder's stdout, block-buffered in a pipe, holds "pending" when the judge
+    # forks: a forked child flushing its copy of that buffer would print it twice
+    # (multiprocessing flushes the parent's streams before forking; this keeps it so).
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "m.py").write_text("def f(x):\n    assert x\n")
+    script = (
+        "import sys\n"
+        "from review_lint.collect import Collector\n"
+        "from review_lint.engine import Engine, Options\n"
+        "sys.stdout.write('pending;')\n"
+        f"engine = Engine(Options(paths=[{str(root)!r}], root={str(root)!r}, select=['RL900', 'RL001']))\n"
+        "engine.run(collect=Collector(jobs=2))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "pending;"
+
+
 def test_prefiltered_files_still_report_syntax_errors(tmp_path):
     root = tmp_path / "proj"
     root.mkdir()
