@@ -15,6 +15,7 @@ dict literal in a place typed as the model (a field of another site, a
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -240,8 +241,27 @@ class Models:
         return info
 
     def model_at(self, module: Module, dotted: str | None) -> ModelInfo | None:
+        if not dotted or dotted.rsplit(".", 1)[-1] not in self.model_names:
+            return None
         located = self.class_at(module, dotted)
         return self.info(*located) if located is not None else None
+
+    @functools.cached_property
+    def model_names(self) -> frozenset[str]:
+        """Every last name under which code can refer to a model class: the classes'
+        own names, and the local names of imports that bring one in (`import ... as`),
+        followed through re-exports. A dotted name whose last part is not here cannot
+        resolve to a model, so most calls are dismissed without resolving them."""
+        names = {
+            cls.name for module in self.project.all_modules for cls in module.facts.classes
+            if self.info(module, cls) is not None
+        }
+        imports = [fact for module in self.project.all_modules for fact in module.facts.imports]
+        while True:
+            more = {fact.local for fact in imports if fact.local not in names and _last(fact.name or fact.module) in names}
+            if not more:
+                return frozenset(names)
+            names |= more
 
     def models_of(self, module: Module, annotation: Annotation | None) -> list[ModelInfo]:
         """The models an annotation names (unwrapping Optional, list[...], Annotated...)."""
@@ -451,6 +471,10 @@ class Models:
                     found.append(derived)
                     pending.append(derived)
         return found
+
+
+def _last(dotted: str) -> str:
+    return dotted.rsplit(".", 1)[-1]
 
 
 def declares_optional(project: Project, module: Module, annotation: Annotation | None) -> bool:
