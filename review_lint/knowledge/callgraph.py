@@ -28,16 +28,6 @@ from ..project import Module, Project
 FunctionKey = tuple[str, str]  # (module name, function qualname)
 
 
-# Functions that run the function they are given before returning (or awaiting):
-# what they run is on the caller's path. Background tasks (`add_task`) run after
-# the response and are not.
-RUNNERS = frozenset({
-    "starlette.concurrency.run_in_threadpool", "fastapi.concurrency.run_in_threadpool", "asyncio.to_thread",
-    "anyio.to_thread.run_sync", "asgiref.sync.sync_to_async", "asgiref.sync.async_to_sync",
-    "channels.db.database_sync_to_async",
-})
-
-
 def key_of(module: Module, function: Function) -> FunctionKey:
     return (module.name, function.qualname)
 
@@ -54,8 +44,11 @@ def base_ref(base: Value) -> str | None:
 
 
 class CallGraph:
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, runners: frozenset[str] = frozenset()) -> None:
+        # Dotted names of functions that run the function given as their first argument
+        # before returning (RL001's `runner-functions`): that function is on the path.
         self.project = project
+        self.runners = runners
         self._callees: dict[FunctionKey, list[tuple[FunctionKey, Span]]] = {}
         self._mro: dict[tuple[str, str], list[tuple[Module, Class]]] = {}
         self._attributes: dict[tuple[str, str, str], tuple[Module, Class] | None] = {}
@@ -180,12 +173,12 @@ class CallGraph:
                     seen.add(target)
                     found.append((target, span))
             for call in function.calls:
-                target = self.target(module, function, call, instances)
-                if target is None:
-                    target = self.callback(module, function, call, instances)
-                if target is not None and target not in seen:
-                    seen.add(target)
-                    found.append((target, call.span))
+                # A runner defined in the project is called too, and runs what it is handed.
+                for target in (self.target(module, function, call, instances),
+                               self.callback(module, function, call, instances)):
+                    if target is not None and target not in seen:
+                        seen.add(target)
+                        found.append((target, call.span))
         self._callees[key] = found
         return found
 
@@ -197,7 +190,9 @@ class CallGraph:
         each also through `functools.partial(f, ...)`."""
         if call.method == "run_in_executor" and len(call.args) >= 2:
             handed = call.args[1]
-        elif call.args and call.callee and self.project.qualified(self.project.resolve(module, call.callee)) in RUNNERS:
+        elif self.runners and call.args and call.callee and (
+            self.project.qualified(self.project.resolve(module, call.callee)) in self.runners
+        ):
             handed = call.args[0]
         else:
             return None
@@ -389,12 +384,13 @@ def chains_to(
 __all__ = ["CallGraph", "FunctionKey", "chains_to", "key_of"]
 
 
-_GRAPHS: "weakref.WeakKeyDictionary[Project, CallGraph]" = weakref.WeakKeyDictionary()
+_GRAPHS: "weakref.WeakKeyDictionary[Project, dict[frozenset[str], CallGraph]]" = weakref.WeakKeyDictionary()
 
 
-def call_graph(project: Project) -> CallGraph:
-    """The project's call graph, built once however many rules ask."""
-    graph = _GRAPHS.get(project)
+def call_graph(project: Project, runners: frozenset[str] = frozenset()) -> CallGraph:
+    """The project's call graph, built once however many rules ask (per set of runners)."""
+    per_project = _GRAPHS.setdefault(project, {})
+    graph = per_project.get(runners)
     if graph is None:
-        graph = _GRAPHS[project] = CallGraph(project)
+        graph = per_project[runners] = CallGraph(project, runners)
     return graph

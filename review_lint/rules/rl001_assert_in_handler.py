@@ -26,8 +26,9 @@ class AssertInHandler(Rule):
     name = "assert-in-handler"
 
     def check(self, project: Project) -> Iterable[Finding]:
-        # Shared with every rule that asks (RL002 asks which functions are handlers).
-        graph = call_graph(project)
+        # Built once per project and set of runners; the handlers (which RL002 asks for
+        # too) are found once whichever rule asks first.
+        graph = call_graph(project, frozenset(self.options.get("runner-functions") or ()))
         handlers = find_handlers(project, HandlerConfig.from_options(self.options))
         if not handlers:
             return
