@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-import libcst as cst
 from libcst._nodes.base import CSTNode
 from libcst._nodes.expression import _BaseParenthesizedNode
 

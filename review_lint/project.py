@@ -250,7 +250,7 @@ class Project:
         seen = _seen if _seen is not None else set()
         found: set[str] = set()
         for base in cls.bases:
-            ref = base.ref or _generic_origin(base.text)  # `Base[T]` inherits from Base
+            ref = base_ref(base)
             symbol = self.resolve(module, ref)
             name = self.qualified(symbol) or (ref or "")
             if not name or name in seen:
@@ -261,6 +261,12 @@ class Project:
             if located is not None:
                 found |= self.base_names(located[0], located[1], seen)
         return found
+
+
+def base_ref(base: Value) -> str | None:
+    """The dotted name a class base refers to: `Base`, `pkg.Base`, and `Base[T]` ->
+    `Base` (a generic class inherits from its origin). Every rule walking bases asks here."""
+    return base.ref or _generic_origin(base.text)
 
 
 def _generic_origin(text: str) -> str | None:

@@ -17,13 +17,12 @@ Anything else (callbacks, attributes of attributes, `super()`) is not followed.
 
 from __future__ import annotations
 
-import re
 import weakref
 from collections import deque
 from typing import Iterator
 
 from ..facts import Call, Class, Function, Span, Value
-from ..project import Module, Project
+from ..project import Module, Project, base_ref
 
 FunctionKey = tuple[str, str]  # (module name, function qualname)
 
@@ -32,15 +31,6 @@ def key_of(module: Module, function: Function) -> FunctionKey:
     return (module.name, function.qualname)
 
 
-_DOTTED = re.compile(r"[A-Za-z_][\w.]*\Z")
-
-
-def base_ref(base: Value) -> str | None:
-    """The dotted name of a class base, generic ones included: `Server[Context]` -> `Server`."""
-    if base.ref:
-        return base.ref
-    head = base.text.split("[", 1)[0].strip()
-    return head if "[" in base.text and _DOTTED.match(head) else None
 
 
 class CallGraph:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..facts import Annotation, Class, Field, Function, Span, Value
-from ..project import Module, Project
+from ..project import Module, Project, base_ref
 
 # Class methods that build an instance from a mapping given as their first argument.
 _FROM_MAPPING = {"model_validate", "parse_obj", "validate"}
@@ -39,14 +39,9 @@ _OPTIONAL_ALIAS = re.compile(
 )
 
 
-def base_ref(value: Value) -> str | None:
-    """The dotted name of a class base, `RootModel[list[Pet]]` -> `RootModel`."""
-    if value.ref:
-        return value.ref if value.kind != "call" else None
-    head = value.text.split("[", 1)[0].strip()
-    if head and all(part.isidentifier() for part in head.split(".")):
-        return head
-    return None
+def _base_ref(value: Value) -> str | None:
+    """A base that can make a class a model: a call (`declarative_base()`) cannot."""
+    return None if value.kind == "call" else base_ref(value)
 
 
 def _literal_string(value: Value | None) -> str | None:
@@ -172,7 +167,7 @@ class Models:
         decorated = any(self._decorator_name(module, d) in self.decorators for d in cls.decorators)
         if depth < 30:
             for base in cls.bases:
-                ref = base_ref(base)
+                ref = _base_ref(base)
                 if not ref:
                     continue
                 symbol = self.project.resolve(module, ref)
@@ -189,7 +184,7 @@ class Models:
     def project_bases(self, module: Module, cls: Class) -> list[tuple[Module, Class]]:
         found = []
         for base in cls.bases:
-            located = self.class_at(module, base_ref(base))
+            located = self.class_at(module, _base_ref(base))
             if located is not None and located[1] is not cls:
                 found.append(located)
         return found
@@ -533,4 +528,4 @@ def _aliases(value: Value | None) -> tuple[str, ...]:
     return tuple(found)
 
 
-__all__ = ["Models", "ModelInfo", "ModelField", "Site", "base_ref"]
+__all__ = ["Models", "ModelInfo", "ModelField", "Site"]

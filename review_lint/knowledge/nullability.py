@@ -100,7 +100,6 @@ class Nullability:
         return False
 
     def _call(self, module: Module, function: Function, call: Call, depth: int) -> bool:
-        name = call.method or _last(call.callee)
         if call.method == "get" and call.receiver is not None:
             if len(call.args) + len(call.kwargs) <= 1 and not call.star_args and not call.star_kwargs:
                 return True  # d.get(k), Model.query.get(pk)
