@@ -7,11 +7,12 @@ variable) or an external dotted name such as `fastapi.APIRouter`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
-from .facts import Class, Function, Import, ModuleFacts, Value
+from .facts import Annotation, Class, Function, Import, ModuleFacts, Value
 
 ROOT_MARKERS = (".review-lint.yaml", "pyproject.toml", ".git")
 _MAX_HOPS = 24
@@ -244,6 +245,22 @@ class Project:
             return symbol.qualname
         return f"{symbol.module}.{symbol.qualname}" if symbol.qualname else symbol.module
 
+    def optional(self, module: Module, annotation: Annotation | None) -> bool:
+        """Whether an annotation admits None: spelled out (`Optional[T]`, `T | None`, ...),
+        or through a module-level alias (`MaybeId = Optional[UUID]`, `MaybeId: TypeAlias =
+        "UUID | None"`), imported or not. Every question about a declared type asks here."""
+        if annotation is None:
+            return False
+        if annotation.optional:
+            return True
+        if annotation.container or len(annotation.core) != 1:
+            return False
+        symbol = self.resolve(module, annotation.core[0])
+        value = self.variable_value(symbol) if symbol is not None else None
+        if value is None or value.kind not in ("other", "const") or not value.text:
+            return False
+        return _OPTIONAL_ALIAS.fullmatch(value.text.strip("\"'")) is not None
+
     def base_names(self, module: Module, cls: Class, _seen: set[str] | None = None) -> set[str]:
         """Every ancestor of a class as qualified names, following project classes
         across modules; external bases end the walk."""
@@ -261,6 +278,12 @@ class Project:
             if located is not None:
                 found |= self.base_names(located[0], located[1], seen)
         return found
+
+
+# The value of a type alias that admits None: `Optional[X]`, `Union[X, None]`, `X | None`.
+_OPTIONAL_ALIAS = re.compile(
+    r"(?:\w+\.)*Optional\[.*\]|(?:\w+\.)*Union\[(?:.*,\s*)?None(?:\s*,.*)?\]|.*\|\s*None|None\s*\|.*"
+)
 
 
 def base_ref(base: Value) -> str | None:

@@ -33,10 +33,6 @@ _CASTS = {"typing.cast", "typing_extensions.cast"}
 _PYDANTIC_PRIVATE = {"model_config", "Config"}
 _STRING = re.compile(r"""("[^"]*"|'[^']*')""")
 _DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
-# The value of a type alias that admits None: `Optional[X]`, `Union[X, None]`, `X | None`.
-_OPTIONAL_ALIAS = re.compile(
-    r"(?:\w+\.)*Optional\[.*\]|(?:\w+\.)*Union\[(?:.*,\s*)?None(?:\s*,.*)?\]|.*\|\s*None|None\s*\|.*"
-)
 
 
 def _base_ref(value: Value) -> str | None:
@@ -470,22 +466,6 @@ class Models:
 
 def _last(dotted: str) -> str:
     return dotted.rsplit(".", 1)[-1]
-
-
-def declares_optional(project: Project, module: Module, annotation: Annotation | None) -> bool:
-    """Whether an annotation admits None: spelled out, or through a module-level alias
-    (`MaybeId = Optional[UUID]`, `MaybeId: TypeAlias = "UUID | None"`), imported or not."""
-    if annotation is None:
-        return False
-    if annotation.optional:
-        return True
-    if annotation.container or len(annotation.core) != 1:
-        return False
-    symbol = project.resolve(module, annotation.core[0])
-    value = project.variable_value(symbol) if symbol is not None else None
-    if value is None or value.kind not in ("other", "const") or not value.text:
-        return False
-    return _OPTIONAL_ALIAS.fullmatch(value.text.strip("\"'")) is not None
 
 
 def _dict_literals(value: Value, container: bool) -> Iterator[Value]:

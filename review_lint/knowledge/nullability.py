@@ -63,13 +63,13 @@ class Nullability:
             for module in self.project.all_modules:
                 for cls in module.facts.classes:
                     for fact in cls.fields:
-                        if field_may_be_none(fact):
+                        if self.field_may_be_none(module, fact):
                             names.setdefault(fact.name, set()).add((module.path, cls.qualname))
                 for function in module.facts.functions:
                     if function.class_qualname is None:
                         continue
                     for binding in function.attribute_bindings:
-                        if binding.name.startswith("self.") and _binding_may_be_none(binding):
+                        if binding.name.startswith("self.") and self._binding_may_be_none(module, binding):
                             names.setdefault(binding.name[5:], set()).add((module.path, function.class_qualname))
             self._nullable_names = names
         return bool(self._nullable_names.get(name, set()) - {ignore})
@@ -114,7 +114,7 @@ class Nullability:
             return len(call.args) == limit and self.may_be_none(module, function, call.args[-1], depth + 1)
         target = self._callee(module, function, call, depth)
         if target is not None:
-            return target[1].returns is not None and target[1].returns.optional
+            return self.project.optional(target[0], target[1].returns)
         if call.method is None or call.receiver is None or not self.guess_unknown_receivers:
             return False
         receiver = call.receiver
@@ -133,7 +133,7 @@ class Nullability:
             names = set()
             for module in self.project.all_modules:
                 for function in module.facts.functions:
-                    if function.class_qualname is not None and function.returns is not None and function.returns.optional:
+                    if function.class_qualname is not None and self.project.optional(module, function.returns):
                         names.add(function.name)
             self._optional_method_names = names
         return self._optional_method_names
@@ -154,7 +154,7 @@ class Nullability:
     def _name(self, module: Module, function: Function, name: str, depth: int) -> bool:
         param = function.param(name)
         if param is not None:
-            if param.annotation is not None and param.annotation.optional:
+            if self.project.optional(module, param.annotation):
                 return True
             if self.guess_unknown_receivers and param.annotation is not None and _is_any(param.annotation):
                 return True  # `Any` / `object` admits None
@@ -164,7 +164,7 @@ class Nullability:
             if binding.name != name:
                 continue
             bound = True
-            if binding.annotation is not None and binding.annotation.optional:
+            if self.project.optional(module, binding.annotation):
                 return True
             if binding.value is not None and self.may_be_none(module, function, binding.value, depth + 1):
                 return True
@@ -210,9 +210,16 @@ class Nullability:
         return self.attribute_may_be_none(owner[0], owner[1], parts[-1])
 
     # -- classes -------------------------------------------------------------
+    def field_may_be_none(self, module: Module, fact: Field) -> bool:
+        """Whether a class-level declaration (in `module`) says the attribute can hold None."""
+        return _field_says_none(fact, self.project.optional(module, fact.annotation))
+
+    def _binding_may_be_none(self, module: Module, binding) -> bool:
+        return _binding_says_none(binding, self.project.optional(module, binding.annotation))
+
     def attribute_may_be_none(self, module: Module, cls: Class, name: str) -> bool:
         declared = self.models.attributes(module, cls).get(name)
-        if declared is not None and field_may_be_none(declared[2]):
+        if declared is not None and self.field_may_be_none(declared[0], declared[2]):
             return True
         if self._instance_attribute_may_be_none(module, cls, name, 0):
             return True  # `self.name = None` in a method
@@ -221,12 +228,12 @@ class Nullability:
         if name.endswith("_id"):  # Django: `<fk>_id` is null when the foreign key is
             declared = self.models.attributes(module, cls).get(name[:-3])
             if declared is not None and _call_name(declared[2].value) in ("ForeignKey", "OneToOneField"):
-                return field_may_be_none(declared[2])
+                return self.field_may_be_none(declared[0], declared[2])
         method = self.models.method(module, cls, name)
         if method is not None:
             function = method[1]
             is_property = any(_last(d.ref) in ("property", "cached_property") for d in function.decorators)
-            return is_property and function.returns is not None and function.returns.optional
+            return is_property and self.project.optional(method[0], function.returns)
         return False
 
     def _instance_attribute_may_be_none(self, module: Module, cls: Class, name: str, depth: int) -> bool:
@@ -236,7 +243,7 @@ class Nullability:
             if function is None:
                 continue
             for binding in function.attribute_bindings:
-                if binding.name == target and _binding_may_be_none(binding):
+                if binding.name == target and self._binding_may_be_none(module, binding):
                     return True
         if depth > 20:
             return False
@@ -336,8 +343,8 @@ class Nullability:
 
 
 
-def _binding_may_be_none(binding) -> bool:
-    if binding.annotation is not None and binding.annotation.optional:
+def _binding_says_none(binding, declared_optional: bool) -> bool:
+    if declared_optional:
         return True
     return binding.value is not None and binding.value.kind in ("none", "maybe_none")
 
@@ -389,10 +396,10 @@ def _flag(call: Call, name: str) -> bool | None:
     return value.text == "True"
 
 
-def field_may_be_none(fact: Field) -> bool:
+def _field_says_none(fact: Field, declared_optional: bool) -> bool:
     """Whether a class-level declaration says the attribute can hold None."""
     annotation = fact.annotation
-    if annotation is not None and annotation.optional:
+    if declared_optional:
         return True
     value = fact.value
     if value is None:

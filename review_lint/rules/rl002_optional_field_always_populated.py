@@ -7,7 +7,7 @@ from typing import Iterable
 from ..diagnostics import Finding, Related
 from ..facts import NO_SPAN, Value
 from ..knowledge.handlers import find_handlers
-from ..knowledge.models import ModelField, Models, Site, declares_optional
+from ..knowledge.models import ModelField, Models, Site
 from ..knowledge.nullability import Nullability
 from ..project import Project
 from ..rule import Rule
@@ -52,7 +52,7 @@ class OptionalFieldAlwaysPopulated(Rule):
         for site in models.all_sites():
             for name, model_field in site.model.fields.items():
                 if not optional_fields.setdefault(
-                    model_field.key, declares_optional(project, model_field.module, model_field.annotation)
+                    model_field.key, project.optional(model_field.module, model_field.annotation)
                 ):
                     continue
                 entry = evidence.setdefault(model_field.key, (model_field, []))
