@@ -34,12 +34,11 @@ def key_of(module: Module, function: Function) -> FunctionKey:
 
 
 class CallGraph:
-    def __init__(self, project: Project, runners: frozenset[str] = frozenset()) -> None:
-        # Dotted names of functions that run the function given as their first argument
-        # before returning (RL001's `runner-functions`): that function is on the path.
+    def __init__(self, project: Project) -> None:
         self.project = project
-        self.runners = runners
-        self._callees: dict[FunctionKey, list[tuple[FunctionKey, Span]]] = {}
+        # By function and set of runners: dotted names of functions that run the function
+        # given as their first argument before returning (RL001's `runner-functions`).
+        self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = {}
         self._mro: dict[tuple[str, str], list[tuple[Module, Class]]] = {}
         self._attributes: dict[tuple[str, str, str], tuple[Module, Class] | None] = {}
 
@@ -147,9 +146,9 @@ class CallGraph:
         return None
 
     # -- calls -------------------------------------------------------------
-    def callees(self, key: FunctionKey) -> list[tuple[FunctionKey, Span]]:
+    def callees(self, key: FunctionKey, runners: frozenset[str] = frozenset()) -> list[tuple[FunctionKey, Span]]:
         """The project functions `key` calls, each with the span of the call."""
-        cached = self._callees.get(key)
+        cached = self._callees.get((key, runners))
         if cached is not None:
             return cached
         found: list[tuple[FunctionKey, Span]] = []
@@ -165,23 +164,24 @@ class CallGraph:
             for call in function.calls:
                 # A runner defined in the project is called too, and runs what it is handed.
                 for target in (self.target(module, function, call, instances),
-                               self.callback(module, function, call, instances)):
+                               self.callback(module, function, call, instances, runners)):
                     if target is not None and target not in seen:
                         seen.add(target)
                         found.append((target, call.span))
-        self._callees[key] = found
+        self._callees[(key, runners)] = found
         return found
 
     def callback(
-        self, module: Module, function: Function, call: Call, instances: dict[str, tuple[Module, Class]]
+        self, module: Module, function: Function, call: Call, instances: dict[str, tuple[Module, Class]],
+        runners: frozenset[str] = frozenset(),
     ) -> FunctionKey | None:
         """The project function a runner is handed to run now: `run_in_threadpool(f, x)`,
         `asyncio.to_thread(f)`, `loop.run_in_executor(None, f)`, `sync_to_async(f)`,
         each also through `functools.partial(f, ...)`."""
         if call.method == "run_in_executor" and len(call.args) >= 2:
             handed = call.args[1]
-        elif self.runners and call.args and call.callee and (
-            self.project.qualified(self.project.resolve(module, call.callee)) in self.runners
+        elif runners and call.args and call.callee and (
+            self.project.qualified(self.project.resolve(module, call.callee)) in runners
         ):
             handed = call.args[0]
         else:
@@ -310,7 +310,9 @@ class CallGraph:
         return located
 
     # -- reach -------------------------------------------------------------
-    def reach(self, sources: list[FunctionKey], depth: int | None = None) -> dict[FunctionKey, int]:
+    def reach(
+        self, sources: list[FunctionKey], depth: int | None = None, runners: frozenset[str] = frozenset()
+    ) -> dict[FunctionKey, int]:
         """Every function reachable from `sources` with its shortest distance."""
         distance: dict[FunctionKey, int] = {}
         queue: deque[FunctionKey] = deque()
@@ -322,17 +324,19 @@ class CallGraph:
             current = queue.popleft()
             if depth is not None and distance[current] >= depth:
                 continue
-            for target, _ in self.callees(current):
+            for target, _ in self.callees(current, runners):
                 if target not in distance:
                     distance[target] = distance[current] + 1
                     queue.append(target)
         return distance
 
-    def callers_within(self, reached: dict[FunctionKey, int]) -> dict[FunctionKey, list[tuple[FunctionKey, Span]]]:
+    def callers_within(
+        self, reached: dict[FunctionKey, int], runners: frozenset[str] = frozenset()
+    ) -> dict[FunctionKey, list[tuple[FunctionKey, Span]]]:
         """The reverse edges among the reached functions."""
         callers: dict[FunctionKey, list[tuple[FunctionKey, Span]]] = {}
         for source in reached:
-            for target, span in self.callees(source):
+            for target, span in self.callees(source, runners):
                 if target in reached:
                     callers.setdefault(target, []).append((source, span))
         return callers
@@ -374,13 +378,12 @@ def chains_to(
 __all__ = ["CallGraph", "FunctionKey", "chains_to", "key_of"]
 
 
-_GRAPHS: "weakref.WeakKeyDictionary[Project, dict[frozenset[str], CallGraph]]" = weakref.WeakKeyDictionary()
+_GRAPHS: "weakref.WeakKeyDictionary[Project, CallGraph]" = weakref.WeakKeyDictionary()
 
 
-def call_graph(project: Project, runners: frozenset[str] = frozenset()) -> CallGraph:
-    """The project's call graph, built once however many rules ask (per set of runners)."""
-    per_project = _GRAPHS.setdefault(project, {})
-    graph = per_project.get(runners)
+def call_graph(project: Project) -> CallGraph:
+    """The project's call graph, built once however many rules ask."""
+    graph = _GRAPHS.get(project)
     if graph is None:
-        graph = per_project[runners] = CallGraph(project, runners)
+        graph = _GRAPHS[project] = CallGraph(project)
     return graph

@@ -26,15 +26,15 @@ class AssertInHandler(Rule):
     name = "assert-in-handler"
 
     def check(self, project: Project) -> Iterable[Finding]:
-        # Built once per project and set of runners; the handlers (which RL002 asks for
-        # too) are found once whichever rule asks first.
-        graph = call_graph(project, frozenset(self.options.get("runner-functions") or ()))
+        # Shared with every rule that asks (RL002 asks which functions are handlers).
+        graph = call_graph(project)
+        runners = frozenset(self.options.get("runner-functions") or ())
         handlers = find_handlers(project, HandlerConfig.from_options(self.options))
         if not handlers:
             return
         depth = self.options.get("depth")
-        reached = graph.reach(sorted(handlers), depth)
-        callers = graph.callers_within(reached)
+        reached = graph.reach(sorted(handlers), depth, runners)
+        callers = graph.callers_within(reached, runners)
         by_module: dict[str, list] = {}
         for key in sorted(reached):
             located = graph.function(key)
