@@ -286,6 +286,11 @@ _OPTIONAL_ALIAS = re.compile(
 )
 
 
+def last_name(dotted: str | None) -> str:
+    """`pkg.mod.Name` -> `Name`; "" for None."""
+    return dotted.rsplit(".", 1)[-1] if dotted else ""
+
+
 def base_ref(base: Value) -> str | None:
     """The dotted name a class base refers to: `Base`, `pkg.Base`, and `Base[T]` ->
     `Base` (a generic class inherits from its origin). Every rule walking bases asks here."""

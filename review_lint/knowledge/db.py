@@ -17,7 +17,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from ..facts import Binding, Call, Function, Param, Value
-from ..project import Module, Project
+from ..project import Module, Project, last_name
 
 # Methods that end a query chain with (at most) one row.
 ROW_ENDINGS = frozenset(
@@ -54,8 +54,7 @@ def matches(name: str, patterns: list[str]) -> bool:
     return compiled is not None and compiled.match(name) is not None
 
 
-def last(name: str | None) -> str:
-    return name.rsplit(".", 1)[-1] if name else ""
+last = last_name  # the rules import it from here
 
 
 @dataclass

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..facts import Annotation, Class, Field, Function, Span, Value
-from ..project import Module, Project, base_ref
+from ..project import Module, Project, base_ref, last_name
 
 # Class methods that build an instance from a mapping given as their first argument.
 _FROM_MAPPING = {"model_validate", "parse_obj", "validate"}
@@ -249,7 +249,10 @@ class Models:
         }
         imports = [fact for module in self.project.all_modules for fact in module.facts.imports]
         while True:
-            more = {fact.local for fact in imports if fact.local not in names and _last(fact.name or fact.module) in names}
+            more = {
+                fact.local for fact in imports
+                if fact.local not in names and last_name(fact.name or fact.module) in names
+            }
             if not more:
                 return frozenset(names)
             names |= more
@@ -463,9 +466,6 @@ class Models:
                     pending.append(derived)
         return found
 
-
-def _last(dotted: str) -> str:
-    return dotted.rsplit(".", 1)[-1]
 
 
 def _dict_literals(value: Value, container: bool) -> Iterator[Value]:

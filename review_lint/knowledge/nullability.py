@@ -25,16 +25,13 @@ Anything else counts as a value.
 from __future__ import annotations
 
 from ..facts import Call, Class, Field, Function, Value
-from ..project import Module, Project
+from ..project import Module, Project, last_name
 from .models import Models
 
 _MAX_DEPTH = 8
 _READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "one_or_none", "first_or_404"}
 _COLUMNS = {"Column", "mapped_column"}
 
-
-def _last(name: str | None) -> str:
-    return name.rsplit(".", 1)[-1] if name else ""
 
 
 class Nullability:
@@ -232,7 +229,7 @@ class Nullability:
         method = self.models.method(module, cls, name)
         if method is not None:
             function = method[1]
-            is_property = any(_last(d.ref) in ("property", "cached_property") for d in function.decorators)
+            is_property = any(last_name(d.ref) in ("property", "cached_property") for d in function.decorators)
             return is_property and self.project.optional(method[0], function.returns)
         return False
 
@@ -319,7 +316,7 @@ class Nullability:
         if depth > 2 * _MAX_DEPTH or value.call is None:
             return None
         call = value.call
-        name = call.method or _last(call.callee)
+        name = call.method or last_name(call.callee)
         if name in _READS and call.args and call.args[0].kind in ("name", "attr"):
             found = self._class(module, call.args[0].ref)
             if found is not None:
@@ -350,7 +347,7 @@ def _binding_says_none(binding, declared_optional: bool) -> bool:
 
 
 def _is_any(annotation) -> bool:
-    return bool(annotation.core) and all(_last(name) in ("Any", "object") for name in annotation.core)
+    return bool(annotation.core) and all(last_name(name) in ("Any", "object") for name in annotation.core)
 
 
 def _enclosing(module: Module, function: Function) -> Function | None:
@@ -386,7 +383,7 @@ def _is_subscript(text: str) -> bool:
 def _call_name(value: Value | None) -> str:
     if value is None or value.kind != "call" or value.call is None:
         return ""
-    return _last(value.call.callee or value.call.method)
+    return last_name(value.call.callee or value.call.method)
 
 
 def _flag(call: Call, name: str) -> bool | None:
