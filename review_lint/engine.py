@@ -168,11 +168,13 @@ class Engine:
         if hasattr(collect, "forget"):
             collect.forget()  # files read by an earlier run (before --fix) are stale
         remembered = getattr(collect, "remembered_judgement", None)
-        key = collect.judgement_key(self.root, everything, self._judgement_settings()) if remembered else None
+        settings = self._judgement_settings()
+        key = collect.judgement_key(self.root, everything, settings) if remembered else None
         judged = remembered(key) if key else None
         if judged is None:
             gathered = collect.gather(self.root, everything) if hasattr(collect, "gather") else None
-            facts_key = collect.facts_judgement_key(gathered, self._judgement_settings()) if gathered else None
+            # Files changed but perhaps not what they say (a comment): the verdicts by facts.
+            facts_key = collect.facts_judgement_key(gathered, settings) if gathered else None
             judged = remembered(facts_key) if facts_key else None
             if judged is None:
                 all_facts = gathered.facts() if gathered is not None else collect(self.root, everything)
