@@ -600,8 +600,18 @@ _WITH_TEXT = frozenset({Annotation, Call, Value, _TextHolder})
 
 def _text(source: str, start: int, end: int) -> str:
     """The node's source with whitespace runs (newlines too) as single spaces, cut at MAX_TEXT."""
+    if end - start > _TEXT_WINDOW:
+        # A long node (a class body's dict, a call over many lines): collapsing the
+        # whitespace of a prefix gives a prefix of the whole text, so when the
+        # prefix alone is too long it decides the cut text.
+        text = " ".join(source[start:start + _TEXT_WINDOW].split())
+        if len(text) > MAX_TEXT:
+            return text[: MAX_TEXT - 1] + "…"
     text = " ".join(source[start:end].split())
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+_TEXT_WINDOW = 4 * MAX_TEXT
 
 
 def _unwrap(node, depth: int) -> tuple[bool, list[str], bool]:

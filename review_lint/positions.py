@@ -12,6 +12,7 @@ import re
 from bisect import bisect_right
 
 import libcst as cst
+from libcst import MaybeSentinel
 from libcst._nodes.internal import CodegenState
 
 from .facts import Span
@@ -186,6 +187,28 @@ def _attribute(self, state: _TrackingState) -> None:
     self.attr._codegen(state)
 
 
+def _arg(self, state: _TrackingState, default_comma: bool = False) -> None:
+    # LibCST's Arg._codegen_impl without the position record.
+    if id(self) in state.wanted:
+        return self._codegen_impl(state, default_comma)
+    state.offset += len(self.star)
+    self.whitespace_after_star._codegen(state)
+    keyword, equal = self.keyword, self.equal
+    if keyword is not None:
+        keyword._codegen(state)
+    if equal is MaybeSentinel.DEFAULT and keyword is not None:
+        state.offset += 3  # " = "
+    elif isinstance(equal, cst.AssignEqual):
+        equal._codegen(state)
+    self.value._codegen(state)
+    comma = self.comma
+    if comma is MaybeSentinel.DEFAULT and default_comma:
+        state.offset += 2  # ", "
+    elif isinstance(comma, cst.Comma):
+        comma._codegen(state)
+    self.whitespace_after_arg._codegen(state)
+
+
 def _one_token(token: str):
     length = len(token)
 
@@ -222,6 +245,9 @@ _SHORTCUTS = [
     (cst.Integer, ("Integer", _PAREN_LEAF), _leaf),
     (cst.SimpleString, ("SimpleString", _PAREN_LEAF), _leaf),
     (cst.Attribute, ("Attribute", ("_parenthesize", "value", "_codegen", "dot", "attr")), _attribute),
+    (cst.Arg, ("Arg", ("record_syntactic_position", "add_token", "star", "whitespace_after_star", "_codegen", "keyword",
+                       "equal", "MaybeSentinel", "DEFAULT", "isinstance", "AssignEqual", "value", "comma", "Comma",
+                       "whitespace_after_arg")), _arg),
     *((cls, _ONE_TOKEN, _one_token(token)) for cls, token in _ONE_TOKENS.items()),
 ]
 
