@@ -1,19 +1,17 @@
 """RL001 assert-in-handler: asserts that run while a request is served.
 
 Handlers and the call graph come from review_lint.knowledge; this module decides
-which asserts they reach, words the finding, and rewrites the assert (`fix`).
+which asserts they reach and words the finding. The rewrite (`--fix`) is in
+rl001_fix.py: it needs LibCST, which judging never imports (0.12 s).
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-import libcst as cst
-
 from ..diagnostics import Finding, Related
 from ..knowledge.callgraph import CallGraph, FunctionKey, call_graph, chains_to
 from ..knowledge.handlers import Handler, HandlerConfig, find_handlers
-from ..positions import positions
 from ..project import Project
 from ..rule import Rule
 
@@ -106,190 +104,11 @@ def _related(graph: CallGraph, chains, handlers: dict[FunctionKey, Handler]) -> 
     return related
 
 
-# -- the fix -----------------------------------------------------------------
-_SWAP = {cst.Is: cst.IsNot, cst.IsNot: cst.Is, cst.In: cst.NotIn, cst.NotIn: cst.In}
-_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript)
+def fix(module, diagnostics):
+    """Rewrite the reported asserts as explicit checks (see rl001_fix)."""
+    from .rl001_fix import fix as rewrite
 
-
-def _normal(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _same_test(recorded: str, code: str) -> bool:
-    code = _normal(code)
-    if recorded.endswith("…"):  # facts keep at most 240 characters
-        return code.startswith(recorded[:-1])
-    return code == recorded
-
-
-class _NoComments(cst.CSTTransformer):
-    def leave_Comment(self, original: cst.Comment, updated: cst.Comment):
-        return cst.RemoveFromParent()
-
-
-def _bare_code(module: cst.Module, test: cst.BaseExpression, comments: bool = True) -> str:
-    """The condition's source without its own parentheses (as facts record it)."""
-    test = test.with_changes(lpar=[], rpar=[])
-    if not comments:
-        test = test.visit(_NoComments())
-    return _normal(module.code_for_node(test))
-
-
-def _negate(test: cst.BaseExpression) -> cst.BaseExpression:
-    """The condition under which the assert fails, never changing what is evaluated."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and not test.lpar:
-        return test.expression
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and not test.lpar:
-        target = test.comparisons[0]
-        swapped = _SWAP.get(type(target.operator))
-        if swapped is not None:
-            old = target.operator
-            operator = swapped(whitespace_before=old.whitespace_before, whitespace_after=old.whitespace_after)
-            return test.with_changes(comparisons=[target.with_changes(operator=operator)])
-    if isinstance(test, _ATOMS) or test.lpar:
-        return cst.UnaryOperation(operator=cst.Not(), expression=test)
-    return cst.UnaryOperation(
-        operator=cst.Not(), expression=test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    )
-
-
-def _string(text: str) -> cst.SimpleString:
-    if '"' not in text and "\\" not in text:
-        return cst.SimpleString(f'"{text}"')
-    return cst.SimpleString(repr(text))
-
-
-def _exception_name(module: cst.Module, dotted: str) -> tuple[str, cst.SimpleStatementLine | None]:
-    """The name to raise, and an import to add when the module lacks one."""
-    if "." not in dotted:
-        return dotted, None
-    package, _, name = dotted.rpartition(".")
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
-                if module.code_for_node(small.module) != package or isinstance(small.names, cst.ImportStar):
-                    continue
-                for alias in small.names:
-                    if isinstance(alias.name, cst.Name) and alias.name.value == name:
-                        return (alias.asname.name.value if alias.asname else name), None
-            elif isinstance(small, cst.Import):
-                for alias in small.names:
-                    if module.code_for_node(alias.name) == package:
-                        local = module.code_for_node(alias.asname.name) if alias.asname else package
-                        return f"{local}.{name}", None
-    return name, cst.parse_statement(f"from {package} import {name}\n")
-
-
-def _insert_import(module: cst.Module, statement: cst.SimpleStatementLine) -> cst.Module:
-    body = list(module.body)
-    index = 0
-    for position, node in enumerate(body):
-        if isinstance(node, cst.SimpleStatementLine) and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in node.body):
-            index = position + 1
-        elif position == 0 and isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1 \
-                and isinstance(node.body[0], cst.Expr) and isinstance(node.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
-            index = 1  # after the docstring
-        else:
-            break
-    body.insert(index, statement)
-    return module.with_changes(body=body)
-
-
-class _Asserts(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.lines: list[tuple[cst.SimpleStatementLine | cst.SimpleStatementSuite, cst.Assert]] = []
-        self._line = None
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._line = node
-
-    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
-        self._line = node
-
-    def visit_Assert(self, node: cst.Assert) -> None:
-        self.lines.append((self._line, node))
-
-
-class _Rewrite(cst.CSTTransformer):
-    def __init__(self, module: cst.Module, targets: dict[int, dict[str, Any]], exception: str) -> None:
-        self.module = module
-        self.targets = targets  # id(SimpleStatementLine) -> fix description
-        self.exception = exception
-
-    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
-        description = self.targets.get(id(original))
-        if description is None:
-            return updated
-        node: cst.Assert = updated.body[0]
-        if node.msg is not None:
-            message = node.msg
-        else:
-            message = _string("check failed: " + _bare_code(self.module, node.test, comments=False))
-        arguments = []
-        extra = description.get("extra-arguments") or ""
-        if extra.strip():
-            arguments.extend(cst.parse_expression(f"f({extra})").args)
-        keyword = description.get("message-keyword")
-        if keyword:
-            arguments.append(cst.Arg(value=message, keyword=cst.Name(keyword),
-                                     equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
-        else:
-            arguments.append(cst.Arg(value=message))
-        arguments = [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in arguments]
-        raised = cst.Raise(exc=cst.Call(func=cst.parse_expression(self.exception), args=arguments))
-        return cst.If(
-            test=_negate(node.test),
-            body=cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[raised])], header=updated.trailing_whitespace),
-            leading_lines=updated.leading_lines,
-        )
-
-
-def fix(module: cst.Module, diagnostics) -> tuple[cst.Module, list[str]]:
-    """Rewrite each diagnosed assert into `if <failed>: raise <Exception>(<message>)`.
-
-    Returns the new module and one line per diagnostic left alone.
-    """
-    wanted = {}
-    for diagnostic in diagnostics:
-        description = diagnostic.fix or {}
-        if description.get("kind") == FIX_KIND:
-            wanted[(diagnostic.line, diagnostic.column)] = description
-    if not wanted:
-        return module, []
-    finder = _Asserts()
-    module.visit(finder)
-    spans = positions(module, [node for _, node in finder.lines])
-    targets: dict[int, dict[str, Any]] = {}
-    refused: list[str] = []
-    found = set()
-    exception = None
-    for line, node in finder.lines:
-        span = spans.get(id(node))
-        if span is None or (span[0], span[1]) not in wanted:
-            continue
-        description = wanted[(span[0], span[1])]
-        if not _same_test(description.get("test", ""), _bare_code(module, node.test)):
-            continue
-        found.add((span[0], span[1]))
-        if not isinstance(line, cst.SimpleStatementLine):
-            refused.append(f"line {span[0]}: the assert shares its line with the statement that opens its block")
-            continue
-        if len(line.body) != 1:
-            refused.append(f"line {span[0]}: the assert shares its line with other statements")
-            continue
-        targets[id(line)] = description
-        exception = exception or description.get("exception") or "RuntimeError"
-    for position in sorted(set(wanted) - found):
-        refused.append(f"line {position[0]}: the assert is no longer there (the file changed since it was checked)")
-    if not targets:
-        return module, refused
-    name, new_import = _exception_name(module, exception)
-    fixed = module.visit(_Rewrite(module, targets, name))
-    if new_import is not None:
-        fixed = _insert_import(fixed, new_import)
-    return fixed, refused
+    return rewrite(module, diagnostics)
 
 
 RULE = AssertInHandler
