@@ -262,5 +262,28 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(EXIT_CLEAN)
 
 
+def entry() -> None:
+    """The `review-lint` command: `main`, then exit without the interpreter's teardown.
+
+    Teardown frees every fact of a large project one object at a time (0.1 s on
+    Django, 2% of a cold run). By then the report is written, the cache replaced
+    atomically and every worker joined, so only the output needs flushing; mypy's
+    command ends the same way. Embedders calling `main` keep its SystemExit.
+    """
+    try:
+        main()
+        code = EXIT_CLEAN
+    except SystemExit as done:
+        code = done.code
+    if not isinstance(code, int):
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)  # a closed pipe: Python reports it as it always has
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    entry()
