@@ -155,17 +155,21 @@ class Db:
 
     def _is_session_text(self, text: str) -> bool:
         options = self.options
-        if matches(text, options.not_sessions):
-            return False
+        # Named like a session, or a parameter typed or named as one; most receivers
+        # are neither, and are dismissed before the exclusions are looked up.
         root = text.split(".")[0]
         param = self.function.param(root)
+        if not matches(last(text), options.receivers) and not (
+            "." not in text and param is not None and self.is_session_param(param)
+        ):
+            return False
+        if matches(text, options.not_sessions):
+            return False
         if param is None and not self._bindings.get(root):
             symbol = self.project.resolve(self.module, text)
             if symbol is not None and symbol.external and matches(symbol.qualname, options.not_sessions):
                 return False
-        if matches(last(text), options.receivers):
-            return True
-        return "." not in text and param is not None and self.is_session_param(param)
+        return True
 
     def is_session_param(self, param: Param) -> bool:
         if matches(param.name, self.options.receivers):
