@@ -171,30 +171,56 @@ class Collector:
         if self.progress:
             self.progress(len(results), self._total)
         blobs: dict[str, bytes] = {}
-        for facts, blob in self._extract(root, todo):
+        idle = self._unpickle_while_waiting(results, blobs) if self._overlap(todo, results) else None
+        for facts, blob in self._extract(root, todo, idle):
             results[facts.path] = facts
             if cache is not None and facts.path in keys and not _is_transient(facts):
                 cache.put(keys[facts.path], facts, blob)
                 blobs[facts.path] = cache.entries[keys[facts.path]]
         self.stats.parsed = len(todo)
+        digests: dict[str, bytes] = {}
         if cache is not None:
             cache.save(keep=set(keys.values()))
+            digests = {relative: cache.digest(key) for relative, key in keys.items() if key in cache.entries}
         self.stats.seconds = time.perf_counter() - started
-        return Gathered(root, [(relative, results[relative]) for relative in files], blobs)
+        return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests)
 
-    def _extract(self, root: Path, files: list[tuple[str, bytes | None]]):
-        if self.jobs <= 1 or len(files) < 2 * CHUNK_FILES:
+    def _extract(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
+        if idle is None and (self.jobs <= 1 or len(files) < 2 * CHUNK_FILES):
             yield from _serial(root, files, self.progress, self._total)
             return
-        yield from self._parallel(root, files)
+        yield from self._parallel(root, files, idle)
 
-    def _parallel(self, root: Path, files: list[tuple[str, bytes | None]]):
+    def _overlap(self, todo: list, results: dict) -> bool:
+        """Whether to parse the few changed files in a worker while this process loads
+        the other files' cached facts, which judging them again will need: on two
+        cores the parse (and LibCST's import) then costs no time of its own."""
+        return (self.jobs > 1 and 0 < len(todo) < 2 * CHUNK_FILES and sys.platform.startswith("linux")
+                and any(isinstance(item, bytes) for item in results.values()))
+
+    @staticmethod
+    def _unpickle_while_waiting(results: dict, blobs: dict[str, bytes]):
+        """Unpickle cached facts one file per step (the caller stops when the worker is
+        done: an edit that changes no fact needs none of them)."""
+        for relative, item in list(results.items()):
+            if isinstance(item, bytes):
+                try:
+                    facts = pickle.loads(item)
+                except Exception:  # noqa: BLE001 - left as bytes: Gathered re-extracts it
+                    continue
+                results[relative], blobs[relative] = facts, item
+                yield
+
+    def _parallel(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
         chunks = _chunks(files, self.jobs)
         pending = {i: chunk for i, chunk in enumerate(chunks)}
         context = get_context("fork") if sys.platform.startswith("linux") else get_context()
         try:
-            with ProcessPoolExecutor(max_workers=self.jobs, mp_context=context) as pool:
+            with ProcessPoolExecutor(max_workers=min(self.jobs, len(chunks)), mp_context=context) as pool:
                 futures = {pool.submit(_extract_chunk, str(root), chunk): i for i, chunk in enumerate(chunks)}
+                for _ in idle or ():
+                    if all(future.done() for future in futures):
+                        break
                 for future in _as_completed(futures):
                     index = futures[future]
                     # Workers send each file's facts pickled once: the same bytes go
@@ -244,10 +270,12 @@ def _chunks(files: list[tuple[str, bytes | None]], jobs: int) -> list[list[tuple
 class Gathered:
     """Each file's facts, as objects or as the pickled bytes the cache holds."""
 
-    def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes]) -> None:
+    def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes],
+                 digests: dict[str, bytes] | None = None) -> None:
         self.root = root
         self.items = items
         self.blobs = blobs  # the pickled facts of the files parsed in this run
+        self.digests = digests or {}  # a digest of each file's pickled facts, where the cache keeps one
         self._facts: list[ModuleFacts] | None = None
 
     @property
@@ -258,7 +286,8 @@ class Gathered:
         for relative, item in self.items:
             blob = item if isinstance(item, bytes) else self.blobs.get(relative)
             if blob is not None:
-                digest.update(f"{relative}\0".encode("utf-8", "surrogateescape") + hashlib.blake2b(blob).digest())
+                known = self.digests.get(relative) or _digest(blob)
+                digest.update(f"{relative}\0".encode("utf-8", "surrogateescape") + known)
             elif not item.problems and not item.functions and not item.classes and not item.imports:
                 digest.update(f"{relative}\0prefiltered\0".encode("utf-8", "surrogateescape"))
             else:
@@ -368,26 +397,37 @@ class _Cache:
     sharing the folder at worst each write a complete file.
     """
 
-    def __init__(self, folder: Path, entries: dict[str, bytes]) -> None:
+    def __init__(self, folder: Path, entries: dict[str, bytes], digests: dict[str, bytes] | None = None) -> None:
         self.folder = folder
         self.entries = entries
+        # Each entry's digest, kept so that a warm run's facts key hashes only new facts.
+        self.digests = digests if digests is not None else {}
         self.dirty = False
 
     @classmethod
     def load(cls, folder: Path) -> "_Cache":
         entries: dict[str, bytes] = {}
+        digests: dict[str, bytes] = {}
         try:
             with open(folder / _CACHE_FILE, "rb") as stream:
                 stored = pickle.load(stream)
             if isinstance(stored, dict) and stored.get("schema") == code_fingerprint():
                 entries = stored["entries"]
+                digests = stored.get("digests") or {}
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError, ValueError):
-            entries = {}
-        return cls(folder, entries)
+            entries, digests = {}, {}
+        return cls(folder, entries, digests)
 
     def put(self, key: str, facts: ModuleFacts, blob: bytes | None = None) -> None:
         self.entries[key] = blob if blob is not None else pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+        self.digests[key] = _digest(self.entries[key])
         self.dirty = True
+
+    def digest(self, key: str) -> bytes:
+        known = self.digests.get(key)
+        if known is None:
+            known = self.digests[key] = _digest(self.entries[key])
+        return known
 
     def save(self, keep: set[str]) -> None:
         stale = set(self.entries) - keep
@@ -395,7 +435,13 @@ class _Cache:
             return
         for key in stale:
             del self.entries[key]
-        _write_atomically(self.folder, _CACHE_FILE, {"schema": code_fingerprint(), "entries": self.entries})
+            self.digests.pop(key, None)
+        _write_atomically(self.folder, _CACHE_FILE,
+                          {"schema": code_fingerprint(), "entries": self.entries, "digests": self.digests})
+
+
+def _digest(blob: bytes) -> bytes:
+    return hashlib.blake2b(blob).digest()
 
 
 def _write_atomically(folder: Path, name: str, payload) -> None:
