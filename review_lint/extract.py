@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from bisect import bisect_right
 
 import libcst as cst
 
@@ -49,6 +50,19 @@ _CONTAINERS = {
     "list", "List", "Sequence", "MutableSequence", "Iterable", "Collection", "set", "Set", "frozenset",
     "FrozenSet", "tuple", "Tuple", "dict", "Dict", "Mapping", "MutableMapping",
 }
+
+
+def _node_types() -> frozenset[type]:
+    found, todo = set(), [cst.CSTNode]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return frozenset(found)
+
+
+_NODE_TYPES = _node_types()
 
 
 def _child_fields(cls: type) -> tuple[str, ...]:
@@ -121,26 +135,30 @@ class Extractor:
 
     def _fill_positions(self) -> None:
         found = offsets(self.module, [node for node, _ in self._positioned])
-        index = LineIndex(self.source)
+        starts = LineIndex(self.source).starts
         source = self.source
         spans: dict[int, Span] = {}
         texts: dict[int, str] = {}  # a call is kept as a Call and as a Value: one string serves both
+        # Runs for every kept node: LineIndex.span inlined.
         for node, obj in self._positioned:
             key = id(node)
             where = found.get(key)
             if where is None:
                 continue
-            span = spans.get(key)
-            if span is None:
-                span = spans[key] = index.span(*where)
             kind = type(obj)
+            if kind in _WITH_SPAN:
+                span = spans.get(key)
+                if span is None:
+                    start, end = where
+                    line = bisect_right(starts, start)
+                    end_line = bisect_right(starts, end, line - 1)
+                    span = spans[key] = (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1)
+                obj.span = span
             if kind in _WITH_TEXT and not obj.text:
                 text = texts.get(key)
                 if text is None:
                     text = texts[key] = _text(source, *where)
                 obj.text = text
-            if kind in _WITH_SPAN:
-                obj.span = span
         for block, attr, nodes in self._subjects:
             texts_of = []
             for node in nodes:
@@ -507,7 +525,7 @@ class Extractor:
                 key = element.key
                 value = self._expr(element.value)
                 if type(key) is cst.SimpleString:
-                    entries.append((key.evaluated_value, value))
+                    entries.append((_string_value(key), value))
                 else:
                     self._scan(key)
                     opaque = True
@@ -563,11 +581,12 @@ class Extractor:
         """Descend into an expression for the calls and bindings inside it."""
         for name in _child_fields(type(node)):
             child = getattr(node, name)
-            if isinstance(child, cst.CSTNode):
+            kind = type(child)
+            if kind in _NODE_TYPES:  # isinstance with CSTNode, an ABC, cost twice as much
                 self._scan_node(child)
-            elif type(child) is tuple or type(child) is list:
+            elif kind is tuple or kind is list:
                 for item in child:
-                    if isinstance(item, cst.CSTNode):
+                    if type(item) in _NODE_TYPES:
                         self._scan_node(item)
 
     def _scan_node(self, node) -> None:
@@ -610,6 +629,16 @@ _WITH_SPAN = frozenset({Assert, Binding, Block, Call, Class, Exit, Field, Functi
 _WITH_TEXT = frozenset({Annotation, Call, Value, _TextHolder})
 
 
+def _string_value(node: cst.SimpleString):
+    """The string's value; without a prefix or a backslash it is what lies between
+    the quotes (LibCST's evaluated_value compiles every string with ast.literal_eval)."""
+    value = node.value
+    if "\\" not in value and value[0] in "\"'":
+        quote = 3 if value[:3] in ('"""', "'''") else 1
+        return value[quote:-quote]
+    return node.evaluated_value
+
+
 def _text(source: str, start: int, end: int) -> str:
     """The node's source with whitespace runs (newlines too) as single spaces, cut at MAX_TEXT."""
     if end - start > _TEXT_WINDOW:
@@ -637,7 +666,7 @@ def _unwrap(node, depth: int) -> tuple[bool, list[str], bool]:
         name = dotted(node)
         return False, [name] if name else [], False
     if kind is cst.SimpleString or kind is cst.ConcatenatedString:
-        text = node.evaluated_value if kind is cst.SimpleString else None
+        text = _string_value(node) if kind is cst.SimpleString else None
         if not isinstance(text, str):
             return False, [], False
         try:
