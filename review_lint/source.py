@@ -100,15 +100,22 @@ def syntax_depth(tree: ast.AST) -> int:
     """Depth of a CPython syntax tree, measured without recursion."""
     deepest = 0
     stack = [(tree, 1)]
-    children = ast.iter_child_nodes
+    node_type = ast.AST
     while stack:
         node, depth = stack.pop()
         if depth > deepest:
             deepest = depth
         # CPython keeps `a and b and c` flat; LibCST nests it, one level per operator.
-        step = len(node.values) if type(node) is ast.BoolOp else 1
-        for child in children(node):
-            stack.append((child, depth + step))
+        below = depth + (len(node.values) if type(node) is ast.BoolOp else 1)
+        # ast.iter_child_nodes, without its generator (a third of the time on large files).
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                stack.append((value, below))
+            elif type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        stack.append((item, below))
     return deepest
 
 
