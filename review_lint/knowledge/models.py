@@ -30,6 +30,7 @@ _FROM_KEYWORDS = {"model_construct", "construct"}
 # Class methods that build an instance from data the code does not spell out.
 _FROM_OPAQUE = {"from_orm", "model_validate_json", "model_validate_strings", "parse_raw", "parse_file"}
 _CASTS = {"typing.cast", "typing_extensions.cast"}
+_FROM_ANY = _FROM_MAPPING | _FROM_KEYWORDS | _FROM_OPAQUE
 _PYDANTIC_PRIVATE = {"model_config", "Config"}
 _STRING = re.compile(r"""("[^"]*"|'[^']*')""")
 _DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
@@ -396,7 +397,7 @@ class Models:
             self._give(site, call.kwargs)
             return site
         head, _, method = callee.rpartition(".")
-        if head and method in _FROM_MAPPING | _FROM_KEYWORDS | _FROM_OPAQUE:
+        if head and method in _FROM_ANY:
             model = self.model_at(module, head)
             if model is None:
                 return None
@@ -410,11 +411,11 @@ class Models:
                     self._give(site, literal.entries)
                     site.opaque = False
             return site
-        if len(call.args) == 2 and self.project.qualified(self.project.resolve(module, callee)) in _CASTS:
-            target = call.args[0]
+        if len(call.args) == 2:
+            # `cast(Model, value)`: the model first, a cheap refusal for most calls.
+            target, literal = call.args
             model = self.model_at(module, target.ref) if target.kind in ("name", "attr") else None
-            literal = call.args[1]
-            if model is not None:
+            if model is not None and self.project.qualified(self.project.resolve(module, callee)) in _CASTS:
                 if literal.kind == "dict":
                     return self._dict_site(model, module, function, literal, "cast")
                 return Site(model, module, function, call.span, "cast", opaque=True)
@@ -449,6 +450,8 @@ class Models:
         A model built from opaque data builds its model-typed fields from that
         data too, so each of those models gets an opaque site as well."""
         found: list[Site] = []
+        if not self.model_names:  # every kind of site is of a model some name refers to
+            return found
         for module in self.project.judged_modules():
             found.extend(self.sites(module))
         pending = [site for site in found if site.opaque]
