@@ -78,9 +78,13 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
         jobs=jobs or os.cpu_count() or 1,
         cache_dir=None if no_cache else _cache_folder(engine, cache_dir),
     )
+    collector.prewarm()
     with _Progress(enabled=not quiet) as progress:
         collector.progress = progress.advance
-        result = engine.run(collect=collector)
+        try:
+            result = engine.run(collect=collector)
+        finally:
+            collector.close()
     baseline_note = narrow(result, engine, changes, baseline_file)
     stream = sys.stdout
     if show_diff or fix:

@@ -95,6 +95,31 @@ def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_
     assert {d.path for d in result.diagnostics if d.rule == "RL900"} == {f"m{i:02}.py" for i in range(40) if i != 17}
 
 
+def test_prewarmed_workers_give_the_same_findings_and_are_stopped_when_unused(tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    for index in range(5):
+        (root / f"m{index}.py").write_text(f"def f{index}(x):\n    assert x\n")
+    expected = findings(root, Collector(jobs=1))
+    cold = Collector(jobs=2)
+    cold.prewarm()
+    assert cold._pool is not None
+    assert findings(root, cold) == expected and cold._pool is None  # the parse used them
+
+    cache = tmp_path / "cache"
+    assert findings(root, Collector(jobs=2, cache_dir=cache)) == expected
+    warm = Collector(jobs=2, cache_dir=cache)
+    warm.prewarm()
+    assert warm._pool is None  # facts cached: a warm run may parse nothing
+
+    (cache / "facts.pickle").unlink()  # the verdicts remain: nothing is parsed
+    kept = Collector(jobs=2, cache_dir=cache)
+    kept.prewarm()
+    assert findings(root, kept) == expected and kept._pool is not None
+    kept.close()
+    assert kept._pool is None
+
+
 def test_a_corrupt_cache_is_ignored(tmp_path):
     root = tmp_path / "proj"
     root.mkdir()
