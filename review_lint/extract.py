@@ -77,6 +77,8 @@ def _child_fields(cls: type) -> tuple[str, ...]:
 
 def dotted(node: cst.CSTNode) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
+    if type(node) is cst.Name:
+        return node.value
     parts: list[str] = []
     while type(node) is cst.Attribute:
         parts.append(node.attr.value)
