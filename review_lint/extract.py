@@ -228,7 +228,10 @@ class Extractor:
         scope = self._scope
         kind = type(node)
         if kind is cst.Expr:
-            self._expr(node.value)
+            # A bare string (a docstring) holds no call and its value is dropped:
+            # summarising it would only cost its text.
+            if type(node.value) not in (cst.SimpleString, cst.ConcatenatedString):
+                self._expr(node.value)
         elif kind is cst.Assign:
             value = self._expr(node.value)
             for target in node.targets:
