@@ -243,7 +243,8 @@ class HandlerFinder:
                 self._targets(module, function, call, f"registered with `{call.callee or call.method}`")
             return
         callee = call.callee
-        if callee is None:
+        # Every branch below needs a route function or a dependency by this name.
+        if callee is None or not (self.route_functions.maybe(callee) or self.dependencies.maybe(callee)):
             return
         if self.route_functions.maybe(callee) and self._qualified(module, callee) in self.route_functions:
             self._targets(module, function, call, f"route `{callee}`")
