@@ -27,6 +27,7 @@ from .facts import (
     Field,
     Function,
     Import,
+    NO_SPAN,
     ModuleFacts,
     Param,
     Value,
@@ -118,6 +119,7 @@ class Extractor:
         self._group_ids = 0
         self._assert_texts: list[tuple[Assert, _TextHolder, _TextHolder | None]] = []
         self._plain_values: dict[str, Value] = {}
+        self._call_values: list[Value] = []
 
     # -- entry -------------------------------------------------------------
     def run(self) -> ModuleFacts:
@@ -161,6 +163,11 @@ class Extractor:
                 if text is None:
                     text = texts[key] = _text(source, *where)
                 obj.text = text
+        for value in self._call_values:
+            call = value.call
+            if call.span != NO_SPAN:
+                value.span = call.span
+            value.text = call.text
         for block, attr, nodes in self._subjects:
             texts_of = []
             for node in nodes:
@@ -580,7 +587,9 @@ class Extractor:
         )
         scope.function.calls.append(call)
         self._track(node, call)
-        return self._tracked(node, Value("call", "", ref=callee, call=call))
+        value = Value("call", "", ref=callee, call=call)
+        self._call_values.append(value)  # takes its call's span and text, once they are known
+        return value
 
     def _scan(self, node) -> None:
         """Descend into an expression for the calls and bindings inside it."""
