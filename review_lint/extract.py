@@ -644,10 +644,11 @@ _WITH_TEXT = frozenset({Annotation, Call, Value, _TextHolder})
 
 
 def _string_value(node: cst.SimpleString):
-    """The string's value; without a prefix or a backslash it is what lies between
-    the quotes (LibCST's evaluated_value compiles every string with ast.literal_eval)."""
+    """The string's value; without a prefix, a backslash or a carriage return (Python
+    reads a CRLF inside a string as LF) it is what lies between the quotes (LibCST's
+    evaluated_value compiles every string with ast.literal_eval)."""
     value = node.value
-    if "\\" not in value and value[0] in "\"'":
+    if "\\" not in value and "\r" not in value and value[0] in "\"'":
         quote = 3 if value[:3] in ('"""', "'''") else 1
         return value[quote:-quote]
     return node.evaluated_value

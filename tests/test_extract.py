@@ -10,7 +10,7 @@ from review_lint.extract import _string_value
 STRINGS = [
     '"plain"', "'plain'", '""', "''", '"""doc "quoted" inside"""', "'''it's'''", '""""""', '"\'\'\'"',
     '"tab\\there"', "r'raw\\d'", 'b"bytes"', "u'unicode'", 'f"{x}"', "'''multi\nline'''", '"\\u00e9"',
-    "'caf\u00e9'", '"#not a comment"',
+    "'caf\u00e9'", '"#not a comment"', '"""crlf\r\ninside"""', "'''cr\ronly'''",
 ]
 
 
