@@ -78,3 +78,17 @@ def test_positions_match_libcst_when_few_nodes_are_wanted(every):
     for path in [Path(json.__file__).parent / "decoder.py", Path(cst.__file__).parent / "_nodes" / "whitespace.py"]:
         checked += check(path.read_text(encoding="utf-8"), every)
     assert checked > 300
+
+
+def test_positions_match_libcst_on_a_built_tree():
+    # Built, not parsed: LibCST writes the `=` and `, ` these arguments leave out.
+    call = cst.Call(cst.Name("f"), args=[cst.Arg(cst.Name("a")), cst.Arg(cst.Name("c")),
+                                         cst.Arg(cst.Name("b"), keyword=cst.Name("k"))])
+    module = cst.Module(body=[cst.SimpleStatementLine([cst.Expr(call)])])
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    wanted = [n for n in expected if isinstance(n, (cst.Call, cst.Name))]
+    found = positions(module, wanted)
+    for node in wanted:
+        where = expected[node]
+        assert found[id(node)] == (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+    assert module.code == "f(a, c, k = b)\n"
