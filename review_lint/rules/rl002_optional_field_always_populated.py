@@ -51,9 +51,12 @@ class OptionalFieldAlwaysPopulated(Rule):
         optional_fields: dict[tuple[str, str, str], bool] = {}
         for site in models.all_sites():
             for name, model_field in site.model.fields.items():
-                if not optional_fields.setdefault(
-                    model_field.key, project.optional(model_field.module, model_field.annotation)
-                ):
+                optional = optional_fields.get(model_field.key)
+                if optional is None:  # asked once per field, not once per site
+                    optional = optional_fields[model_field.key] = project.optional(
+                        model_field.module, model_field.annotation
+                    )
+                if not optional:
                     continue
                 entry = evidence.setdefault(model_field.key, (model_field, []))
                 entry[1].append((site, site.values.get(name)))
