@@ -31,8 +31,6 @@ def key_of(module: Module, function: Function) -> FunctionKey:
     return (module.name, function.qualname)
 
 
-
-
 class CallGraph:
     def __init__(self, project: Project) -> None:
         self.project = project

@@ -243,10 +243,11 @@ class HandlerFinder:
                 self._targets(module, function, call, f"registered with `{call.callee or call.method}`")
             return
         callee = call.callee
+        route = callee is not None and self.route_functions.maybe(callee)
         # Every branch below needs a route function or a dependency by this name.
-        if callee is None or not (self.route_functions.maybe(callee) or self.dependencies.maybe(callee)):
+        if not route and (callee is None or not self.dependencies.maybe(callee)):
             return
-        if self.route_functions.maybe(callee) and self._qualified(module, callee) in self.route_functions:
+        if route and self._qualified(module, callee) in self.route_functions:
             self._targets(module, function, call, f"route `{callee}`")
         elif self._is_dependency(module, callee) and call.args:
             self._targets_of(module, function, call.args[0], f"dependency `{callee}`", 0)

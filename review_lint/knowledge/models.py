@@ -470,7 +470,6 @@ class Models:
         return found
 
 
-
 def _dict_literals(value: Value, container: bool) -> Iterator[Value]:
     """The dict literals that are instances of a model: the value itself, or, for
     `list[Model]`-like annotations, the elements of a list literal (a dict literal

@@ -33,7 +33,6 @@ _READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "o
 _COLUMNS = {"Column", "mapped_column"}
 
 
-
 class Nullability:
     def __init__(
         self,
@@ -337,7 +336,6 @@ class Nullability:
                 if found is not None:
                     return found
         return None
-
 
 
 def _binding_says_none(binding, declared_optional: bool) -> bool:
