@@ -1,4 +1,4 @@
-"""Two costs LibCST pays on every node that review-lint's own use does not need.
+"""Three costs LibCST pays on every node that review-lint's own use does not need.
 
 1. Validation while parsing. Every node runs `_validate()` from `__post_init__`,
    also when the parser built it (LibCST's own comment there: "It might make more
@@ -19,6 +19,12 @@
    replaces the generator-based `_parenthesize` context manager by an equivalent
    that, for the many expressions without parentheses, is only the position
    record it wraps (together half the cost of the position pass).
+3. Setting fields through `object.__setattr__`. A frozen dataclass's generated
+   `__init__` sets each field with `object.__setattr__(self, name, value)`,
+   which looks the slot up by name every time. `speedups()` gives each node
+   class an `__init__` with the same signature that calls each field's slot
+   descriptor directly, then `__post_init__` unless the class's checks are
+   skipped (11% of the parse on Django; trees compared equal).
 
 Both patch classes only inside a `with` block and restore them after, and both
 do nothing when LibCST's internals are not the ones measured here. The patches
@@ -29,7 +35,9 @@ LibCST trees on another thread during a run would skip the same checks.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+import dataclasses
+import types
+from typing import Callable, Iterator
 
 from libcst._nodes.base import CSTNode
 from libcst._nodes.expression import _BaseParenthesizedNode
@@ -118,7 +126,74 @@ def _classes_to_patch() -> tuple[list[type], list[type]]:
     return [cls for cls in classes if cls in trusted], generated
 
 
+def _slot(cls: type, name: str):
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            found = klass.__dict__[name]
+            return found if isinstance(found, types.MemberDescriptorType) else None
+    return None
+
+
+def _as_generated(cls: type) -> bool:
+    """Whether cls.__init__ is dataclasses' own frozen one, over slots we can set directly.
+
+    (LibCST's `add_slots` leaves the slot-less original of each class behind as a
+    subclass of CSTNode; those are never instantiated and have no slot descriptors.)
+    """
+    init = cls.__dict__.get("__init__")
+    if init is None or not dataclasses.is_dataclass(cls) or not hasattr(init, "__code__"):
+        return False
+    if not set(init.__code__.co_names) <= {"__setattr__", "__post_init__"}:
+        return False
+    fields = dataclasses.fields(cls)
+    return all(f.init and not f.kw_only and _slot(cls, f.name) for f in fields)
+
+
+def _parameters(function: Callable) -> tuple:
+    code = function.__code__
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    return names, code.co_kwonlyargcount, function.__defaults__, function.__kwdefaults__
+
+
+def _init_source(cls: type, tag: str, namespace: dict, validate: bool) -> str:
+    """Source of an `__init__` for cls that sets each slot directly, as `_init_{tag}`."""
+    params, body = [], []
+    for index, field in enumerate(dataclasses.fields(cls)):
+        name, value, key = field.name, field.name, f"{tag}_{index}"
+        namespace[f"_set_{key}"] = _slot(cls, name).__set__
+        if field.default is not dataclasses.MISSING:
+            namespace[f"_default_{key}"] = field.default
+            params.append(f"{name}=_default_{key}")
+        elif field.default_factory is not dataclasses.MISSING:
+            namespace[f"_make_{key}"] = field.default_factory
+            params.append(f"{name}=_FACTORY")
+            value = f"_make_{key}() if {name} is _FACTORY else {name}"
+        else:
+            params.append(name)
+        body.append(f"    _set_{key}(self, {value})")
+    if validate:
+        body.append("    self.__post_init__()")
+    return f"def _init_{tag}(self, {', '.join(params)}):\n" + ("\n".join(body) or "    pass") + "\n"
+
+
+def _fast_inits(trusted: list[type]) -> dict[type, Callable]:
+    """Each node class's slot-setting `__init__`, kept only where its signature is LibCST's."""
+    skipped = set(trusted)
+    classes = [cls for cls in _node_classes() if _as_generated(cls)]
+    namespace: dict[str, object] = {"_FACTORY": dataclasses._HAS_DEFAULT_FACTORY}
+    sources = [_init_source(cls, str(tag), namespace, cls not in skipped) for tag, cls in enumerate(classes)]
+    exec("\n".join(sources), namespace)  # noqa: S102 - from LibCST's own field lists, as dataclasses does
+    inits = {}
+    for tag, cls in enumerate(classes):
+        init = namespace[f"_init_{tag}"]
+        if _parameters(init) == _parameters(cls.__dict__["__init__"]):
+            init.__name__, init.__qualname__ = "__init__", f"{cls.__qualname__}.__init__"
+            inits[cls] = init
+    return inits
+
+
 _TRUSTED, _GENERATED = _classes_to_patch()
+_FAST_INITS = _fast_inits(_TRUSTED) if _GENERATED else {}
 _LIBCST_PARENTHESIZE = _BaseParenthesizedNode.__dict__.get("_parenthesize")
 _depth = 0
 
@@ -133,6 +208,7 @@ def speedups() -> Iterator[None]:
     global _depth
     _depth += 1
     patched: list[tuple[type, str]] = []
+    originals: list[tuple[type, Callable]] = []
     try:
         if _depth == 1:
             for cls in _TRUSTED:
@@ -146,6 +222,9 @@ def speedups() -> Iterator[None]:
             if _GENERATED:
                 _BaseParenthesizedNode._parenthesize = _parenthesize
                 patched.append((_BaseParenthesizedNode, "_parenthesize"))
+            for cls, init in _FAST_INITS.items():
+                originals.append((cls, cls.__dict__["__init__"]))
+                cls.__init__ = init
         yield
     finally:
         _depth -= 1
@@ -154,3 +233,5 @@ def speedups() -> Iterator[None]:
                 cls._parenthesize = _LIBCST_PARENTHESIZE
             else:
                 delattr(cls, name)
+        for cls, init in originals:
+            cls.__init__ = init

@@ -90,3 +90,24 @@ def test_classes_are_restored_after_the_block():
     assert _BaseParenthesizedNode._parenthesize is _LIBCST_PARENTHESIZE
     with pytest.raises(cst.CSTValidationError):
         cst.Name("not an identifier")
+
+
+def test_nodes_are_built_by_slot_setting_inits_that_build_what_libcst_builds():
+    from review_lint.libcst_speedups import _FAST_INITS
+
+    assert {cst.Name, cst.Call, cst.SimpleWhitespace, cst.TrailingWhitespace} <= set(_FAST_INITS)
+    for cls in _FAST_INITS:  # every class whose fields all have defaults (factories included)
+        try:
+            expected = cls()
+        except TypeError:
+            continue
+        with speedups():
+            built = cls()
+            assert cls.__init__ is _FAST_INITS[cls]
+        assert built.deep_equals(expected), cls
+    parenthesized = cst.parse_expression("(x)")
+    with speedups():
+        # a default factory makes a new node each time, as dataclasses' own init does
+        assert cst.TrailingWhitespace().whitespace is not cst.TrailingWhitespace().whitespace
+        assert cst.Name("x", lpar=[cst.LeftParen()], rpar=[cst.RightParen()]).deep_equals(parenthesized)
+    assert cst.Name.__init__ is not _FAST_INITS[cst.Name]  # LibCST's own again after the block
