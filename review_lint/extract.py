@@ -30,6 +30,7 @@ from .facts import (
     NO_SPAN,
     ModuleFacts,
     Param,
+    Record,
     Value,
 )
 from .positions import LineIndex, offsets
@@ -157,17 +158,26 @@ class Extractor:
                     line = bisect_right(starts, start)
                     end_line = bisect_right(starts, end, line - 1)
                     span = spans[key] = (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1)
-                obj.span = span
+                at = _SPAN_AT.get(kind)
+                if at is None:
+                    obj.span = span
+                else:
+                    obj[at] = span  # a Record's field by index: no Python-level setter
             if kind in _WITH_TEXT and not obj.text:
                 text = texts.get(key)
                 if text is None:
                     text = texts[key] = _text(source, *where)
-                obj.text = text
+                at = _TEXT_AT.get(kind)
+                if at is None:
+                    obj.text = text
+                else:
+                    obj[at] = text
+        span_at, text_at, call_span_at, call_text_at = Value._at["span"], Value._at["text"], Call._at["span"], Call._at["text"]
         for value in self._call_values:
             call = value.call
-            if call.span != NO_SPAN:
-                value.span = call.span
-            value.text = call.text
+            if call[call_span_at] != NO_SPAN:
+                value[span_at] = call[call_span_at]
+            value[text_at] = call[call_text_at]
         for block, attr, nodes in self._subjects:
             texts_of = []
             for node in nodes:
@@ -641,6 +651,8 @@ def _either(*outcomes: Value) -> Value:
 # The kept objects that take a span, and those that take their node's text.
 _WITH_SPAN = frozenset({Assert, Binding, Block, Call, Class, Exit, Field, Function, Import, Value, _TextHolder})
 _WITH_TEXT = frozenset({Annotation, Call, Value, _TextHolder})
+_SPAN_AT = {kind: kind._at["span"] for kind in _WITH_SPAN if issubclass(kind, Record)}
+_TEXT_AT = {kind: kind._at["text"] for kind in _WITH_TEXT if issubclass(kind, Record)}
 
 
 def _string_value(node: cst.SimpleString):

@@ -1,0 +1,44 @@
+"""Facts stored as lists read like dataclasses, and survive the cache unchanged."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from review_lint.facts import Binding, Block, Call, Record, Value
+
+
+def test_fields_read_by_name_with_their_defaults():
+    value = Value("name", "user", ref="user")
+    assert (value.kind, value.text, value.ref, value.call, value.elements, value.span) == (
+        "name", "user", "user", None, (), (0, 0, 0, 0))
+    call = Call("db.get", "get", value, (value,), (("id", value),), False, False, (3, 5, 3, 20))
+    assert call.kwarg("id") is value and call.kwarg("other") is None
+    assert call.order == 0 and call.assigned_to is None and call.text == ""
+
+
+def test_fields_can_be_set_while_facts_are_built():
+    block = Block(1, "with", 1, 0, (1, 1, 2, 1))
+    block.items = (Value("call", "begin_nested()"),)
+    assert block.items[0].text == "begin_nested()"
+
+
+def test_a_pickled_fact_comes_back_equal_with_shared_parts_still_shared():
+    name = Value("name", "session", ref="session")
+    call = Call("session.get", "get", name, (name,), (), False, False, (1, 1, 1, 10), order=2, assigned_to="row")
+    back = pickle.loads(pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL))
+    assert type(back) is Call and back == call
+    assert back.receiver is back.args[0]  # one object, as in the extractor's output
+    assert not hasattr(back, "__dict__")  # what keeps the pickle small and fast to load
+
+
+def test_facts_of_different_kinds_never_compare_equal():
+    assert Binding("x", 1, (), None, None, (1, 1, 1, 2)) != ["x", 1, (), None, None, (1, 1, 1, 2)]
+    assert Value("name", "x") != Value("name", "y")
+
+
+def test_a_record_without_slots_is_refused():
+    with pytest.raises(TypeError, match="__slots__"):
+        class Loose(Record):  # noqa: F841 - defining it is the test
+            name: str
