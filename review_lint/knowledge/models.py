@@ -329,7 +329,7 @@ class Models:
                 site = self._call_site(module, function, call)
                 if site is not None:
                     yield from self._with_nested(site)
-                else:
+                elif call.args or call.kwargs:
                     yield from self._escapes(module, function, call)
             if (module.name, function.qualname) in self.handlers:
                 yield from self._handler_sites(module, function)
@@ -341,17 +341,19 @@ class Models:
                     if exit.kind == "return" and exit.value is not None:
                         yield from self._typed_literal(module, function, function.returns, exit.value, "return")
 
-    def _escapes(self, module: Module, function: Function, call) -> Iterator[Site]:
+    def _escapes(self, module: Module, function: Function, call) -> list[Site]:
         """The class itself handed to a call (`fetch(model=Row)`, `response_model=Out`,
         `Depends(Query)`, `TypeAdapter(Out)`): whatever that call builds, from data
         this code does not spell out, is a construction site that fills nothing."""
         if call.callee in self.inspecting or call.method in self.inspecting:
-            return
+            return []
+        found = []
         for value in (*call.args, *(v for _, v in call.kwargs)):
             if value.kind in ("name", "attr"):
                 model = self.model_at(module, value.ref)
                 if model is not None:
-                    yield Site(model, module, function, call.span, "escape", opaque=True)
+                    found.append(Site(model, module, function, call.span, "escape", opaque=True))
+        return found
 
     def _handler_sites(self, module: Module, function: Function) -> Iterator[Site]:
         """A request handler's model-typed parameters are built from the request,
