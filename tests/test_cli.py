@@ -57,7 +57,7 @@ def test_text_output_is_one_finding_per_line_with_a_summary(tmp_path):
 
 
 def test_paths_are_relative_to_the_current_directory(tmp_path):
-    root = make_project(tmp_path, {"app/views.py": VIOLATION})
+    make_project(tmp_path, {"app/views.py": VIOLATION})
     done = run_cli(["check", "proj"], tmp_path)
     assert done.stdout.splitlines()[0].startswith("proj/app/views.py:2:5: RL900")
 
@@ -288,3 +288,17 @@ def test_no_progress_bar_in_pipes(tmp_path):
     root = make_project(tmp_path, {"a.py": VIOLATION})
     done = run_cli(["check"], root)
     assert done.stderr == ""
+
+
+def test_main_called_by_an_embedder_keeps_nothing_alive_after_it_returns(tmp_path, monkeypatch):
+    from review_lint import cli as cli_module
+
+    root = make_project(tmp_path, {"app.py": VIOLATION})
+    monkeypatch.chdir(root)
+    for _ in range(2):
+        with pytest.raises(SystemExit) as done:
+            cli_module.main(["check", ".", "--select", "RL900", "--no-cache", "--jobs", "1", "--quiet"])
+        assert done.value.code == 1
+    # Only the `review-lint` command, which ends with os._exit, keeps its results
+    # until the end instead of freeing them.
+    assert cli_module._RETAINED == [] and not cli_module._EXIT_WITHOUT_TEARDOWN
