@@ -58,14 +58,17 @@ class Collector:
     progress: Callable[[int, int], None] | None = None  # (files just finished, files in all)
     stats: CollectStats = field(default_factory=CollectStats)
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
+    _helper: "_Helper | None" = field(default=None, init=False, repr=False)
 
     def prewarm(self) -> None:
-        """On a cold run, start the workers now: they import LibCST (0.1 s) while this
-        process reads the configuration and the files, instead of after."""
-        if self.jobs < 2 or self._pool is not None or not sys.platform.startswith("linux"):
+        """Start worker processes now, so that they import LibCST (0.13 s) while this
+        process reads the configuration and the files, instead of after: on a cold
+        run every worker; on a warm run one helper for the few files an edit changes."""
+        if self.jobs < 2 or self._pool is not None or self._helper is not None or not sys.platform.startswith("linux"):
             return
         if self.cache_dir is not None and (self.cache_dir / _CACHE_FILE).exists():
-            return  # a warm run may parse nothing
+            self._helper = _Helper()
+            return
         self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("fork"))
         for _ in range(self.jobs):
             self._pool.submit(_warm_up)
@@ -75,6 +78,9 @@ class Collector:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
+        if self._helper is not None:
+            self._helper.stop()
+            self._helper = None
 
     def forget(self) -> None:
         """Drop the contents read for the previous run."""
@@ -204,10 +210,33 @@ class Collector:
         return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests)
 
     def _extract(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
+        if idle is not None and self._helper is not None:
+            yield from self._in_helper(root, files, idle)
+            return
         if idle is None and self._pool is None and (self.jobs <= 1 or len(files) < 2 * CHUNK_FILES):
             yield from _serial(root, files, self.progress, self._total)
             return
         yield from self._parallel(root, files, idle)
+
+    def _in_helper(self, root: Path, files: list[tuple[str, bytes | None]], idle):
+        """The changed files, parsed by the helper `prewarm` started, while this process
+        unpickles the cached facts. If the helper dies, each file is parsed again in a
+        process of its own, so that only the one that kills its process is lost."""
+        helper, self._helper = self._helper, None
+        blobs = helper.parse(str(root), files, idle)
+        helper.stop()
+        if blobs is None:
+            context = get_context("fork")
+            for relative, data in files:
+                self.stats.worker_failures += 1
+                yield _extract_isolated(root, relative, data, context), None
+                if self.progress:
+                    self.progress(1, self._total)
+            return
+        if self.progress:
+            self.progress(len(blobs), self._total)
+        for blob in blobs:
+            yield pickle.loads(blob), blob
 
     def _overlap(self, todo: list, results: dict) -> bool:
         """Whether to parse the few changed files in a worker while this process loads
@@ -354,6 +383,45 @@ def _warm_up() -> bool:
     from .libcst_speedups import speedups
 
     return speedups is not None
+
+
+class _Helper:
+    """One forked process that imports LibCST at once, then parses one list of files
+    sent to it (a warm run's changed files) and exits."""
+
+    def __init__(self) -> None:
+        context = get_context("fork")
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=_help, args=(theirs,), daemon=True)
+        self.process.start()
+        theirs.close()
+
+    def parse(self, root: str, files: list[tuple[str, bytes | None]], idle) -> list[bytes] | None:
+        """Each file's pickled facts, or None if the helper died; `idle` is stepped
+        while waiting."""
+        try:
+            self.connection.send((root, files))
+            for _ in idle:
+                if self.connection.poll():
+                    break
+            return self.connection.recv()
+        except (EOFError, OSError):
+            return None
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()  # unused, or done: nothing of value is lost
+        self.process.join()
+        self.connection.close()
+
+
+def _help(connection) -> None:
+    _warm_up()
+    try:
+        root, files = connection.recv()
+    except (EOFError, OSError):
+        return
+    connection.send(_extract_chunk(root, files))
 
 
 def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[bytes]:
