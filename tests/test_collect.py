@@ -64,7 +64,8 @@ def test_warm_cache_reparses_only_changed_files(tmp_path):
     assert (cache / ".gitignore").read_text().strip().endswith("*")
 
 
-def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_path, monkeypatch):
+@pytest.mark.parametrize("prewarmed", [False, True], ids=["worker forked when needed", "helper forked at start"])
+def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_path, monkeypatch, prewarmed):
     root = tmp_path / "proj"
     root.mkdir()
     for index in range(40):
@@ -75,45 +76,16 @@ def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_
     (root / "m17.py").write_text("def f17(x):\n    assert x\n\ndef g17(y):\n    assert y\n")
     expected = findings(root, Collector(jobs=1))
     warm = Collector(jobs=2, cache_dir=cache)
-    assert findings(root, warm) == expected
-    assert (warm.stats.parsed, warm.stats.cached) == (2, 38)
-
-    # The worker that parses them dies on m17 (were it parsed in this process, the
-    # test would die too): only m17 goes unjudged.
-    (root / "m17.py").write_text("def f17(x):\n    assert x\n\ndef h17(y):\n    assert y\n")
-    real = engine_module.facts_for_file
-
-    def crashing(root_path, relative, data=None):
-        if relative == "m17.py":
-            os.kill(os.getpid(), signal.SIGSEGV)
-        return real(root_path, relative, data)
-
-    monkeypatch.setattr(collect_module, "facts_for_file", crashing)
-    engine = Engine(Options(paths=[str(root)], root=str(root)), cwd=root)
-    result = engine.run(collect=Collector(jobs=2, cache_dir=cache))
-    assert [d.path for d in result.diagnostics if d.rule == "RL999"] == ["m17.py"]
-    assert {d.path for d in result.diagnostics if d.rule == "RL900"} == {f"m{i:02}.py" for i in range(40) if i != 17}
-
-
-def test_a_warm_run_parses_changed_files_in_the_helper_started_before_reading_them(tmp_path, monkeypatch):
-    root = tmp_path / "proj"
-    root.mkdir()
-    for index in range(40):
-        (root / f"m{index:02}.py").write_text(f"def f{index}(x):\n    assert x\n")
-    cache = tmp_path / "cache"
-    findings(root, Collector(jobs=2, cache_dir=cache))
-    (root / "m05.py").write_text("def f5(x):\n    return x\n\ndef g5(y):\n    assert y\n")
-    (root / "m17.py").write_text("def f17(x):\n    assert x\n\ndef g17(y):\n    assert y\n")
-    expected = findings(root, Collector(jobs=1))
-    warm = Collector(jobs=2, cache_dir=cache)
-    warm.prewarm()
-    helper = warm._helper.process
+    if prewarmed:
+        warm.prewarm()  # what the command does: the helper imports LibCST while the files are read
+        helper = warm._helper.process
     assert findings(root, warm) == expected
     assert (warm.stats.parsed, warm.stats.cached, warm.stats.worker_failures) == (2, 38, 0)
-    assert warm._helper is None and not helper.is_alive()  # used once, then stopped
+    if prewarmed:
+        assert warm._helper is None and not helper.is_alive()  # used once, then stopped
 
-    # The helper dies on m17 (were it parsed in this process, the test would die
-    # too): each file is parsed again alone, and only m17 goes unjudged.
+    # The worker that parses them dies on m17 (were it parsed in this process, the
+    # test would die too): each file is parsed again alone, only m17 goes unjudged.
     (root / "m05.py").write_text("def f5(x):\n    assert x\n")
     (root / "m17.py").write_text("def f17(x):\n    assert x\n\ndef h17(y):\n    assert y\n")
     real = engine_module.facts_for_file
@@ -125,7 +97,8 @@ def test_a_warm_run_parses_changed_files_in_the_helper_started_before_reading_th
 
     monkeypatch.setattr(collect_module, "facts_for_file", crashing)
     dying = Collector(jobs=2, cache_dir=cache)
-    dying.prewarm()
+    if prewarmed:
+        dying.prewarm()
     result = Engine(Options(paths=[str(root)], root=str(root)), cwd=root).run(collect=dying)
     assert [d.path for d in result.diagnostics if d.rule == "RL999"] == ["m17.py"]
     assert {d.path for d in result.diagnostics if d.rule == "RL900"} == {f"m{i:02}.py" for i in range(40) if i != 17}
