@@ -102,7 +102,9 @@ def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_
     result = Engine(Options(paths=[str(root)], root=str(root)), cwd=root).run(collect=dying)
     assert [d.path for d in result.diagnostics if d.rule == "RL999"] == ["m17.py"]
     assert {d.path for d in result.diagnostics if d.rule == "RL900"} == {f"m{i:02}.py" for i in range(40) if i != 17}
-    assert dying.stats.worker_failures == 2
+    # The helper's one list is parsed again file by file; a pool retries the chunks
+    # it left unfinished (m17's, and m05's too unless that worker was done first).
+    assert dying.stats.worker_failures == 2 if prewarmed else dying.stats.worker_failures in (1, 2)
 
 
 def test_prewarmed_workers_give_the_same_findings_and_are_stopped_when_unused(tmp_path):
