@@ -10,6 +10,7 @@ import hashlib
 import os
 import pickle
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -69,7 +70,8 @@ class Collector:
         if self.cache_dir is not None and (self.cache_dir / _CACHE_FILE).exists():
             self._helper = _Helper()
             return
-        self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("fork"))
+        self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=get_context("fork"),
+                                         initializer=_ignore_interrupts)
         for _ in range(self.jobs):
             self._pool.submit(_warm_up)
 
@@ -223,8 +225,10 @@ class Collector:
         unpickles the cached facts. If the helper dies, each file is parsed again in a
         process of its own, so that only the one that kills its process is lost."""
         helper, self._helper = self._helper, None
-        blobs = helper.parse(str(root), files, idle)
-        helper.stop()
+        try:
+            blobs = helper.parse(str(root), files, idle)
+        finally:
+            helper.stop()  # also when interrupted: it ignores Ctrl-C
         if blobs is None:
             context = get_context("fork")
             for relative, data in files:
@@ -264,21 +268,26 @@ class Collector:
         context = get_context("fork") if sys.platform.startswith("linux") else get_context()
         prewarmed, self._pool = self._pool, None
         try:
-            with prewarmed or ProcessPoolExecutor(max_workers=min(self.jobs, len(chunks)), mp_context=context) as pool:
-                futures = {pool.submit(_extract_chunk, str(root), chunk): i for i, chunk in enumerate(chunks)}
-                for _ in idle or ():
-                    if all(future.done() for future in futures):
-                        break
-                for future in _as_completed(futures):
-                    index = futures[future]
-                    # Workers send each file's facts pickled once: the same bytes go
-                    # into the cache, so the parent never pickles them again.
-                    blobs = future.result()
-                    del pending[index]
-                    if self.progress:
-                        self.progress(len(blobs), self._total)
-                    for blob in blobs:
-                        yield pickle.loads(blob), blob
+            with prewarmed or ProcessPoolExecutor(max_workers=min(self.jobs, len(chunks)), mp_context=context,
+                                                  initializer=_ignore_interrupts) as pool:
+                try:
+                    futures = {pool.submit(_extract_chunk, str(root), chunk): i for i, chunk in enumerate(chunks)}
+                    for _ in idle or ():
+                        if all(future.done() for future in futures):
+                            break
+                    for future in _as_completed(futures):
+                        index = futures[future]
+                        # Workers send each file's facts pickled once: the same bytes go
+                        # into the cache, so the parent never pickles them again.
+                        blobs = future.result()
+                        del pending[index]
+                        if self.progress:
+                            self.progress(len(blobs), self._total)
+                        for blob in blobs:
+                            yield pickle.loads(blob), blob
+                except KeyboardInterrupt:
+                    _stop_now(pool)  # rather than wait for every chunk under way
+                    raise
         except BrokenProcessPool:
             pass
         # A worker died (a signal, the native parser crashing): only the files of the
@@ -378,6 +387,18 @@ def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: 
                 progress(1, total)
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the process that started them, which stops them:
+    otherwise each prints a traceback of the import or parse it was in."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _warm_up() -> bool:
     """Import LibCST in a worker before its first chunk arrives."""
     from .libcst_speedups import speedups
@@ -392,7 +413,7 @@ class _Helper:
     def __init__(self) -> None:
         context = get_context("fork")
         self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_help, args=(theirs,), daemon=True)
+        self.process = context.Process(target=_help, args=(theirs, self.connection), daemon=True)
         self.process.start()
         theirs.close()
 
@@ -415,13 +436,15 @@ class _Helper:
         self.connection.close()
 
 
-def _help(connection) -> None:
+def _help(connection, parents_end) -> None:
+    parents_end.close()  # so that a parent gone without a word is an EOF here, not a wait forever
+    _ignore_interrupts()
     _warm_up()
     try:
         root, files = connection.recv()
+        connection.send(_extract_chunk(root, files))
     except (EOFError, OSError):
         return
-    connection.send(_extract_chunk(root, files))
 
 
 def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[bytes]:
@@ -435,6 +458,7 @@ def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[byt
 
 
 def _extract_one(root: str, relative: str, data: bytes | None, connection) -> None:
+    _ignore_interrupts()
     _raise_recursion_limit()
     connection.send(facts_for_file(Path(root), relative, data))
     connection.close()
@@ -451,6 +475,9 @@ def _extract_isolated(root: Path, relative: str, data: bytes | None, context) ->
             facts = receiver.recv()
     except (EOFError, OSError):
         facts = None
+    except KeyboardInterrupt:
+        process.terminate()
+        raise
     process.join()
     if facts is not None:
         return facts

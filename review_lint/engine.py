@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -236,11 +237,15 @@ class Engine:
         child = context.Process(target=_judge_in_child, args=(self, theirs, project, sender))
         child.start()
         sender.close()
-        judged_here = [self._judge(code, project) for code in mine]
         try:
-            judged_there = receiver.recv()
-        except (EOFError, OSError):
-            judged_there = None
+            judged_here = [self._judge(code, project) for code in mine]
+            try:
+                judged_there = receiver.recv()
+            except (EOFError, OSError):
+                judged_there = None
+        except KeyboardInterrupt:
+            child.terminate()  # it leaves Ctrl-C to this process
+            raise
         child.join()
         if judged_there is None:
             judged_there = [self._judge(code, project) for code in theirs]
@@ -296,6 +301,7 @@ class Engine:
 
 
 def _judge_in_child(engine: Engine, codes: list[str], project: Project, sender) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops this process
     sender.send([engine._judge(code, project) for code in codes])
     sender.close()
 

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import sysconfig
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -458,3 +457,46 @@ def test_python_warnings_about_user_code_are_not_printed(tmp_path):
     root = project(tmp_path, {"w.py": "x = 1(2)\ny = [" + ", ".join(['"aaaaaaaaaa"'] * 200) + "]\n"})
     code, diagnostics, stderr = cli(root, "--jobs", "1", "--no-cache")
     assert (code, diagnostics, stderr) == (0, [], "")
+
+
+# -- Ctrl-C: one line and exit 2, from whichever process was busy -----------------------------------
+
+
+def _interrupted(root: Path, delay: float, *args: str) -> subprocess.CompletedProcess:
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "review_lint.cli", "check", ".", "-q", *args], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(delay)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to the whole foreground group
+    out, err = process.communicate(timeout=60)
+    for _ in range(100):  # every worker stopped with it
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail("processes of the interrupted run are still running")
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def test_ctrl_c_in_a_cold_or_warm_run_prints_one_line_and_leaves_no_process(tmp_path):
+    # Big enough that two workers are still parsing after a second. (A signal within
+    # the interpreter's first 0.1 s, while it imports, gets Python's own traceback.)
+    body = "".join(f"def f{i}(session, x):\n    assert x\n    return session.get(Row, x)\n\n" for i in range(1500))
+    root = project(tmp_path, {f"pkg/m{n}.py": body for n in range(8)})
+    outcomes = []
+    for delay in (0.3, 1.0):  # cold: while the workers import LibCST, then while they parse
+        outcomes.append(_interrupted(root, delay, "--no-cache", "--jobs", "2"))
+    subprocess.run([sys.executable, "-m", "review_lint.cli", "check", ".", "-q", "--jobs", "2"], cwd=root,
+                   capture_output=True, timeout=300)
+    for delay in (0.2, 0.4, 0.7):  # warm, one file changed: the helper, the loading, the judging
+        (root / "pkg" / "m3.py").write_text(body + f"def g{delay * 10:.0f}(x):\n    assert x\n")
+        outcomes.append(_interrupted(root, delay, "--jobs", "2"))
+    assert any(done.returncode == 2 for done in outcomes)  # most were interrupted, not finished
+    for done in outcomes:
+        assert done.returncode in (1, 2), done.stderr  # 1: finished before the signal
+        if done.returncode == 2:
+            assert done.stderr.strip() == "review-lint: aborted", done.stderr
