@@ -437,8 +437,8 @@ class _Helper:
 
 
 def _help(connection, parents_end) -> None:
-    parents_end.close()  # so that a parent gone without a word is an EOF here, not a wait forever
     _ignore_interrupts()
+    parents_end.close()  # so that a parent gone without a word is an EOF here, not a wait forever
     _warm_up()
     try:
         root, files = connection.recv()
