@@ -105,30 +105,53 @@ def _insert_import(module: cst.Module, statement: cst.SimpleStatementLine) -> cs
 
 class _Asserts(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.lines: list[tuple[cst.SimpleStatementLine | cst.SimpleStatementSuite, cst.Assert]] = []
-        self._line = None
-
-    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
-        self._line = node
-
-    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
-        self._line = node
+        self.found: list[cst.Assert] = []
 
     def visit_Assert(self, node: cst.Assert) -> None:
-        self.lines.append((self._line, node))
+        self.found.append(node)
 
 
 class _Rewrite(cst.CSTTransformer):
     def __init__(self, module: cst.Module, targets: dict[int, dict[str, Any]], exception: str) -> None:
         self.module = module
-        self.targets = targets  # id(SimpleStatementLine) -> fix description
+        self.targets = targets  # id(Assert) -> fix description
         self.exception = exception
 
     def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
-        description = self.targets.get(id(original))
-        if description is None:
+        if not any(id(small) in self.targets for small in original.body):
             return updated
-        node: cst.Assert = updated.body[0]
+        statements = self._split(original, updated, updated.trailing_whitespace)
+        statements[0] = statements[0].with_changes(leading_lines=updated.leading_lines)
+        return statements[0] if len(statements) == 1 else cst.FlattenSentinel(statements)
+
+    def leave_SimpleStatementSuite(self, original: cst.SimpleStatementSuite, updated: cst.SimpleStatementSuite):
+        # `if ready: assert x` -> the block gets lines of its own.
+        if not any(id(small) in self.targets for small in original.body):
+            return updated
+        return cst.IndentedBlock(body=self._split(original, updated, updated.trailing_whitespace))
+
+    def _split(self, original, updated, trailing: cst.TrailingWhitespace) -> list[cst.BaseStatement]:
+        """The line's small statements, each reported assert as an `if` of its own and
+        the others kept together in order; the line's comment stays on its last line."""
+        pieces: list[tuple[cst.Assert, dict[str, Any]] | list[cst.BaseSmallStatement]] = []
+        for old, new in zip(original.body, updated.body):
+            if id(old) in self.targets:
+                pieces.append((new, self.targets[id(old)]))
+            elif pieces and isinstance(pieces[-1], list):
+                pieces[-1].append(new)
+            else:
+                pieces.append([new])
+        statements: list[cst.BaseStatement] = []
+        for index, piece in enumerate(pieces):
+            end = trailing if index == len(pieces) - 1 else cst.TrailingWhitespace()
+            if isinstance(piece, list):
+                piece[-1] = piece[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+                statements.append(cst.SimpleStatementLine(body=piece, trailing_whitespace=end))
+            else:
+                statements.append(self._raise_unless(*piece, header=end))
+        return statements
+
+    def _raise_unless(self, node: cst.Assert, description: dict[str, Any], header: cst.TrailingWhitespace) -> cst.If:
         if node.msg is not None:
             message = node.msg
         else:
@@ -147,8 +170,7 @@ class _Rewrite(cst.CSTTransformer):
         raised = cst.Raise(exc=cst.Call(func=cst.parse_expression(self.exception), args=arguments))
         return cst.If(
             test=_negate(node.test),
-            body=cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[raised])], header=updated.trailing_whitespace),
-            leading_lines=updated.leading_lines,
+            body=cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[raised])], header=header),
         )
 
 
@@ -166,12 +188,12 @@ def fix(module: cst.Module, diagnostics) -> tuple[cst.Module, list[str]]:
         return module, []
     finder = _Asserts()
     module.visit(finder)
-    spans = positions(module, [node for _, node in finder.lines])
+    spans = positions(module, finder.found)
     targets: dict[int, dict[str, Any]] = {}
     refused: list[str] = []
     found = set()
     exception = None
-    for line, node in finder.lines:
+    for node in finder.found:
         span = spans.get(id(node))
         if span is None or (span[0], span[1]) not in wanted:
             continue
@@ -179,13 +201,7 @@ def fix(module: cst.Module, diagnostics) -> tuple[cst.Module, list[str]]:
         if not _same_test(description.get("test", ""), _bare_code(module, node.test)):
             continue
         found.add((span[0], span[1]))
-        if not isinstance(line, cst.SimpleStatementLine):
-            refused.append(f"line {span[0]}: the assert shares its line with the statement that opens its block")
-            continue
-        if len(line.body) != 1:
-            refused.append(f"line {span[0]}: the assert shares its line with other statements")
-            continue
-        targets[id(line)] = description
+        targets[id(node)] = description
         exception = exception or description.get("exception") or "RuntimeError"
     for position in sorted(set(wanted) - found):
         refused.append(f"line {position[0]}: the assert is no longer there (the file changed since it was checked)")
