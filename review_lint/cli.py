@@ -101,6 +101,8 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
         if fixed.changed:
             fixed_count = len(result.diagnostics)
             result = engine.run(collect=collector)  # what remains, judged afresh
+            if _EXIT_WITHOUT_TEARDOWN:
+                _RETAINED.append(result)
             baseline_note = narrow(result, engine, changes, baseline_file)
             fixed_count -= len(result.diagnostics)
             if not quiet:

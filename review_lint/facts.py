@@ -17,12 +17,13 @@ NO_SPAN: Span = (0, 0, 0, 0)
 class Record(list):
     """A fact stored as a list, its fields read through properties.
 
-    The cache and the workers move hundreds of thousands of facts (Django:
-    190,000), and a pickled object with a `__dict__` is rebuilt key by key,
-    a list subclass by one `extend`: Django's facts unpickle in 0.14 s instead
-    of 0.24 s, and pickle to 11.9 MB instead of 14.4 MB. Fields are declared
-    like a dataclass's: `name: type` with an optional default. A subclass must
-    repeat `__slots__ = ()`, or its objects get a `__dict__` again.
+    The cache and the workers move hundreds of thousands of facts (Django's
+    cached facts: 207,000 objects, 195,000 of them records). A pickled object
+    with a `__dict__` is rebuilt key by key, a list subclass by one `extend`:
+    Django's facts unpickle in 0.14 s instead of 0.24 s, and pickle to 11.9 MB
+    instead of 14.4 MB. Fields are declared like a dataclass's: `name: type`
+    with an optional default. A subclass must repeat `__slots__ = ()`, or its
+    objects get a `__dict__` again.
     """
 
     __slots__ = ()
