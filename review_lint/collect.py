@@ -1,14 +1,15 @@
 """Phase 1 at scale: a content-addressed cache, a cheap prefilter, worker processes.
 
 Facts are plain data, so they cross process boundaries and sit in the cache as
-they are; CST nodes never leave the function that parsed them.
+they are; CST nodes never leave the function that parsed them. The cache is
+untrusted input (a repository may commit it, a CI cache may come from another
+branch's run): it is read only through `codec`, which builds nothing but facts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import re
 import signal
 import sys
@@ -21,14 +22,14 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
+from . import __version__, codec
 from .engine import facts_for_file
 from .facts import ModuleFacts, Problem
 
 CACHE_DIR_NAME = ".review-lint-cache"
 # Both files are only ever reused by the same code: see code_fingerprint().
-_CACHE_FILE = "facts.pickle"
-_JUDGEMENT_FILE = "judgement.pickle"
+_CACHE_FILE = "facts.msgpack"
+_JUDGEMENT_FILE = "verdicts.msgpack"
 
 # A file none of whose bytes match can only bind literals to names: no call, no
 # definition, no import, no assert. Such a file contributes no fact to any rule.
@@ -57,6 +58,7 @@ class Collector:
     cache_dir: Path | None = None  # None: no cache
     prefilter: bool = True
     progress: Callable[[int, int], None] | None = None  # (files just finished, files in all)
+    warn: Callable[[str], None] | None = None  # one line for the user; default: stderr
     stats: CollectStats = field(default_factory=CollectStats)
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
     _helper: "_Helper | None" = field(default=None, init=False, repr=False)
@@ -135,7 +137,11 @@ class Collector:
             return None
         for entry in self._judgements():
             if key in entry["keys"]:
-                return entry["judgement"]
+                try:
+                    return codec.load_judgement(entry["judgement"])
+                except codec.CodecError as error:
+                    self._warn_damaged(self.cache_dir / _JUDGEMENT_FILE, error)
+                    return None
         return None
 
     def remember_judgement(self, keys: list[str | None] | str, judgement) -> None:
@@ -150,31 +156,45 @@ class Collector:
             (same if set(entry["keys"]) & set(keys) else older).append(entry)
         for entry in same:
             keys += [k for k in entry["keys"] if k not in keys]
-        entries = [{"keys": keys[:KEYS_PER_JUDGEMENT], "judgement": judgement}, *older][:JUDGEMENTS_KEPT]
+        entries = [{"keys": keys[:KEYS_PER_JUDGEMENT], "judgement": codec.dump_judgement(judgement)},
+                   *older][:JUDGEMENTS_KEPT]
         _write_atomically(self.cache_dir, _JUDGEMENT_FILE, {"schema": code_fingerprint(), "entries": entries})
 
     def _judgements(self) -> list[dict]:
+        """The stored verdicts, each still encoded (only the one a run uses is decoded)."""
         if self.cache_dir is None:
             return []
-        try:
-            with open(self.cache_dir / _JUDGEMENT_FILE, "rb") as stream:
-                stored = pickle.load(stream)
-            if stored.get("schema") != code_fingerprint():
-                return []
-            return [e for e in stored["entries"] if isinstance(e.get("keys"), list) and "judgement" in e]
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError,
-                ValueError):
+        stored = _read_sealed(self.cache_dir / _JUDGEMENT_FILE, self._warn_damaged)
+        if not isinstance(stored, dict) or stored.get("schema") != code_fingerprint():
             return []
+        entries = stored.get("entries")
+        if not isinstance(entries, tuple):
+            return []
+        return [{"keys": list(e["keys"]), "judgement": e["judgement"]} for e in entries
+                if isinstance(e, dict) and isinstance(e.get("keys"), tuple) and "judgement" in e
+                and all(isinstance(k, str) for k in e["keys"])]
+
+    def _warn_damaged(self, path: Path, error: Exception) -> None:
+        """One line per damaged file per run: it is then rebuilt."""
+        warned = self.__dict__.setdefault("_warned", set())
+        if path.name in warned:
+            return
+        warned.add(path.name)
+        message = f"review-lint: warning: ignoring the cache file {path}: {error}; it will be rebuilt"
+        if self.warn is not None:
+            self.warn(message)
+        else:
+            print(message, file=sys.stderr)
 
     # -- facts -----------------------------------------------------------------
     def __call__(self, root: Path, files: list[str]) -> list[ModuleFacts]:
         return self.gather(root, files).facts()
 
     def gather(self, root: Path, files: list[str]) -> "Gathered":
-        """Facts for every file: parsed where the cache has none, else left pickled
+        """Facts for every file: parsed where the cache has none, else left encoded
         until someone asks (an unchanged verdict never needs them)."""
         started = time.perf_counter()
-        cache = _Cache.load(self.cache_dir) if self.cache_dir is not None else None
+        cache = _Cache.load(self.cache_dir, self._warn_damaged) if self.cache_dir is not None else None
         results: dict[str, ModuleFacts | bytes] = {}
         todo: list[tuple[str, bytes | None]] = []
         keys: dict[str, str] = {}
@@ -197,7 +217,7 @@ class Collector:
         if self.progress:
             self.progress(len(results), self._total)
         blobs: dict[str, bytes] = {}
-        idle = self._unpickle_while_waiting(results, blobs) if self._overlap(todo, results) else None
+        idle = self._decode_while_waiting(results, blobs) if self._overlap(todo, results) else None
         for facts, blob in self._extract(root, todo, idle):
             results[facts.path] = facts
             if cache is not None and facts.path in keys and not _is_transient(facts):
@@ -222,7 +242,7 @@ class Collector:
 
     def _in_helper(self, root: Path, files: list[tuple[str, bytes | None]], idle):
         """The changed files, parsed by the helper `prewarm` started, while this process
-        unpickles the cached facts. If the helper dies, each file is parsed again in a
+        decodes the cached facts. If the helper dies, each file is parsed again in a
         process of its own, so that only the one that kills its process is lost."""
         helper, self._helper = self._helper, None
         try:
@@ -240,7 +260,7 @@ class Collector:
         if self.progress:
             self.progress(len(blobs), self._total)
         for blob in blobs:
-            yield pickle.loads(blob), blob
+            yield codec.load_facts(blob), blob
 
     def _overlap(self, todo: list, results: dict) -> bool:
         """Whether to parse the few changed files in a worker while this process loads
@@ -250,14 +270,14 @@ class Collector:
                 and any(isinstance(item, bytes) for item in results.values()))
 
     @staticmethod
-    def _unpickle_while_waiting(results: dict, blobs: dict[str, bytes]):
-        """Unpickle cached facts one file per step (the caller stops when the worker is
+    def _decode_while_waiting(results: dict, blobs: dict[str, bytes]):
+        """Decode cached facts one file per step (the caller stops when the worker is
         done: an edit that changes no fact needs none of them)."""
         for relative, item in list(results.items()):
             if isinstance(item, bytes):
                 try:
-                    facts = pickle.loads(item)
-                except Exception:  # noqa: BLE001 - left as bytes: Gathered re-extracts it
+                    facts = codec.load_facts(item)
+                except codec.CodecError:  # left as bytes: Gathered re-extracts it
                     continue
                 results[relative], blobs[relative] = facts, item
                 yield
@@ -277,14 +297,14 @@ class Collector:
                             break
                     for future in _as_completed(futures):
                         index = futures[future]
-                        # Workers send each file's facts pickled once: the same bytes go
-                        # into the cache, so the parent never pickles them again.
+                        # Workers send each file's facts encoded once: the same bytes go
+                        # into the cache, so the parent never encodes them again.
                         blobs = future.result()
                         del pending[index]
                         if self.progress:
                             self.progress(len(blobs), self._total)
                         for blob in blobs:
-                            yield pickle.loads(blob), blob
+                            yield codec.load_facts(blob), blob
                 except KeyboardInterrupt:
                     _stop_now(pool)  # rather than wait for every chunk under way
                     raise
@@ -325,14 +345,14 @@ def _chunks(files: list[tuple[str, bytes | None]], jobs: int) -> list[list[tuple
 
 
 class Gathered:
-    """Each file's facts, as objects or as the pickled bytes the cache holds."""
+    """Each file's facts, as objects or as the encoded bytes the cache holds."""
 
     def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes],
                  digests: dict[str, bytes] | None = None) -> None:
         self.root = root
         self.items = items
-        self.blobs = blobs  # the pickled facts of the files parsed in this run
-        self.digests = digests or {}  # a digest of each file's pickled facts, where the cache keeps one
+        self.blobs = blobs  # the encoded facts of the files parsed in this run
+        self.digests = digests or {}  # a digest of each file's encoded facts, where the cache keeps one
         self._facts: list[ModuleFacts] | None = None
 
     @property
@@ -353,15 +373,15 @@ class Gathered:
 
     def facts(self) -> list[ModuleFacts]:
         if self._facts is None:
-            self._facts = [self._unpickled(relative, item) for relative, item in self.items]
+            self._facts = [self._decoded(relative, item) for relative, item in self.items]
         return self._facts
 
-    def _unpickled(self, relative: str, item: ModuleFacts | bytes) -> ModuleFacts:
+    def _decoded(self, relative: str, item: ModuleFacts | bytes) -> ModuleFacts:
         if not isinstance(item, bytes):
             return item
         try:
-            return pickle.loads(item)
-        except Exception:  # noqa: BLE001 - a damaged cache entry is only a miss
+            return codec.load_facts(item)
+        except codec.CodecError:  # a damaged cache entry is only a miss
             return facts_for_file(self.root, relative)
 
 
@@ -418,7 +438,7 @@ class _Helper:
         theirs.close()
 
     def parse(self, root: str, files: list[tuple[str, bytes | None]], idle) -> list[bytes] | None:
-        """Each file's pickled facts, or None if the helper died; `idle` is stepped
+        """Each file's encoded facts, or None if the helper died; `idle` is stepped
         while waiting."""
         try:
             self.connection.send((root, files))
@@ -453,8 +473,7 @@ def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[byt
     from .libcst_speedups import speedups
 
     with speedups():
-        return [pickle.dumps(facts_for_file(base, relative, data), protocol=pickle.HIGHEST_PROTOCOL)
-                for relative, data in chunk]
+        return [codec.dump_facts(facts_for_file(base, relative, data)) for relative, data in chunk]
 
 
 def _extract_one(root: str, relative: str, data: bytes | None, connection) -> None:
@@ -512,7 +531,7 @@ def _is_transient(facts: ModuleFacts) -> bool:
 class _Cache:
     """All facts of a project in one file, replaced atomically after each run.
 
-    Each entry is pickled on its own, so a run that re-parsed one file pickles
+    Each entry is encoded on its own, so a run that re-parsed one file encodes
     one file's facts and writes the others' bytes as they were. Keys are content
     hashes (plus the path), so an entry is valid wherever it came from; two runs
     sharing the folder at worst each write a complete file.
@@ -526,21 +545,18 @@ class _Cache:
         self.dirty = False
 
     @classmethod
-    def load(cls, folder: Path) -> "_Cache":
-        entries: dict[str, bytes] = {}
-        digests: dict[str, bytes] = {}
-        try:
-            with open(folder / _CACHE_FILE, "rb") as stream:
-                stored = pickle.load(stream)
-            if isinstance(stored, dict) and stored.get("schema") == code_fingerprint():
-                entries = stored["entries"]
-                digests = stored.get("digests") or {}
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError, ValueError):
-            entries, digests = {}, {}
+    def load(cls, folder: Path, warn_damaged: Callable[[Path, Exception], None]) -> "_Cache":
+        stored = _read_sealed(folder / _CACHE_FILE, warn_damaged)
+        if not isinstance(stored, dict) or stored.get("schema") != code_fingerprint():
+            return cls(folder, {}, {})  # none yet, or written by another version: rebuilt
+        entries, digests = stored.get("entries"), stored.get("digests")
+        if not _maps_str_to_bytes(entries) or not _maps_str_to_bytes(digests):
+            warn_damaged(folder / _CACHE_FILE, codec.CodecError("its entries are not facts"))
+            return cls(folder, {}, {})
         return cls(folder, entries, digests)
 
     def put(self, key: str, facts: ModuleFacts, blob: bytes | None = None) -> None:
-        self.entries[key] = blob if blob is not None else pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+        self.entries[key] = blob if blob is not None else codec.dump_facts(facts)
         self.digests[key] = _digest(self.entries[key])
         self.dirty = True
 
@@ -565,6 +581,25 @@ def _digest(blob: bytes) -> bytes:
     return hashlib.blake2b(blob).digest()
 
 
+def _maps_str_to_bytes(value) -> bool:
+    return isinstance(value, dict) and all(type(k) is str and type(v) is bytes for k, v in value.items())
+
+
+def _read_sealed(path: Path, warn_damaged: Callable[[Path, Exception], None]):
+    """A cache file's payload: None when there is none or it does not decode (then
+    with a warning: it is rebuilt). Never anything but strings, numbers, bytes,
+    tuples and dicts."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        return codec.unseal(data)
+    except codec.CodecError as error:
+        warn_damaged(path, error)
+        return None
+
+
 def _write_atomically(folder: Path, name: str, payload) -> None:
     temporary = None
     try:
@@ -572,9 +607,9 @@ def _write_atomically(folder: Path, name: str, payload) -> None:
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# Created by review-lint: the whole folder is a cache.\n*\n")
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".msgpack")
         with os.fdopen(handle, "wb") as stream:
-            pickle.dump(payload, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(codec.seal(payload))
         os.replace(temporary, folder / name)
     except OSError:
         # A cache that cannot be written only costs time on the next run.

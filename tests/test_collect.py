@@ -3,6 +3,7 @@ are optimisations, so findings are identical with and without each of them."""
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import subprocess
@@ -92,6 +93,7 @@ def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_
 
     def crashing(root_path, relative, data=None):
         if relative == "m17.py":
+            faulthandler.disable()  # pytest's crash dump would fill the terminal: the death is the test
             os.kill(os.getpid(), signal.SIGSEGV)
         return real(root_path, relative, data)
 
@@ -128,7 +130,7 @@ def test_prewarmed_workers_give_the_same_findings_and_are_stopped_when_unused(tm
     warm.close()
     assert warm._helper is None and not helper.is_alive()
 
-    (cache / "facts.pickle").unlink()  # the verdicts remain: nothing is parsed
+    (cache / "facts.msgpack").unlink()  # the verdicts remain: nothing is parsed
     kept = Collector(jobs=2, cache_dir=cache)
     kept.prewarm()
     assert findings(root, kept) == expected and kept._pool is not None
@@ -142,8 +144,8 @@ def test_a_corrupt_cache_is_ignored(tmp_path):
     (root / "m.py").write_text("def f(x):\n    assert x\n")
     cache = tmp_path / "cache"
     findings(root, Collector(cache_dir=cache))
-    for stored in cache.glob("*.pickle"):
-        stored.write_bytes(b"not a pickle")
+    for stored in cache.glob("*.msgpack"):
+        stored.write_bytes(b"not a cache file")
     again = Collector(cache_dir=cache)
     assert len(findings(root, again)) == 1 and again.stats.parsed == 1
 
@@ -157,6 +159,7 @@ def test_a_worker_that_dies_loses_only_its_own_file(tmp_path, monkeypatch):
 
     def crashing(root_path, relative, data=None):
         if relative == "m17.py":
+            faulthandler.disable()  # pytest's crash dump would fill the terminal: the death is the test
             os.kill(os.getpid(), signal.SIGSEGV)  # what LibCST's native parser does on hostile input
         return real(root_path, relative, data)
 

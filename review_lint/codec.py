@@ -1,0 +1,265 @@
+"""Facts and verdicts as plain data: the only format review-lint reads from disk.
+
+The cache folder sits in the reviewed repository, or is restored from a CI cache
+that another branch's run wrote: it is untrusted input. Pickle would run whatever
+a planted file says, so the cache is MessagePack (strings, numbers, arrays and
+maps only) rebuilt into the known fact classes by decoders generated from their
+type annotations. A file that does not decode is a miss, never an object of a
+type nobody asked for. Pickle still carries facts between this process and the
+workers it forked, and is never read from a file.
+
+Facts share objects (one Value per distinct name in a file; a Call is both in
+its function's calls and in the Value of the expression it is): rules compare
+some of them by identity. So every fact object is numbered in pre-order as it
+is written, and a later occurrence is written as its number; the decoder numbers
+objects in the same order and resolves the number to the same object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import types
+import typing
+from typing import Any
+
+import msgpack
+
+from . import diagnostics, facts
+
+
+class CodecError(ValueError):
+    """Bytes that are not what this version of review-lint writes."""
+
+
+# Every class the cache may hold; nothing else is ever built from its bytes.
+_CLASSES: tuple[type, ...] = (
+    facts.Value, facts.Call, facts.Annotation, facts.Param, facts.Block, facts.Binding, facts.Assert, facts.Exit,
+    facts.Function, facts.Field, facts.Class, facts.Import, facts.Problem, facts.ModuleFacts,
+    diagnostics.Related, diagnostics.Diagnostic,
+)
+
+
+def _plain(value: Any) -> Any:
+    """An untyped field (a fix's description) back to lists and dicts of scalars."""
+    if type(value) is tuple:
+        return [_plain(v) for v in value]
+    if type(value) is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    raise CodecError(f"unexpected {type(value).__name__} in a plain field")
+
+
+class _Generator:
+    """Writes, once per process, an encoder and a decoder per class as Python source:
+    scalar fields are passed through inline, so a Value costs one call each way."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"_new": object.__new__, "_new_list": list.__new__, "_extend": list.extend, "_plain": _plain,
+                                          "_frozenset": frozenset, "_sorted": sorted, "_id": id,
+                                          "CodecError": CodecError}
+        self.lines: list[str] = []
+        self.helpers: dict[str, str] = {}  # repr(type) -> helper name
+        self.names = {cls: cls.__name__ for cls in _CLASSES}
+        for cls in _CLASSES:
+            self.namespace[cls.__name__] = cls
+
+    # -- one field: (encode expression, decode expression) of a local name --
+    def field(self, hint, name: str) -> tuple[str, str]:
+        """Expressions that encode / decode the value held by `name`; identity is `name` itself."""
+        if hint in (str, int, float, bool, type(None)):
+            return name, name
+        if hint is Any:
+            return name, f"_plain({name})"
+        if hint in self.names:
+            cls = self.names[hint]
+            return f"enc_{cls}({name}, m)", f"dec_{cls}({name}, t)"
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if origin in (typing.Union, types.UnionType):
+            kept = [a for a in args if a is not type(None)]
+            if len(kept) != 1:
+                raise TypeError(f"cannot encode {hint}")
+            encode, decode = self.field(kept[0], name)
+            if encode == name and decode == name:
+                return name, name
+            return (f"(None if {name} is None else {encode})", f"(None if {name} is None else {decode})")
+        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+            encode, decode = self.element(args[0])
+            if encode is None:
+                return name, name  # a tuple of scalars is packed and unpacked as it is
+            return f"[{encode}(e, m) for e in {name}]", f"(tuple([{decode}(e, t) for e in {name}]) if {name} else ())"
+        if origin is tuple:
+            if all(self.element(a)[0] is None for a in args):
+                return name, name  # a span: unpacked as a tuple already
+            helper = self.fixed_tuple(hint, args)
+            return f"enc_{helper}({name}, m)", f"dec_{helper}({name}, t)"
+        if origin is list:
+            encode, decode = self.element(args[0])
+            if encode is None:
+                return name, f"list({name})"
+            return f"[{encode}(e, m) for e in {name}]", f"[{decode}(e, t) for e in {name}]"
+        if origin is frozenset:
+            return f"_sorted({name})", f"_frozenset({name})"
+        if origin is dict:
+            key_encode, key_decode = self.element(args[0])
+            encode, decode = self.element(args[1])
+            if key_encode is not None:
+                raise TypeError(f"cannot encode {hint}: keys must be scalars")
+            if encode is None:
+                return name, f"dict({name})"
+            return (f"{{k: {encode}(v, m) for k, v in {name}.items()}}",
+                    f"{{k: {decode}(v, t) for k, v in {name}.items()}}")
+        raise TypeError(f"cannot encode {hint}")
+
+    def element(self, hint) -> tuple[str | None, str | None]:
+        """Names of functions encoding / decoding one element; (None, None) for identity."""
+        encode, decode = self.field(hint, "x")
+        if encode == "x" and decode == "x":
+            return None, None
+        key = repr(hint)
+        if key not in self.helpers:
+            helper = self.helpers[key] = f"h{len(self.helpers)}"
+            self.lines += [f"def enc_{helper}(x, m):", f"    return {encode}",
+                           f"def dec_{helper}(x, t):", f"    return {decode}"]
+        helper = self.helpers[key]
+        return f"enc_{helper}", f"dec_{helper}"
+
+    def fixed_tuple(self, hint, args) -> str:
+        key = repr(hint)
+        if key not in self.helpers:
+            helper = self.helpers[key] = f"h{len(self.helpers)}"
+            names = [f"a{i}" for i in range(len(args))]
+            pairs = [self.field(a, n) for a, n in zip(args, names)]
+            unpack = ", ".join(names) + ","
+            self.lines += [f"def enc_{helper}(x, m):", f"    {unpack} = x",
+                           f"    return ({', '.join(e for e, _ in pairs)},)",
+                           f"def dec_{helper}(x, t):", f"    {unpack} = x",
+                           f"    return ({', '.join(d for _, d in pairs)},)"]
+        return self.helpers[key]
+
+    # -- one class ----------------------------------------------------------
+    def cls(self, cls: type) -> None:
+        hints = typing.get_type_hints(cls, vars(__import__(cls.__module__, fromlist=["_"])))
+        if issubclass(cls, facts.Record):
+            names = list(cls._fields)
+        else:
+            names = [f.name for f in dataclasses.fields(cls)]
+        pairs = [self.field(hints[n], f"f_{n}") for n in names]
+        local = ", ".join(f"f_{n}" for n in names) + ","
+        name = cls.__name__
+        if issubclass(cls, facts.Record):
+            read = f"    {local} = o"
+        else:
+            read = "\n".join(f"    f_{n} = o.{n}" for n in names)
+        self.lines += [
+            f"def enc_{name}(o, m):",
+            "    i = m.get(_id(o))",
+            "    if i is not None:",
+            "        return i",
+            "    m[_id(o)] = len(m)",
+            read,
+            f"    return [{', '.join(e for e, _ in pairs)}]",
+            f"def dec_{name}(v, t):",
+            "    if v.__class__ is int:",
+            "        o = t[v]",
+            f"        if o.__class__ is not {name}:",
+            f"            raise CodecError('reference to a ' + type(o).__name__ + ' where a {name} belongs')",
+            "        return o",
+            f"    o = {'_new_list' if issubclass(cls, facts.Record) else '_new'}({name})",
+            "    t.append(o)",
+            f"    {local} = v",
+        ]
+        if issubclass(cls, facts.Record):
+            self.lines.append(f"    _extend(o, ({', '.join(d for _, d in pairs)},))")
+        else:
+            self.lines += [f"    o.{n} = {d}" for n, (_, d) in zip(names, pairs)]
+        self.lines.append("    return o")
+
+    def build(self) -> dict[str, Any]:
+        for cls in _CLASSES:
+            self.cls(cls)
+        exec("\n".join(self.lines), self.namespace)  # noqa: S102 - source generated above from our own classes
+        return self.namespace
+
+
+_CODE = _Generator().build()
+_encode_facts = _CODE["enc_ModuleFacts"]
+_decode_facts = _CODE["dec_ModuleFacts"]
+_encode_diagnostic = _CODE["enc_Diagnostic"]
+_decode_diagnostic = _CODE["dec_Diagnostic"]
+
+# Lone surrogates are real in facts: file names as the file system holds them
+# (surrogate-escaped) and string literals that spell one with an escape.
+_UNPACK = {"use_list": False, "strict_map_key": False, "raw": False, "unicode_errors": "surrogatepass"}
+_PACK = {"use_bin_type": True, "unicode_errors": "surrogatepass"}
+
+
+def _unpack(blob: bytes) -> Any:
+    try:
+        return msgpack.unpackb(blob, **_UNPACK)
+    except Exception as error:  # noqa: BLE001 - msgpack raises several kinds on damaged bytes
+        raise CodecError(f"not MessagePack: {type(error).__name__}") from None
+
+
+def dump_facts(module: facts.ModuleFacts) -> bytes:
+    try:
+        return msgpack.packb(_encode_facts(module, {}), **_PACK)
+    except Exception as error:  # noqa: BLE001 - in a worker, this must not lose its other files
+        failed = facts.ModuleFacts(path=module.path)
+        failed.problems.append(facts.Problem("RL999", f"the facts of this file could not be stored: "
+                                                      f"{type(error).__name__}"))
+        return msgpack.packb(_encode_facts(failed, {}), **_PACK)
+
+
+def load_facts(blob: bytes) -> facts.ModuleFacts:
+    data = _unpack(blob)
+    try:
+        return _decode_facts(data, [])
+    except CodecError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any shape the decoder did not expect
+        raise CodecError(f"not the facts of a file: {type(error).__name__}") from None
+
+
+def dump_judgement(judgement: tuple[list[diagnostics.Diagnostic], int]) -> list:
+    found, internal = judgement
+    memo: dict[int, int] = {}
+    return [[_encode_diagnostic(d, memo) for d in found], internal]
+
+
+def load_judgement(data: Any) -> tuple[list[diagnostics.Diagnostic], int]:
+    try:
+        found, internal = data
+        table: list = []
+        decoded = [_decode_diagnostic(d, table) for d in found]
+    except CodecError:
+        raise
+    except Exception as error:  # noqa: BLE001
+        raise CodecError(f"not a judgement: {type(error).__name__}") from None
+    if type(internal) is not int:
+        raise CodecError("not a judgement: its internal-error count is not a number")
+    return decoded, internal
+
+
+# -- files: a header, a checksum, a MessagePack body ---------------------------
+MAGIC = b"review-lint cache v1\n"
+_CHECKSUM_BYTES = 32
+
+
+def seal(payload: Any) -> bytes:
+    """The bytes of one cache file: the magic line, a BLAKE2b checksum of the body, the body."""
+    body = msgpack.packb(payload, **_PACK)
+    return MAGIC + hashlib.blake2b(body, digest_size=_CHECKSUM_BYTES).digest() + body
+
+
+def unseal(data: bytes) -> Any:
+    """The payload of a cache file; CodecError when anything about it is off
+    (another format, a truncated, zero-filled or altered file)."""
+    if not data.startswith(MAGIC):
+        raise CodecError("not a review-lint cache file of this format")
+    checksum = data[len(MAGIC):len(MAGIC) + _CHECKSUM_BYTES]
+    body = data[len(MAGIC) + _CHECKSUM_BYTES:]
+    if len(checksum) != _CHECKSUM_BYTES or hashlib.blake2b(body, digest_size=_CHECKSUM_BYTES).digest() != checksum:
+        raise CodecError("its checksum does not match (truncated or damaged)")
+    return _unpack(body)
