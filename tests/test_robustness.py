@@ -466,8 +466,11 @@ def _interrupted(root: Path, delay: float, *args: str) -> subprocess.CompletedPr
     import signal
     import time
 
+    # As a terminal starts it: SIGINT at its default even when this test runs in a
+    # background job (where the shell ignores SIGINT, and the ignoring is inherited).
     process = subprocess.Popen([sys.executable, "-m", "review_lint.cli", "check", ".", "-q", *args], cwd=root,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends to the whole foreground group
     out, err = process.communicate(timeout=60)
