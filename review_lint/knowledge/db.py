@@ -341,7 +341,7 @@ class Db:
 
     def _chain_read(self, top: Call, form: str, model: str | None) -> Read:
         names: set[str] = set()
-        exact = self.call_names(top, names)
+        exact = self.call_names(top, names) and not random_order(top)
         return self._read(top, form, self.canon_call(top), model, names - {"<session>"}, exact)
 
     def _session_read(self, top: Call, root: Call, links: list[Call]) -> Read | None:
@@ -377,9 +377,10 @@ class Db:
     def _statement_read(self, top: Call, form: str, select: Call, runner: Call) -> Read:
         model = select.args[0].ref if select.args and select.args[0].kind in ("name", "attr") else None
         names: set[str] = set()
-        exact = self.call_names(top, names)
-        key = self.canon_call(top)
         statement = runner.args[0] if runner.args else None
+        exact = self.call_names(top, names) and not random_order(top) and not (
+            statement is not None and statement.call is not None and random_order(statement.call))
+        key = self.canon_call(top)
         if statement is not None and statement.kind == "name" and statement.ref:
             # `stmt = select(...)`: the row is the statement's text, not the variable's name.
             binding = self.binding_before(statement.ref, runner.order)
@@ -387,7 +388,8 @@ class Db:
                 text = self.canon(binding.value)
                 key = re.sub(rf"\(({re.escape(statement.ref)})(?=[,)])", lambda _: "(" + text, key, count=1)
                 inner: set[str] = set()
-                exact = self.names(binding.value, inner) and exact
+                exact = self.names(binding.value, inner) and exact and not (
+                    binding.value.call is not None and random_order(binding.value.call))
                 names.discard(statement.ref)
                 names |= inner
         return self._read(top, form, key, last(model) or None, names, exact)
@@ -563,6 +565,29 @@ class Db:
         if qualified in self.options.broad_errors:
             return "broad"
         return None
+
+
+_RANDOM_FUNCTIONS = {"random", "rand", "Random", "newid", "NEWID"}  # SQL's random orderings, by dialect
+
+
+def random_order(call: Call) -> bool:
+    """Whether a query chain picks its row at random (`order_by("?")`, `order_by(func.random())`,
+    `.sample(...)`): two such reads never read the same row."""
+    seen = 0
+    while call is not None and seen < 50:
+        seen += 1
+        if call.method in ("sample", "tablesample"):
+            return True
+        if call.method == "order_by":
+            for argument in call.args:
+                if argument.kind == "const" and argument.text in ('"?"', "'?'"):
+                    return True
+                inner = argument.call
+                if inner is not None and last(inner.callee or inner.method or "") in _RANDOM_FUNCTIONS:
+                    return True
+        receiver = call.receiver
+        call = receiver.call if receiver is not None else None
+    return False
 
 
 def _is_class_name(dotted: str, db: Db) -> bool:
