@@ -27,13 +27,17 @@ def _split_codes(value: tuple[str, ...]) -> list[str]:
 
 
 def _colour(stream) -> bool:
+    """Colour on a terminal; NO_COLOR (no-color.org) always wins, FORCE_COLOR asks
+    for it in a pipe (CI logs that render ANSI)."""
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     return hasattr(stream, "isatty") and stream.isatty()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="review-lint")
+@click.version_option(__version__, "-V", "--version", prog_name="review-lint")
 def cli() -> None:
     """Catch the review mistakes that need to know what a request handler,
     a protocol model and a database session are."""
@@ -48,7 +52,7 @@ def cli() -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the report to this file instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
-@click.option("--statistics", is_flag=True, help="Count findings per rule.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
 @click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since `git merge-base REF HEAD`.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Hide the findings recorded in this baseline file (see `review-lint baseline`).")
 @click.option("--verbose", "-v", is_flag=True, help="Tracebacks for internal errors.")
@@ -92,7 +96,7 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
     if show_diff or fix:
         from .fixer import apply_fixes
 
-        fixed = apply_fixes(result, write=fix and not show_diff)
+        fixed = apply_fixes(result, write=fix and not show_diff, cwd=engine.cwd)
         for failure in fixed.failures:
             click.echo(f"review-lint: fix not applied: {failure}", err=True)
         if show_diff:
@@ -108,8 +112,13 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
             if not quiet:
                 files = "file" if len(fixed.changed) == 1 else "files"
                 click.echo(f"Fixed {fixed_count} finding(s) in {len(fixed.changed)} {files}.", err=True)
+    if result.files == 0:
+        click.echo(f"review-lint: warning: no Python files to check in {' '.join(options.paths)}", err=True)
+    for skipped in engine.skipped:
+        click.echo(f"review-lint: warning: {skipped}: not checked: not a Python file (no .py suffix or python "
+                   "shebang)", err=True)
     report = REPORTERS[output_format](result, engine.cwd, output is None and _colour(stream), statistics, quiet)
-    if statistics and baseline_note:
+    if baseline_note and not quiet:
         if output_format == "text":
             report += baseline_note + "\n"
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import traceback
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import registry
-from .config import CONFIG_NAME, RuleSpec, Settings, load_settings, rule_code
+from .config import CONFIG_NAME, ConfigError, RuleSpec, Settings, load_settings, rule_code
 from .diagnostics import Diagnostic
 from .discovery import PYTHON_SUFFIXES, project_files
 from .facts import ModuleFacts, Problem
@@ -42,8 +43,9 @@ class RunResult:
     diagnostics: list[Diagnostic]
     files: int
     specs: dict[str, RuleSpec]
+    # Builds the project model on first use (the verdicts may have come from the cache).
+    project_loader: Callable[[], Project | None]
     internal_errors: int = 0
-    project_loader: Callable[[], Project] | None = None
     _project: Project | None = None
     # id(diagnostic) -> (diagnostic, fingerprint), set by baseline.attach when needed.
     fingerprints: dict | None = None
@@ -51,7 +53,7 @@ class RunResult:
     @property
     def project(self) -> Project | None:
         """The project model; built on first use when the verdicts came from the cache."""
-        if self._project is None and self.project_loader is not None:
+        if self._project is None:
             self._project = self.project_loader()
         return self._project
 
@@ -103,8 +105,10 @@ class Engine:
         config_path = self._config_path()
         self.settings: Settings = load_settings(config_path, self.specs)
         self.enabled = self._enabled_codes()
+        self.skipped: list[str] = []  # files named on the command line that are not Python
 
     def _config_path(self) -> Path | None:
+        _refuse_pyproject_table(self.root / "pyproject.toml")
         if self.options.config:
             path = Path(self.options.config)
             path = path if path.is_absolute() else self.cwd / path
@@ -115,12 +119,21 @@ class Engine:
         return candidate if candidate.is_file() else None
 
     def _codes(self, names: Iterable[str], flag: str) -> set[str]:
+        """Codes, names, `ALL`, or a code prefix (`RL00`), as ruff takes them."""
         codes = set()
         for name in names:
+            if name.upper() == "ALL":
+                codes.update(self.specs)
+                continue
             try:
                 codes.add(rule_code(name, self.specs))
+                continue
             except KeyError:
-                raise UsageError(f"{flag}: unknown rule {name!r} (see `review-lint rules`)") from None
+                pass
+            prefixed = {code for code in self.specs if code.startswith(name.upper())} if name[:1].isalpha() else set()
+            if not prefixed:
+                raise UsageError(f"{flag}: unknown rule {name!r} (see `review-lint rules`)")
+            codes.update(prefixed)
         return codes
 
     def _enabled_codes(self) -> list[str]:
@@ -139,6 +152,7 @@ class Engine:
 
     def files(self) -> tuple[list[str], set[str]]:
         """(every project file, the files to report on)."""
+        self.skipped = []
         everything = [p for p in project_files(self.root) if not self.settings.is_excluded(p)]
         known = set(everything)
         reported: set[str] = set()
@@ -155,7 +169,11 @@ class Engine:
                             known.add(p)
                             everything.append(p)
                 reported.update(below)
-            elif not self.settings.is_excluded(relative) and relative.endswith(PYTHON_SUFFIXES):
+            elif self.settings.is_excluded(relative):
+                continue
+            elif not relative.endswith(PYTHON_SUFFIXES) and not _has_python_shebang(path):
+                self.skipped.append(os.path.relpath(path, self.cwd))
+            else:
                 reported.add(relative)
                 if relative not in known:
                     known.add(relative)
@@ -192,7 +210,7 @@ class Engine:
             loader = lambda: self.build_project(collect(self.root, everything))  # noqa: E731
         diagnostics, internal = judged
         kept = [d for d in diagnostics if d.path in reported or d.rule == "RL999"]
-        return RunResult(self.root, kept, len(reported), self.specs, internal, project_loader=loader)
+        return RunResult(self.root, kept, len(reported), self.specs, loader, internal)
 
     def _judgement_settings(self) -> str:
         """Everything besides the files and the code that can change a verdict."""
@@ -297,7 +315,8 @@ class Engine:
         codes = module.facts.suppressions.get(diagnostic.line, False)
         if codes is False:
             return False
-        return codes is None or diagnostic.rule in codes
+        # Comments are read upper-cased: `ignore[assert-in-handler]` is ASSERT-IN-HANDLER.
+        return codes is None or diagnostic.rule in codes or diagnostic.name.upper() in codes
 
 
 def _judge_in_child(engine: Engine, codes: list[str], project: Project, sender) -> None:
@@ -312,6 +331,33 @@ def _location_of(error: Exception, project: Project) -> str:
     if path:
         return path
     return project.all_modules[0].path if project.all_modules else "."
+
+
+_PYPROJECT_TABLE = re.compile(r"""^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*(?:review-lint|"review-lint"|'review-lint')[ \t]*[\].]""")
+
+
+def _refuse_pyproject_table(pyproject: Path) -> None:
+    """Settings in `[tool.review-lint]` are not read yet: say so rather than ignore them."""
+    try:
+        text = pyproject.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    if "review-lint" not in text:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _PYPROJECT_TABLE.match(line):
+            raise ConfigError(f"{pyproject}:{number}: tool.review-lint: settings in pyproject.toml are not read; "
+                              f"move them to {CONFIG_NAME}")
+
+
+def _has_python_shebang(path: Path) -> bool:
+    """A script named on the command line (what pre-commit's `types: [python]` passes)."""
+    try:
+        with open(path, "rb") as stream:
+            first = stream.readline(200)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"python" in first
 
 
 def _walk_python(folder: Path) -> list[str]:

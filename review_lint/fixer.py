@@ -139,6 +139,13 @@ def _fix_file(result: "RunResult", path: str, diagnostics: list["Diagnostic"],
     return data, source, new_source, notes
 
 
+def _diff_path(root, path: str, cwd: Path | None) -> str:
+    if cwd is None:
+        return path
+    shown = Path(os.path.relpath(Path(root) / path, cwd)).as_posix()
+    return path if shown.startswith("../") else shown  # outside cwd: the project's own name
+
+
 def _diff(path: str, old: str, new: str) -> str:
     lines = difflib.unified_diff(
         _lines(old), _lines(new), fromfile=f"a/{path}", tofile=f"b/{path}"
@@ -176,8 +183,11 @@ def _write(target: Path, original: bytes, content: bytes) -> None:
         raise
 
 
-def apply_fixes(result: "RunResult", write: bool) -> FixReport:
-    """Apply every fixable diagnostic of `result`; write the files when `write`."""
+def apply_fixes(result: "RunResult", write: bool, cwd: Path | None = None) -> FixReport:
+    """Apply every fixable diagnostic of `result`; write the files when `write`.
+
+    The diff names files relative to `cwd` (as the text report does), so that
+    `git apply` or `patch -p1` takes it from the folder the command ran in."""
     report = FixReport()
     by_path: dict[str, list] = defaultdict(list)
     for diagnostic in result.diagnostics:
@@ -215,6 +225,6 @@ def apply_fixes(result: "RunResult", write: bool) -> FixReport:
                 report.failures.append(f"{path}: cannot write: {error.strerror or error}")
                 continue
         report.changed.append(path)
-        diffs.append(_diff(path, old, new))
+        diffs.append(_diff(_diff_path(result.root, path, cwd), old, new))
     report.diff = "".join(diffs)
     return report

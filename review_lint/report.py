@@ -23,12 +23,18 @@ def by_rule(diagnostics: list[Diagnostic]) -> dict[str, int]:
 
 
 def text(result: RunResult, cwd: Path, colour: bool, statistics: bool, quiet: bool) -> str:
+    """One finding a line, as ruff and flake8 print them, each followed by the places
+    that explain it (the handler and its calls, the construction sites, the
+    earlier read), indented; with `statistics`, the counts per rule instead."""
     lines = []
-    for d in result.diagnostics:
+    for d in [] if statistics else result.diagnostics:
         path = _display_path(result.root / d.path, cwd)
         code = click.style(d.rule, fg=_SEVERITY_COLOURS.get(d.severity), bold=True) if colour else d.rule
         where = click.style(f"{path}:{d.line}:{d.column}:", bold=True) if colour else f"{path}:{d.line}:{d.column}:"
         lines.append(f"{where} {code} [{d.name}] {d.message}")
+        for related in d.related:
+            shown = _display_path(result.root / related.path, cwd)
+            lines.append(f"    {shown}:{related.span[0]}:{related.span[1]}: {related.message}")
     if statistics and result.diagnostics:
         names = {d.rule: d.name for d in result.diagnostics}
         for code, count in by_rule(result.diagnostics).items():
@@ -37,8 +43,12 @@ def text(result: RunResult, cwd: Path, colour: bool, statistics: bool, quiet: bo
         findings = len(result.diagnostics)
         noun = "finding" if findings == 1 else "findings"
         files = "file" if result.files == 1 else "files"
-        lines.append(f"Found {findings} {noun} in {result.files} {files} checked." if findings
-                     else f"All clear: {result.files} {files} checked, no findings.")
+        if not result.files:
+            lines.append("No Python files checked.")
+        elif findings:
+            lines.append(f"Found {findings} {noun} in {result.files} {files} checked.")
+        else:
+            lines.append(f"All clear: {result.files} {files} checked, no findings.")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

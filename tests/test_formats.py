@@ -75,7 +75,7 @@ def test_github_escaping() -> None:
 
 
 def _result(tmp_path: Path, *diagnostics: Diagnostic) -> RunResult:
-    return RunResult(tmp_path, list(diagnostics), 1, {}, 0, None)
+    return RunResult(tmp_path, list(diagnostics), 1, {}, lambda: None)
 
 
 def test_github_severities_columns_and_property_escaping(tmp_path: Path) -> None:
