@@ -86,6 +86,7 @@ def pre_commit(repo: Path, hooks: Path, home: Path) -> subprocess.CompletedProce
 
 
 @pytest.mark.skipif(not (CHECKOUT / ".git").exists(), reason="needs the git checkout of review-lint")
+@pytest.mark.slow
 def test_pre_commit_try_repo(tmp_path: Path) -> None:
     pytest.importorskip("pre_commit")
     repo = make_repo(tmp_path / "user", {"app/__init__.py": "", "app/ok.py": "x = 1\n",

@@ -433,6 +433,7 @@ def test_a_fix_interrupted_in_process_leaves_each_file_old_or_new(tmp_path, monk
     assert not [p for p in (root / "app").iterdir() if "review-lint-tmp" in p.name]  # temporary files removed
 
 
+@pytest.mark.slow
 def test_a_fix_killed_at_any_moment_leaves_each_file_old_or_new(tmp_path):
     import signal
     import time
@@ -485,6 +486,7 @@ def _interrupted(root: Path, delay: float, *args: str) -> subprocess.CompletedPr
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_cold_or_warm_run_prints_one_line_and_leaves_no_process(tmp_path):
     # Big enough that two workers are still parsing after a second. (A signal within
     # the interpreter's first 0.1 s, while it imports, gets Python's own traceback.)
