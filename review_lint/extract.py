@@ -405,7 +405,8 @@ class Extractor:
         bases = tuple(self._expr(arg.value) for arg in node.bases if arg.keyword is None and not arg.star)
         keywords = tuple((arg.keyword.value, self._expr(arg.value)) for arg in node.keywords if arg.keyword is not None)
         qualname = prefix + node.name.value
-        fact = Class(qualname, node.name.value, (0, 0, 0, 0), bases, decorators, keywords=keywords)
+        fact = Class(qualname, node.name.value, (0, 0, 0, 0), bases, decorators, keywords=keywords,
+                     specification=_specification_named(node))
         self._track(node, fact)
         self.facts.classes.append(fact)
         self._suite(node.body, qualname + ".", fact)
@@ -767,6 +768,28 @@ def _exception_names(node) -> tuple[str, ...]:
     if type(node) is cst.Tuple:
         return tuple(dotted(e.value) or "?" for e in node.elements)
     return (dotted(node) or "?",)
+
+
+_SPECIFICATION = re.compile(r"\bRFC[ -]?\d{3,5}\b|\bOpenID\b|\bOIDC\b|\bOAuth\b|\bSCIM\b|\bOpenAPI\b", re.IGNORECASE)
+
+
+def _specification_named(node: cst.ClassDef) -> str | None:
+    """The external specification a class's docstring says it implements, if any."""
+    body = node.body
+    if type(body) is not cst.IndentedBlock or not body.body:
+        return None
+    first = body.body[0]
+    if type(first) is not cst.SimpleStatementLine or type(first.body[0]) is not cst.Expr:
+        return None
+    value = first.body[0].value
+    if type(value) is cst.ConcatenatedString:
+        text = " ".join(part.value for part in (value.left, value.right) if type(part) is cst.SimpleString)
+    elif type(value) is cst.SimpleString:
+        text = value.value
+    else:
+        return None
+    match = _SPECIFICATION.search(text)
+    return " ".join(match.group(0).split()) if match else None
 
 
 def suppressions(source: str) -> dict[int, frozenset[str] | None]:

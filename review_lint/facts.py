@@ -221,6 +221,7 @@ class Class:
     fields: list[Field] = field(default_factory=list)
     methods: dict[str, str] = field(default_factory=dict)  # method name -> function qualname
     keywords: tuple[tuple[str, Value], ...] = ()  # class C(Base, total=False)
+    specification: str | None = None  # the external specification its docstring names: "RFC 7591", "OpenID"
 
 
 class Import(Record):

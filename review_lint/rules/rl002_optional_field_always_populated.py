@@ -17,6 +17,14 @@ def _is_identifier_field(name: str) -> bool:
     return name == "id" or name.endswith("_id")
 
 
+def _states_an_external_specification(cls, fragments: list[str]) -> bool:
+    """A model that implements a published specification (OAuth metadata, an RFC's
+    document) declares that specification's Optional fields: other parties may omit
+    them, whatever this code sends."""
+    name = cls.name.lower()
+    return cls.specification is not None or any(fragment in name for fragment in fragments)
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -61,8 +69,11 @@ class OptionalFieldAlwaysPopulated(Rule):
                 entry = evidence.setdefault(model_field.key, (model_field, []))
                 entry[1].append((site, site.values.get(name)))
 
+        fragments = [f.lower() for f in options["external-specification-names"]]
         for model_field, sites in evidence.values():
             if project.is_test(model_field.module.path) or len(sites) < min_sites:
+                continue
+            if _states_an_external_specification(model_field.cls, fragments):
                 continue
             nulls.judging((model_field.module.path, model_field.cls.qualname))
             if any(value is None or nulls.may_be_none(site.module, site.function, value) for site, value in sites):
