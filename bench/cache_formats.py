@@ -43,12 +43,12 @@ def _pickle_load(path: Path):
 def _codec_store(all_facts, path: Path) -> None:
     entries = {f.path: codec.dump_facts(f) for f in all_facts}
     digests = {k: hashlib.blake2b(v).digest() for k, v in entries.items()}
-    path.write_bytes(codec.seal({"entries": entries, "digests": digests}))
+    path.write_bytes(codec.seal_entries({"digests": digests}, entries))
 
 
 def _codec_load(path: Path):
-    stored = codec.unseal(path.read_bytes())
-    return [codec.load_facts(blob) for blob in stored["entries"].values()]
+    _, entries = codec.unseal_entries(path.read_bytes())
+    return [codec.load_facts(blob) for blob in entries.values()]
 
 
 def main() -> None:
@@ -64,7 +64,8 @@ def main() -> None:
     sizes: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as folder:
         for _ in range(args.runs):
-            for name, store, load in (("pickle", _pickle_store, _pickle_load), ("msgpack codec", _codec_store, _codec_load)):
+            for name, store, load in (("pickle", _pickle_store, _pickle_load),
+                                      ("msgpack codec", _codec_store, _codec_load)):
                 path = Path(folder) / name
                 started = time.perf_counter()
                 store(all_facts, path)

@@ -18,9 +18,10 @@ objects in the same order and resolves the number to the same object.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import struct
 import types
 import typing
+import zlib
 from typing import Any
 
 import msgpack
@@ -242,24 +243,69 @@ def load_judgement(data: Any) -> tuple[list[diagnostics.Diagnostic], int]:
     return decoded, internal
 
 
-# -- files: a header, a checksum, a MessagePack body ---------------------------
+# -- files: a header, a checksum, a body --------------------------------------
+# The checksum finds damage (a truncated, zero-filled or half-written file); it is
+# no signature, and needs none: whatever decodes is only ever facts. CRC-32 reads
+# Django's 10 MB cache in 3 ms, BLAKE2b in 11 ms.
 MAGIC = b"review-lint cache v1\n"
-_CHECKSUM_BYTES = 32
+_HEADER = struct.Struct("<IQ")  # CRC-32 of the body, length of the body
+
+
+def _sealed(body: bytes) -> bytes:
+    return MAGIC + _HEADER.pack(zlib.crc32(body), len(body)) + body
+
+
+def _body(data: bytes) -> memoryview:
+    if not data.startswith(MAGIC):
+        raise CodecError("not a review-lint cache file of this format")
+    start = len(MAGIC) + _HEADER.size
+    if len(data) < start:
+        raise CodecError("its checksum does not match (truncated or damaged)")
+    checksum, length = _HEADER.unpack_from(data, len(MAGIC))
+    body = memoryview(data)[start:]
+    if len(body) != length or zlib.crc32(body) != checksum:
+        raise CodecError("its checksum does not match (truncated or damaged)")
+    return body
 
 
 def seal(payload: Any) -> bytes:
-    """The bytes of one cache file: the magic line, a BLAKE2b checksum of the body, the body."""
-    body = msgpack.packb(payload, **_PACK)
-    return MAGIC + hashlib.blake2b(body, digest_size=_CHECKSUM_BYTES).digest() + body
+    """The bytes of one cache file holding `payload` (plain data)."""
+    return _sealed(msgpack.packb(payload, **_PACK))
 
 
 def unseal(data: bytes) -> Any:
     """The payload of a cache file; CodecError when anything about it is off
     (another format, a truncated, zero-filled or altered file)."""
-    if not data.startswith(MAGIC):
-        raise CodecError("not a review-lint cache file of this format")
-    checksum = data[len(MAGIC):len(MAGIC) + _CHECKSUM_BYTES]
-    body = data[len(MAGIC) + _CHECKSUM_BYTES:]
-    if len(checksum) != _CHECKSUM_BYTES or hashlib.blake2b(body, digest_size=_CHECKSUM_BYTES).digest() != checksum:
-        raise CodecError("its checksum does not match (truncated or damaged)")
-    return _unpack(body)
+    return _unpack(_body(data))
+
+
+def seal_entries(head: dict[str, Any], entries: dict[str, bytes]) -> bytes:
+    """A cache file of many encoded entries: a small MessagePack head (the keys and
+    sizes) followed by the entries' bytes as they are, so that loading one costs a
+    slice, not a parse."""
+    keys = list(entries)
+    index = msgpack.packb({**head, "keys": keys, "sizes": [len(entries[k]) for k in keys]}, **_PACK)
+    return _sealed(b"".join([struct.pack("<Q", len(index)), index, *entries.values()]))
+
+
+def unseal_entries(data: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """(head, key -> entry bytes) of a file written by `seal_entries`."""
+    body = _body(data)
+    if len(body) < 8:
+        raise CodecError("its index is missing")
+    (length,) = struct.unpack_from("<Q", body)
+    head = _unpack(body[8:8 + length])
+    if not isinstance(head, dict):
+        raise CodecError("its index is not a map")
+    keys, sizes = head.pop("keys", None), head.pop("sizes", None)
+    if (type(keys) is not tuple or type(sizes) is not tuple or len(keys) != len(sizes)
+            or not all(type(k) is str for k in keys) or not all(type(s) is int and s >= 0 for s in sizes)):
+        raise CodecError("its index is not a list of entries")
+    entries: dict[str, bytes] = {}
+    at = len(data) - len(body) + 8 + length  # slices of the file's own bytes: one copy each
+    for key, size in zip(keys, sizes):
+        entries[key] = data[at:at + size]
+        at += size
+    if at != len(data):
+        raise CodecError("its entries do not fill the file")
+    return head, entries

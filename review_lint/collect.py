@@ -158,7 +158,7 @@ class Collector:
             keys += [k for k in entry["keys"] if k not in keys]
         entries = [{"keys": keys[:KEYS_PER_JUDGEMENT], "judgement": codec.dump_judgement(judgement)},
                    *older][:JUDGEMENTS_KEPT]
-        _write_atomically(self.cache_dir, _JUDGEMENT_FILE, {"schema": code_fingerprint(), "entries": entries})
+        _write_atomically(self.cache_dir, _JUDGEMENT_FILE, codec.seal({"schema": code_fingerprint(), "entries": entries}))
 
     def _judgements(self) -> list[dict]:
         """The stored verdicts, each still encoded (only the one a run uses is decoded)."""
@@ -546,12 +546,21 @@ class _Cache:
 
     @classmethod
     def load(cls, folder: Path, warn_damaged: Callable[[Path, Exception], None]) -> "_Cache":
-        stored = _read_sealed(folder / _CACHE_FILE, warn_damaged)
-        if not isinstance(stored, dict) or stored.get("schema") != code_fingerprint():
-            return cls(folder, {}, {})  # none yet, or written by another version: rebuilt
-        entries, digests = stored.get("entries"), stored.get("digests")
-        if not _maps_str_to_bytes(entries) or not _maps_str_to_bytes(digests):
-            warn_damaged(folder / _CACHE_FILE, codec.CodecError("its entries are not facts"))
+        path = folder / _CACHE_FILE
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return cls(folder, {}, {})
+        try:
+            head, entries = codec.unseal_entries(data)
+        except codec.CodecError as error:
+            warn_damaged(path, error)
+            return cls(folder, {}, {})
+        if head.get("schema") != code_fingerprint():
+            return cls(folder, {}, {})  # written by another version: rebuilt
+        digests = head.get("digests")
+        if not _maps_str_to_bytes(digests):
+            warn_damaged(path, codec.CodecError("its digests are not digests"))
             return cls(folder, {}, {})
         return cls(folder, entries, digests)
 
@@ -574,7 +583,7 @@ class _Cache:
             del self.entries[key]
             self.digests.pop(key, None)
         _write_atomically(self.folder, _CACHE_FILE,
-                          {"schema": code_fingerprint(), "entries": self.entries, "digests": self.digests})
+                          codec.seal_entries({"schema": code_fingerprint(), "digests": self.digests}, self.entries))
 
 
 def _digest(blob: bytes) -> bytes:
@@ -600,7 +609,7 @@ def _read_sealed(path: Path, warn_damaged: Callable[[Path, Exception], None]):
         return None
 
 
-def _write_atomically(folder: Path, name: str, payload) -> None:
+def _write_atomically(folder: Path, name: str, content: bytes) -> None:
     temporary = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -609,7 +618,7 @@ def _write_atomically(folder: Path, name: str, payload) -> None:
             ignore.write_text("# Created by review-lint: the whole folder is a cache.\n*\n")
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".msgpack")
         with os.fdopen(handle, "wb") as stream:
-            stream.write(codec.seal(payload))
+            stream.write(content)
         os.replace(temporary, folder / name)
     except OSError:
         # A cache that cannot be written only costs time on the next run.

@@ -97,8 +97,8 @@ def test_a_well_sealed_file_of_hostile_contents_is_discarded_entry_by_entry(tmp_
     }
     cache = root / ".review-lint-cache"
     cache.mkdir()
-    (cache / "facts.msgpack").write_bytes(_sealed({"schema": collect.code_fingerprint(), "entries": entries,
-                                                   "digests": {}}))
+    (cache / "facts.msgpack").write_bytes(codec.seal_entries({"schema": collect.code_fingerprint(), "digests": {}},
+                                                             entries))
     done = _check(root)
     assert not marker.exists()
     assert _findings(done) == expected
@@ -170,7 +170,7 @@ def test_the_engine_with_a_planted_cache_reports_what_it_reports_without(tmp_pat
     result = engine.run(collect=Collector(cache_dir=cache, warn=warned.append))
     plain = Engine(Options(paths=[str(root)], root=str(root)), cwd=root).run()
     assert [(d.path, d.line) for d in result.diagnostics] == [(d.path, d.line) for d in plain.diagnostics]
-    assert len(warned) == 1 and "checksum does not match" in warned[0]
+    assert len(warned) == 1 and "checksum does not match" in warned[0], warned
     assert not marker.exists()
 
 
