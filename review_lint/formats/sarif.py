@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .. import __version__
+from .. import REPOSITORY_URL, __version__
 from ..baseline import fingerprints
 from ..config import RuleSpec
 from ..diagnostics import Diagnostic
@@ -24,7 +24,6 @@ from ..engine import RunResult
 from . import repo_path
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/review-lint/"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "reviewLint/v1"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -230,7 +229,7 @@ def document(result: RunResult) -> dict[str, Any]:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "review-lint", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": INFORMATION_URI, "rules": rules}},
+                                **({"informationUri": REPOSITORY_URL} if REPOSITORY_URL else {}), "rules": rules}},
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
