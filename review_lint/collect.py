@@ -31,9 +31,13 @@ CACHE_DIR_NAME = ".review-lint-cache"
 _CACHE_FILE = "facts.msgpack"
 _JUDGEMENT_FILE = "verdicts.msgpack"
 
-# A file none of whose bytes match can only bind literals to names: no call, no
-# definition, no import, no assert. Such a file contributes no fact to any rule.
-_MAY_CONTRIBUTE = re.compile(rb"\(|\bimport\b|\bdef\b|\bclass\b|\bassert\b|\blambda\b|@")
+# A file none of whose bytes match holds no call, definition, import, assert,
+# binding (`=`, an annotation's `:`), block (every compound statement has a `:`)
+# or raise: only expressions of names and literals, `pass`, `del`, `global`. Its
+# facts are empty, as extraction would make them (tests/test_fuzz.py checks that
+# on generated programs). A module of constants (`DEFAULT = None`) is parsed:
+# another module's site may pass its None.
+_MAY_CONTRIBUTE = re.compile(rb"[(=:@]|\bimport\b|\bdef\b|\bclass\b|\bassert\b|\blambda\b|\braise\b")
 
 JUDGEMENTS_KEPT = 4
 KEYS_PER_JUDGEMENT = 8

@@ -104,3 +104,41 @@ def test_mutated_real_files(judge, sample, kind, data):
     codes, errors = judge(source)
     assert not errors
     assert codes <= {"RL000"}
+
+
+@FUZZ
+@given(source=hypothesmith.from_grammar())
+def test_a_file_the_prefilter_skips_has_no_facts(tmp_path_factory, source):
+    """The prefilter must never change a verdict: whatever it skips, extraction
+    would have found nothing in either."""
+    from review_lint.collect import _MAY_CONTRIBUTE
+    from review_lint.facts import ModuleFacts
+
+    data = source.encode("utf-8", "surrogatepass")
+    candidates = [data, re.sub(rb"[(=:@]", b" ", data)]  # generated programs nearly always match: also try without
+    for candidate in candidates:
+        if _MAY_CONTRIBUTE.search(candidate):
+            continue
+        root = tmp_path_factory.mktemp("prefilter")
+        facts = facts_for_file(root, "m.py", candidate)
+        if facts.problems:
+            continue  # not valid Python once mangled: the prefilter parses those anyway
+        empty = ModuleFacts(path="m.py", suppressions=facts.suppressions)
+        module = facts.module_level
+        assert not facts.functions or (len(facts.functions) == 1 and module is not None and not (
+            module.calls or module.bindings or module.asserts or module.exits or module.blocks)), candidate
+        assert (facts.classes, facts.imports, facts.star_imports) == (empty.classes, empty.imports, empty.star_imports)
+
+
+@pytest.mark.parametrize("source", [
+    "", "# a comment\n", '"""A docstring."""\n', "x\ny.z\n1 + 2\n", "pass\n", "del x\n", "global g\n",
+    "a[1]\n", "not x or y\n", '"a" "b"\n',
+])
+def test_the_shapes_the_prefilter_skips_have_no_facts(tmp_path, source):
+    from review_lint.collect import _MAY_CONTRIBUTE
+
+    assert not _MAY_CONTRIBUTE.search(source.encode())
+    facts = facts_for_file(tmp_path, "m.py", source.encode())
+    module = facts.module_level
+    assert not facts.problems and not facts.classes and not facts.imports
+    assert module is None or not (module.calls or module.bindings or module.asserts or module.exits or module.blocks)
