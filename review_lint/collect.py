@@ -66,6 +66,7 @@ class Collector:
     stats: CollectStats = field(default_factory=CollectStats)
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
     _helper: "_Helper | None" = field(default=None, init=False, repr=False)
+    _warned: set[str] = field(default_factory=set, init=False, repr=False)  # damaged cache files said once
 
     def prewarm(self) -> None:
         """Start worker processes now, so that they import LibCST (0.13 s) while this
@@ -180,10 +181,9 @@ class Collector:
 
     def _warn_damaged(self, path: Path, error: Exception) -> None:
         """One line per damaged file per run: it is then rebuilt."""
-        warned = self.__dict__.setdefault("_warned", set())
-        if path.name in warned:
+        if path.name in self._warned:
             return
-        warned.add(path.name)
+        self._warned.add(path.name)
         message = f"review-lint: warning: ignoring the cache file {path}: {error}; it will be rebuilt"
         if self.warn is not None:
             self.warn(message)
