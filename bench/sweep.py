@@ -3,7 +3,8 @@
 
     python bench/sweep.py                          # stdlib + Django + the applications
     python bench/sweep.py --only stdlib,django     # a subset
-    python bench/sweep.py --write docs/robustness.md
+    python bench/sweep.py --findings /tmp/before    # also keep every finding, to compare
+    python bench/compare.py /tmp/before /tmp/after   # after a change: what differs
 
 Corpora: CPython's standard library from the running interpreter (copied into
 the work folder first), and pinned
@@ -92,7 +93,7 @@ def every_rule() -> list[str]:
     return [line.split()[0] for line in out.splitlines()[1:] if line.strip()]
 
 
-def sweep(folder: Path, rules: list[str], jobs: int) -> dict:
+def sweep(folder: Path, rules: list[str], jobs: int, findings: Path | None = None) -> dict:
     env = dict(os.environ)
     env.pop("REVIEW_LINT_RULES_PATH", None)
     command = [sys.executable, "-m", "review_lint.cli", "check", ".", "--select", ",".join(rules), "--format",
@@ -108,6 +109,9 @@ def sweep(folder: Path, rules: list[str], jobs: int) -> dict:
         document = {"diagnostics": [], "summary": {"files": 0}}
         crashed = True
     by_rule = Counter(d["rule"] for d in document["diagnostics"])
+    if findings is not None:
+        findings.mkdir(parents=True, exist_ok=True)
+        (findings / f"{folder.name}.json").write_text(json.dumps(document["diagnostics"], indent=1, sort_keys=True))
     return {
         "files": document["summary"]["files"],
         "by_rule": by_rule,
@@ -145,13 +149,14 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated corpus names (stdlib, django, lnbits, ...)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--findings", type=Path, help="also write each corpus's findings (JSON) into this folder")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     rules = every_rule()
     results = {}
     for name, folder in corpora(args.work, only).items():
         print(f"sweeping {name} ({folder}) ...", file=sys.stderr, flush=True)
-        results[name] = result = sweep(folder, rules, args.jobs)
+        results[name] = result = sweep(folder, rules, args.jobs, args.findings)
         for line in result["rl999"]:
             print(f"  RL999 {line}", file=sys.stderr)
         if result["crashed"]:
