@@ -240,11 +240,21 @@ def show_rule(code_or_name: str) -> None:
             click.echo(textwrap.indent(spec.docs[section], "    ") if section in ("example", "use-instead")
                        else spec.docs[section])
             click.echo()
-    if spec.options:
+    own = [option for option in spec.options.values() if option.group is None]
+    if own:
         click.echo("## Options\n")
-        for option in spec.options.values():
-            shared = f"; for every rule at once: `{option.group}:` in the configuration" if option.group else ""
-            click.echo(f"- {option.name} ({option.type}, default {option.default!r}{shared}): {option.description}")
+        _echo_options(own)
+    for group in spec.groups:
+        sharing = [other.code for other in specs.values() if group in other.groups and other.code != spec.code]
+        click.echo(f"\n## Options of the `{group}` group\n")
+        click.echo(f"Shared with {', '.join(sharing) or 'no other rule'}: set them once under `{group}:` in the "
+                   f"configuration (a setting under `rules: {spec.code}:` applies to {spec.code} alone).\n")
+        _echo_options([option for option in spec.options.values() if option.group == group])
+
+
+def _echo_options(options: list) -> None:
+    for option in options:
+        click.echo(f"- {option.name} ({option.type}, default {option.default!r}): {option.description}")
 
 
 def _write_atomically(path: Path, content: str) -> None:

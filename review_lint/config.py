@@ -136,9 +136,21 @@ class OptionSpec:
     type: str
     default: Any
     description: str
-    # A top-level section of the project configuration that sets this option for
-    # every rule declaring it in the same group (`database:` for RL003 and RL004).
+    # The option group (`rules/groups/<group>.yaml`) this option comes from: a
+    # top-level section of the project configuration sets it for every rule that
+    # takes the group (`database:` for RL003 and RL004, `web:` for RL001 and RL002).
     group: str | None = None
+
+
+@dataclass
+class GroupSpec:
+    """Options several rules share, stated once: `rules/groups/<name>.yaml`."""
+
+    name: str
+    summary: str
+    description: str
+    options: dict[str, OptionSpec]
+    source: Path
 
 
 @dataclass
@@ -148,38 +160,76 @@ class RuleSpec:
     summary: str
     severity: str
     enabled: bool
-    options: dict[str, OptionSpec]
+    options: dict[str, OptionSpec]  # the rule's own, then those of the groups it takes
     docs: dict[str, str]
     source: Path
+    groups: tuple[str, ...] = ()
 
 
-_SPEC_KEYS = {"code", "name", "summary", "severity", "enabled", "options", "docs"}
+_SPEC_KEYS = {"code", "name", "summary", "severity", "enabled", "groups", "options", "docs"}
+_GROUP_KEYS = {"group", "summary", "description", "options"}
 DOC_SECTIONS = ("what-it-does", "why-it-matters", "example", "use-instead")
 
 
-def load_rule_spec(path: Path) -> RuleSpec:
+def _load_mapping(path: Path, kind: str, keys: set[str]) -> dict:
     data = load_yaml(path, fast=True)
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: a rule file must be a mapping")
+        raise ConfigError(f"{path}:1: {kind} must be a mapping")
     for key in data:
-        if key not in _SPEC_KEYS:
-            raise ConfigError(f"{path}:{_line(data, key)}: {key}: unknown key")
+        if key not in keys:
+            raise ConfigError(f"{path}:{_line(data, key)}: {key}: unknown key (expected one of {', '.join(sorted(keys))})")
+    return data
+
+
+def _option_specs(path: Path, data: dict, group: str | None) -> dict[str, OptionSpec]:
+    options: dict[str, OptionSpec] = {}
+    section = data.get("options") or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}:{_line(data, 'options')}: options: must be a mapping of options")
+    for name, option in section.items():
+        where = f"{path}:{_line(section, name)}: options.{name}"
+        if not isinstance(option, dict) or not isinstance(option.get("type"), str) or "default" not in option:
+            raise ConfigError(f"{where}: needs `type`, `default` and `description`")
+        unknown = set(option) - {"type", "default", "description"}
+        if unknown:
+            raise ConfigError(f"{where}: {sorted(unknown)[0]}: unknown key (expected type, default, description)")
+        if not check_type(option["type"], option["default"]):
+            raise ConfigError(f"{where}: default does not match type {option['type']}")
+        options[name] = OptionSpec(name, option["type"], option["default"], str(option.get("description", "")), group)
+    return options
+
+
+def load_group_spec(path: Path) -> GroupSpec:
+    data = _load_mapping(path, "an option group file", _GROUP_KEYS)
+    name = data.get("group")
+    if not isinstance(name, str) or name in _TOP_KEYS or not _GROUP.fullmatch(name) or name != path.stem:
+        raise ConfigError(f"{path}:{_line(data, 'group')}: group: must be the file's name ({path.stem}), a lowercase "
+                          f"name other than {', '.join(sorted(_TOP_KEYS))}")
+    return GroupSpec(name, str(data.get("summary", "")), str(data.get("description", "")).strip(),
+                     _option_specs(path, data, name), path)
+
+
+def load_rule_spec(path: Path, groups: dict[str, GroupSpec] | None = None) -> RuleSpec:
+    data = _load_mapping(path, "a rule file", _SPEC_KEYS)
     for key in ("code", "name", "summary", "severity"):
         if not isinstance(data.get(key), str):
             raise ConfigError(f"{path}:{_line(data, key)}: {key}: must be a string")
     if data["severity"] not in SEVERITIES:
         raise ConfigError(f"{path}:{_line(data, 'severity')}: severity: must be one of {', '.join(SEVERITIES)}")
-    options: dict[str, OptionSpec] = {}
-    for name, option in (data.get("options") or {}).items():
-        where = f"{path}:{_line(data.get('options'), name)}: options.{name}"
-        if not isinstance(option, dict) or not isinstance(option.get("type"), str) or "default" not in option:
-            raise ConfigError(f"{where}: needs `type`, `default` and `description`")
-        if not check_type(option["type"], option["default"]):
-            raise ConfigError(f"{where}: default does not match type {option['type']}")
-        group = option.get("group")
-        if group is not None and (not isinstance(group, str) or group in _TOP_KEYS or not _GROUP.fullmatch(group)):
-            raise ConfigError(f"{where}: group: must be a lowercase name other than {', '.join(sorted(_TOP_KEYS))}")
-        options[name] = OptionSpec(name, option["type"], option["default"], str(option.get("description", "")), group)
+    options = _option_specs(path, data, None)
+    taken = data.get("groups") or []
+    if not check_type("list[str]", taken):
+        raise ConfigError(f"{path}:{_line(data, 'groups')}: groups: must be a list of option group names")
+    for name in taken:
+        group = (groups or {}).get(name)
+        if group is None:
+            known = ", ".join(sorted(groups or {})) or "none"
+            raise ConfigError(f"{path}:{_line(data, 'groups')}: groups: unknown option group {name!r} (known: {known})")
+        for option in group.options.values():
+            if option.name in options:
+                raise ConfigError(f"{path}:{_line(data['options'], option.name)}: options.{option.name}: "
+                                  f"already given by the option group {name!r} ({group.source})")
+            options[option.name] = option
     docs = {str(k): str(v).rstrip() for k, v in (data.get("docs") or {}).items()}
     return RuleSpec(
         code=data["code"],
@@ -190,6 +240,7 @@ def load_rule_spec(path: Path) -> RuleSpec:
         options=options,
         docs=docs,
         source=path,
+        groups=tuple(taken),
     )
 
 

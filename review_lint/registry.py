@@ -8,7 +8,7 @@ import sys
 import importlib.util
 from pathlib import Path
 
-from .config import ConfigError, RuleSpec, load_rule_spec
+from .config import ConfigError, GroupSpec, RuleSpec, load_group_spec, load_rule_spec
 from .rule import Rule
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -28,11 +28,24 @@ def rule_dirs() -> list[Path]:
     return [rules_dir(), *extra]
 
 
+def load_groups() -> dict[str, GroupSpec]:
+    """The option groups (`groups/*.yaml` in each rules folder) that rules take whole."""
+    groups: dict[str, GroupSpec] = {}
+    for directory in rule_dirs():
+        for path in sorted((directory / "groups").glob("*.yaml")):
+            group = load_group_spec(path)
+            if group.name in groups:
+                raise ConfigError(f"{path}:1: group: {group.name} is already defined in {groups[group.name].source}")
+            groups[group.name] = group
+    return groups
+
+
 def load_specs() -> dict[str, RuleSpec]:
     specs: dict[str, RuleSpec] = {}
+    groups = load_groups()
     for directory in rule_dirs():
         for path in sorted(directory.glob("*.yaml")):
-            spec = load_rule_spec(path)
+            spec = load_rule_spec(path, groups)
             if spec.code in specs:
                 raise ConfigError(f"{path}:1: code: {spec.code} is already defined in {specs[spec.code].source}")
             specs[spec.code] = spec

@@ -38,7 +38,7 @@ WRONG = {
     "top level a string": ("just text\n", "1: the configuration must be a mapping"),
     "unknown top key": ("exclude: []\nexclud: []\n",
                         "2: exclud: unknown key (expected one of database, exclude, per-file-ignores, rules, "
-                        "test-paths)"),
+                        "test-paths, web)"),
     "database a list": ("database: [session]\n", "1: database: must be a mapping of options"),
     "database unknown option": ("database:\n  receiver: [store]\n",
                                 "2: database.receiver: unknown option (known: broad-errors, insert-functions, "

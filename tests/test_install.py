@@ -25,6 +25,7 @@ def test_wheel_installed_outside_the_source_tree_lists_rules_and_checks(tmp_path
     )
     assert installed.returncode == 0, installed.stderr
     assert list((site / "review_lint" / "_rules").glob("*.yaml")), "rule YAML files are package data"
+    assert (site / "review_lint" / "_rules" / "groups" / "database.yaml").is_file(), "and the option groups"
 
     work = tmp_path / "elsewhere"
     work.mkdir()

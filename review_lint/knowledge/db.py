@@ -59,28 +59,21 @@ last = last_name  # the rules import it from here
 
 @dataclass
 class DbOptions:
-    receivers: list[str] = field(default_factory=lambda: ["session", "db", "db_session", "*_session", "conn",
-                                                          "connection"])
-    session_types: list[str] = field(default_factory=lambda: ["Session", "AsyncSession", "Connection",
-                                                              "AsyncConnection", "scoped_session"])
-    not_sessions: list[str] = field(default_factory=lambda: ["request.session", "*.request.session", "flask.session",
-                                                             "quart.session"])
-    read_helpers: list[str] = field(default_factory=lambda: ["read_*", "get_*_by_*", "fetch_*", "load_*"])
-    read_functions: list[str] = field(default_factory=list)
-    insert_helpers: list[str] = field(default_factory=lambda: ["create_*", "insert_*"])
-    insert_functions: list[str] = field(default_factory=list)
-    upsert_methods: list[str] = field(default_factory=lambda: ["on_conflict_do_nothing", "on_conflict_do_update",
-                                                               "on_duplicate_key_update", "prefix_with"])
-    savepoints: list[str] = field(default_factory=lambda: ["begin_nested", "django.db.transaction.atomic"])
-    integrity_errors: list[str] = field(default_factory=lambda: [
-        "sqlalchemy.exc.IntegrityError", "django.db.IntegrityError", "django.db.utils.IntegrityError",
-        "psycopg.errors.UniqueViolation", "psycopg2.errors.UniqueViolation", "asyncpg.UniqueViolationError",
-        "asyncpg.exceptions.UniqueViolationError", "sqlite3.IntegrityError", "sqlmodel.exc.IntegrityError",
-    ])
-    broad_errors: list[str] = field(default_factory=lambda: [
-        "Exception", "BaseException", "", "sqlalchemy.exc.SQLAlchemyError", "sqlalchemy.exc.DBAPIError",
-        "sqlalchemy.exc.DatabaseError", "django.db.DatabaseError", "django.db.Error", "django.db.utils.DatabaseError",
-    ])
+    """The `database` option group (`rules/groups/database.yaml`), as a rule received it.
+
+    No defaults here: the YAML states them once, and every rule takes the group whole."""
+
+    receivers: list[str]
+    session_types: list[str]
+    not_sessions: list[str]
+    read_helpers: list[str]
+    read_functions: list[str]
+    insert_helpers: list[str]
+    insert_functions: list[str]
+    upsert_methods: list[str]
+    savepoints: list[str]
+    integrity_errors: list[str]
+    broad_errors: list[str]
 
     def reads_key(self) -> tuple:
         """The options a read's classification depends on."""
@@ -89,12 +82,8 @@ class DbOptions:
 
     @classmethod
     def from_rule(cls, options: dict) -> "DbOptions":
-        made = cls()
-        for name in made.__dataclass_fields__:
-            key = name.replace("_", "-")
-            if key in options and options[key] is not None:
-                setattr(made, name, list(options[key]))
-        return made
+        """From a rule's options; a rule that does not take the `database` group is a KeyError."""
+        return cls(**{name: list(options[name.replace("_", "-")]) for name in cls.__dataclass_fields__})
 
 
 @dataclass
@@ -554,7 +543,7 @@ class Db:
 
     def exception_kind(self, name: str) -> str | None:
         """"integrity" for IntegrityError spellings, "broad" for handlers that catch it unseen, else None."""
-        if name in ("", "Exception", "BaseException"):
+        if name == "":  # a bare `except:`
             return "broad"
         symbol = self.project.resolve(self.module, name)
         qualified = self.project.qualified(symbol) or name

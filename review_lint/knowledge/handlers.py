@@ -3,8 +3,8 @@
 Recognised statically, from facts alone, for the shapes of FastAPI/Starlette,
 Flask/Quart, Django/DRF, aiohttp, Litestar and Sanic. Everything that names a
 framework is data (`HandlerConfig`), so a team can add its own framework in
-configuration: RL001 takes it from `rules/RL001-assert-in-handler.yaml`;
-another rule can pass its own or use `DEFAULTS`.
+configuration: the `web` option group (`rules/groups/web.yaml`), which every
+rule asking about handlers takes whole, so all of them agree on what one is.
 
 Shapes:
 - decorators `@X.<decorator-method>(...)` (or bare `@X.before_request`) where X
@@ -37,9 +37,6 @@ from ..facts import Call, Class, Function, Span, Value
 from ..project import Module, Project
 from .callgraph import CallGraph, FunctionKey, call_graph, key_of
 
-_HTTP = ["get", "post", "put", "patch", "delete", "head", "options", "trace"]
-
-
 @dataclass(frozen=True)
 class HandlerConfig:
     app_classes: tuple[str, ...]
@@ -61,69 +58,8 @@ class HandlerConfig:
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "HandlerConfig":
-        values = []
-        for option, default in zip(cls.OPTION_NAMES, DEFAULT_LISTS):
-            value = options.get(option)
-            values.append(tuple(value if value is not None else default))
-        return cls(*values)
-
-
-DEFAULT_LISTS: tuple[list[str], ...] = (
-    # app-classes
-    [
-        "fastapi.FastAPI", "fastapi.APIRouter", "fastapi.applications.FastAPI", "fastapi.routing.APIRouter",
-        "starlette.applications.Starlette", "starlette.routing.Router",
-        "flask.Flask", "flask.Blueprint", "flask.app.Flask", "flask.blueprints.Blueprint",
-        "quart.Quart", "quart.Blueprint", "sanic.Sanic", "sanic.Blueprint",
-        "aiohttp.web.RouteTableDef", "aiohttp.web.Application", "aiohttp.web.UrlDispatcher",
-        "litestar.Router",
-    ],
-    # decorator-methods
-    [
-        *_HTTP, "api_route", "websocket", "route", "websocket_route", "view",
-        "before_request", "after_request", "before_app_request", "after_app_request", "teardown_request",
-        "middleware", "exception_handler", "errorhandler",
-    ],
-    # registration-methods
-    [
-        "add_api_route", "add_api_websocket_route", "add_route", "add_websocket_route", "add_url_rule",
-        "add_get", "add_post", "add_put", "add_patch", "add_delete", "add_head", "add_view",
-        "before_request", "after_request", "before_app_request", "after_app_request",
-    ],
-    # handler-keywords
-    ["endpoint", "view_func", "view", "handler", "route"],
-    # route-functions
-    [
-        "starlette.routing.Route", "starlette.routing.WebSocketRoute", "fastapi.routing.APIRoute",
-        "fastapi.routing.APIWebSocketRoute", "django.urls.path", "django.urls.re_path", "django.conf.urls.url",
-        "aiohttp.web.get", "aiohttp.web.post", "aiohttp.web.put", "aiohttp.web.patch", "aiohttp.web.delete",
-        "aiohttp.web.head", "aiohttp.web.route", "aiohttp.web.view",
-    ],
-    # handler-decorators
-    [
-        "litestar.get", "litestar.post", "litestar.put", "litestar.patch", "litestar.delete", "litestar.head",
-        "litestar.route", "litestar.websocket", "litestar.websocket_listener", "litestar.handlers.",
-        "rest_framework.decorators.action", "rest_framework.decorators.api_view", "aiohttp.web.middleware",
-        "django.views.decorators.http.",
-    ],
-    # handler-base-classes
-    [
-        "django.views.View", "django.views.generic.", "rest_framework.views.APIView", "rest_framework.generics.",
-        "rest_framework.viewsets.", "starlette.endpoints.HTTPEndpoint", "starlette.endpoints.WebSocketEndpoint",
-        "flask.views.MethodView", "flask.views.View", "quart.views.MethodView", "quart.views.View",
-        "aiohttp.web.View", "sanic.views.HTTPMethodView",
-    ],
-    # handler-methods
-    [
-        *_HTTP, "dispatch", "dispatch_request", "list", "create", "retrieve", "update", "partial_update", "destroy",
-        "on_connect", "on_receive", "on_disconnect", "get_queryset", "get_object", "get_context_data",
-        "form_valid", "form_invalid", "get_serializer_class", "perform_create", "perform_update", "perform_destroy",
-    ],
-    # dependency-functions
-    ["fastapi.Depends", "fastapi.Security", "fastapi.params.Depends", "fastapi.params.Security"],
-    # router-names
-    ["app", "router", "api", "bp", "blueprint", "routes", "*_router", "*_app", "*_bp"],
-)
+        """From a rule's options; a rule that does not take the `web` group is a KeyError."""
+        return cls(*(tuple(options[option]) for option in cls.OPTION_NAMES))
 
 
 @dataclass(frozen=True)
@@ -391,9 +327,8 @@ _CACHE: "weakref.WeakKeyDictionary[Project, dict[HandlerConfig, dict[FunctionKey
 )
 
 
-def find_handlers(project: Project, config: HandlerConfig | None = None) -> dict[FunctionKey, Handler]:
+def find_handlers(project: Project, config: HandlerConfig) -> dict[FunctionKey, Handler]:
     """Every request handler outside test paths, by function key (memoised per project)."""
-    config = config or DEFAULTS
     per_project = _CACHE.setdefault(project, {})
     found = per_project.get(config)
     if found is None:
@@ -401,5 +336,3 @@ def find_handlers(project: Project, config: HandlerConfig | None = None) -> dict
         per_project[config] = found
     return found
 
-
-DEFAULTS = HandlerConfig(*(tuple(names) for names in DEFAULT_LISTS))

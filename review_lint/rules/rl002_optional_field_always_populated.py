@@ -6,7 +6,7 @@ from typing import Iterable
 
 from ..diagnostics import Finding, Related
 from ..facts import NO_SPAN, Value
-from ..knowledge.handlers import find_handlers
+from ..knowledge.handlers import HandlerConfig, find_handlers
 from ..knowledge.models import ModelField, Models, Site
 from ..knowledge.nullability import Nullability
 from ..project import Project
@@ -42,7 +42,7 @@ class OptionalFieldAlwaysPopulated(Rule):
             ordered_bases=options["ordered-bases"],
             keyed_bases=options["keyed-bases"],
             inspecting_functions=options["inspecting-functions"],
-            handlers=set(find_handlers(project)),
+            handlers=set(find_handlers(project, HandlerConfig.from_options(self.options))),
         )
         nulls = Nullability(
             project,
