@@ -37,6 +37,7 @@ from ..facts import Call, Class, Function, Span, Value
 from ..project import Module, Project
 from .callgraph import CallGraph, FunctionKey, call_graph, key_of
 
+
 @dataclass(frozen=True)
 class HandlerConfig:
     app_classes: tuple[str, ...]
