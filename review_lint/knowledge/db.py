@@ -14,7 +14,7 @@ import functools
 import keyword
 import re
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..facts import Binding, Call, Function, Param, Value
 from ..project import Module, Project, last_name
