@@ -86,7 +86,7 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
     with _Progress(enabled=not quiet) as progress:
         collector.progress = progress.advance
         try:
-            result = engine.run(collect=collector)
+            result = engine.run(source=collector)
         finally:
             collector.close()
     if _EXIT_WITHOUT_TEARDOWN:
@@ -104,7 +104,7 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
             raise SystemExit(EXIT_FINDINGS if fixed.diff and not exit_zero else EXIT_CLEAN)
         if fixed.changed:
             fixed_count = len(result.diagnostics)
-            result = engine.run(collect=collector)  # what remains, judged afresh
+            result = engine.run(source=collector)  # what remains, judged afresh
             if _EXIT_WITHOUT_TEARDOWN:
                 _RETAINED.append(result)
             baseline_note = narrow(result, engine, changes, baseline_file)
@@ -198,7 +198,7 @@ def write_baseline(paths, output, config, select, ignore) -> None:
                             ignore=_split_codes(ignore)))
     target = Path(output) if Path(output).is_absolute() else engine.cwd / output
     old = baselines.load(target, output) if target.exists() else []
-    result = engine.run(collect=Collector(jobs=os.cpu_count() or 1, cache_dir=_cache_folder(engine, None)))
+    result = engine.run(source=Collector(jobs=os.cpu_count() or 1, cache_dir=_cache_folder(engine, None)))
     if result.internal_errors:
         raise UsageError(f"not writing {output}: {result.internal_errors} internal error(s); see `review-lint check`")
     _write_atomically(target, baselines.document(result))

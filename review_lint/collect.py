@@ -67,6 +67,8 @@ class Collector:
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
     _helper: "_Helper | None" = field(default=None, init=False, repr=False)
     _warned: set[str] = field(default_factory=set, init=False, repr=False)  # damaged cache files said once
+    _verdicts: "VerdictCache | None" = field(default=None, init=False, repr=False)
+    _memo: tuple | None = field(default=None, init=False, repr=False)  # (root and files, what _read read)
 
     def prewarm(self) -> None:
         """Start worker processes now, so that they import LibCST (0.13 s) while this
@@ -92,12 +94,12 @@ class Collector:
             self._helper = None
 
     def forget(self) -> None:
-        """Drop the contents read for the previous run."""
+        """Drop the contents read for the previous run (a --fix changed them)."""
         self._memo = None
 
     def _read(self, root: Path, files: list[str]) -> dict[str, tuple[bytes | None, str | None]]:
         """path -> (content, cache key); content None when unreadable, key None when prefiltered."""
-        memo = getattr(self, "_memo", None)
+        memo = self._memo
         if memo is not None and memo[0] == (root, tuple(files)):
             return memo[1]
         read: dict[str, tuple[bytes | None, str | None]] = {}
@@ -114,70 +116,26 @@ class Collector:
         self._memo = ((root, tuple(files)), read)
         return read
 
-    # -- the judgement cache: verdicts for an unchanged project ----------------
-    def judgement_key(self, root: Path, files: list[str], settings: str) -> str | None:
+    # -- what the engine keys verdicts by ----------------------------------------
+    @property
+    def verdicts(self) -> "VerdictCache | None":
+        """The verdicts kept beside the facts (None without a cache folder)."""
         if self.cache_dir is None:
             return None
+        if self._verdicts is None or self._verdicts.folder != self.cache_dir:
+            self._verdicts = VerdictCache(self.cache_dir, self._warn_damaged)
+        return self._verdicts
+
+    def contents_key(self, root: Path, files: list[str]) -> str | None:
+        """A digest of what every file holds, read once for this run (None when a
+        file cannot be read: that is never a settled verdict)."""
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(code_fingerprint().encode() + settings.encode() + str(self.prefilter).encode())
+        digest.update(f"prefilter={self.prefilter}\0".encode())
         for relative, (data, key) in self._read(root, files).items():
             if data is None:
-                return None  # an unreadable file is never a settled verdict
+                return None
             digest.update(f"{relative}\0{key}\0".encode("utf-8", "surrogateescape"))
-        return digest.hexdigest()
-
-    def facts_judgement_key(self, gathered: "Gathered", settings: str) -> str | None:
-        """The verdicts' key by what the files say rather than how they are written:
-        an edit that leaves every file's facts as they were (a comment, a blank
-        line at the end) keeps the verdicts, without judging again."""
-        if self.cache_dir is None or gathered.fingerprint is None:
-            return None
-        digest = hashlib.blake2b(digest_size=16)
-        digest.update(code_fingerprint().encode() + settings.encode() + str(self.prefilter).encode())
-        digest.update(gathered.fingerprint.encode())
-        return "facts:" + digest.hexdigest()
-
-    def remembered_judgement(self, key: str | None):
-        if key is None:
-            return None
-        for entry in self._judgements():
-            if key in entry["keys"]:
-                try:
-                    return codec.load_judgement(entry["judgement"])
-                except codec.CodecError as error:
-                    self._warn_damaged(self.cache_dir / _JUDGEMENT_FILE, error)
-                    return None
-        return None
-
-    def remember_judgement(self, keys: list[str | None] | str, judgement) -> None:
-        """Keep the verdicts under each key, beside the few most recent others (switching
-        branches, or an edit undone, finds its verdicts again)."""
-        if self.cache_dir is None or judgement[1]:
-            return  # internal errors are not verdicts worth keeping
-        keys = [keys] if isinstance(keys, str) else [k for k in keys if k]
-        older, same = [], []
-        for entry in self._judgements():
-            # Equal keys mean equal verdicts: an entry that shares one is the same verdict.
-            (same if set(entry["keys"]) & set(keys) else older).append(entry)
-        for entry in same:
-            keys += [k for k in entry["keys"] if k not in keys]
-        entries = [{"keys": keys[:KEYS_PER_JUDGEMENT], "judgement": codec.dump_judgement(judgement)},
-                   *older][:JUDGEMENTS_KEPT]
-        _write_atomically(self.cache_dir, _JUDGEMENT_FILE, codec.seal({"schema": code_fingerprint(), "entries": entries}))
-
-    def _judgements(self) -> list[dict]:
-        """The stored verdicts, each still encoded (only the one a run uses is decoded)."""
-        if self.cache_dir is None:
-            return []
-        stored = _read_sealed(self.cache_dir / _JUDGEMENT_FILE, self._warn_damaged)
-        if not isinstance(stored, dict) or stored.get("schema") != code_fingerprint():
-            return []
-        entries = stored.get("entries")
-        if not isinstance(entries, tuple):
-            return []
-        return [{"keys": list(e["keys"]), "judgement": e["judgement"]} for e in entries
-                if isinstance(e, dict) and isinstance(e.get("keys"), tuple) and "judgement" in e
-                and all(isinstance(k, str) for k in e["keys"])]
+        return "files:" + digest.hexdigest()
 
     def _warn_damaged(self, path: Path, error: Exception) -> None:
         """One line per damaged file per run: it is then rebuilt."""
@@ -233,7 +191,7 @@ class Collector:
             cache.save(keep=set(keys.values()))
             digests = {relative: cache.digest(key) for relative, key in keys.items() if key in cache.entries}
         self.stats.seconds = time.perf_counter() - started
-        return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests)
+        return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests, self.prefilter)
 
     def _extract(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
         if idle is not None and self._helper is not None:
@@ -352,8 +310,9 @@ class Gathered:
     """Each file's facts, as objects or as the encoded bytes the cache holds."""
 
     def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes],
-                 digests: dict[str, bytes] | None = None) -> None:
+                 digests: dict[str, bytes] | None = None, prefilter: bool = False) -> None:
         self.root = root
+        self.prefilter = prefilter
         self.items = items
         self.blobs = blobs  # the encoded facts of the files parsed in this run
         self.digests = digests or {}  # a digest of each file's encoded facts, where the cache keeps one
@@ -364,6 +323,7 @@ class Gathered:
         """A digest of every file's facts (None when some file's facts have no bytes:
         a read failure or a crash, never a settled verdict)."""
         digest = hashlib.blake2b(digest_size=16)
+        digest.update(f"prefilter={self.prefilter}\0".encode())
         for relative, item in self.items:
             blob = item if isinstance(item, bytes) else self.blobs.get(relative)
             if blob is not None:
@@ -373,7 +333,7 @@ class Gathered:
                 digest.update(f"{relative}\0prefiltered\0".encode("utf-8", "surrogateescape"))
             else:
                 return None
-        return digest.hexdigest()
+        return "facts:" + digest.hexdigest()
 
     def facts(self) -> list[ModuleFacts]:
         if self._facts is None:
@@ -530,6 +490,68 @@ def _key(relative: str, data: bytes) -> str:
 def _is_transient(facts: ModuleFacts) -> bool:
     """Read failures and crashes are not properties of the content: never cache them."""
     return any(p.code == "RL999" or p.message.startswith("cannot read") for p in facts.problems)
+
+
+class VerdictCache:
+    """The verdicts of recent runs, each under the keys of the project it judged.
+
+    A key is what the files say (Collector.contents_key, or Gathered.fingerprint
+    when only their facts are known), with the code and settings that judged them.
+    """
+
+    def __init__(self, folder: Path, warn_damaged: Callable[[Path, Exception], None]) -> None:
+        self.folder = folder
+        self._warn_damaged = warn_damaged
+
+    @staticmethod
+    def key(contents: str | None, settings: str) -> str | None:
+        """The key of a project whose files are `contents`, judged with `settings`."""
+        if contents is None:
+            return None
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(code_fingerprint().encode() + b"\0" + settings.encode() + b"\0" + contents.encode())
+        return contents.split(":", 1)[0] + ":" + digest.hexdigest()
+
+    def recall(self, key: str | None):
+        """The verdicts stored under `key`, decoded; None when there are none."""
+        if key is None:
+            return None
+        for entry in self._entries():
+            if key in entry["keys"]:
+                try:
+                    return codec.load_judgement(entry["judgement"])
+                except codec.CodecError as error:
+                    self._warn_damaged(self.folder / _JUDGEMENT_FILE, error)
+                    return None
+        return None
+
+    def remember(self, keys: list[str | None], judgement) -> None:
+        """Keep the verdicts under each key, beside the few most recent others (switching
+        branches, or an edit undone, finds its verdicts again)."""
+        keys = [k for k in keys if k]
+        if not keys or judgement[1]:
+            return  # internal errors are not verdicts worth keeping
+        older, same = [], []
+        for entry in self._entries():
+            # Equal keys mean equal verdicts: an entry that shares one is the same verdict.
+            (same if set(entry["keys"]) & set(keys) else older).append(entry)
+        for entry in same:
+            keys += [k for k in entry["keys"] if k not in keys]
+        entries = [{"keys": keys[:KEYS_PER_JUDGEMENT], "judgement": codec.dump_judgement(judgement)},
+                   *older][:JUDGEMENTS_KEPT]
+        _write_atomically(self.folder, _JUDGEMENT_FILE, codec.seal({"schema": code_fingerprint(), "entries": entries}))
+
+    def _entries(self) -> list[dict]:
+        """The stored verdicts, each still encoded (only the one a run uses is decoded)."""
+        stored = _read_sealed(self.folder / _JUDGEMENT_FILE, self._warn_damaged)
+        if not isinstance(stored, dict) or stored.get("schema") != code_fingerprint():
+            return []
+        entries = stored.get("entries")
+        if not isinstance(entries, tuple):
+            return []
+        return [{"keys": list(e["keys"]), "judgement": e["judgement"]} for e in entries
+                if isinstance(e, dict) and isinstance(e.get("keys"), tuple) and "judgement" in e
+                and all(isinstance(k, str) for k in e["keys"])]
 
 
 class _Cache:

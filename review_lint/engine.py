@@ -9,7 +9,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 from . import registry
 from .config import CONFIG_NAME, ConfigError, RuleSpec, Settings, load_settings, rule_code
@@ -21,6 +21,40 @@ from .rule import Rule
 
 RL000 = ("RL000", "syntax-error")
 RL999 = ("RL999", "internal-error")
+
+
+class GatheredFacts(Protocol):
+    """Every file's facts, decoded on first use."""
+
+    fingerprint: str | None  # what the files say (their facts), or None when unsettled
+
+    def facts(self) -> list[ModuleFacts]: ...
+
+
+class VerdictStore(Protocol):
+    """Verdicts of earlier runs, by the key of the project they judged."""
+
+    def key(self, contents: str | None, settings: str) -> str | None: ...
+
+    def recall(self, key: str | None) -> tuple[list[Diagnostic], int] | None: ...
+
+    def remember(self, keys: list[str | None], judgement: tuple[list[Diagnostic], int]) -> None: ...
+
+
+class FactsSource(Protocol):
+    """Where phase 1's facts come from (collect.Collector: cache, prefilter, workers)."""
+
+    jobs: int  # processes the judging may use too
+    verdicts: VerdictStore | None
+
+    def forget(self) -> None:
+        """Drop what was read for the last run (a --fix changed the files)."""
+
+    def contents_key(self, root: Path, files: list[str]) -> str | None:
+        """A digest of what the files hold, or None when one cannot be read."""
+
+    def gather(self, root: Path, files: list[str]) -> GatheredFacts:
+        """Every file's facts."""
 
 
 class UsageError(Exception):
@@ -181,33 +215,33 @@ class Engine:
         return everything, reported
 
     # -- the run ----------------------------------------------------------
-    def run(self, collect: Callable[[Path, list[str]], list[ModuleFacts]] | None = None) -> RunResult:
+    def run(self, source: FactsSource | None = None) -> RunResult:
+        """Files -> facts -> project -> verdicts, each step skipped when the
+        source's verdict cache already holds its outcome."""
         everything, reported = self.files()
-        collect = collect or _collect_serial
-        if hasattr(collect, "forget"):
-            collect.forget()  # files read by an earlier run (before --fix) are stale
-        remembered = getattr(collect, "remembered_judgement", None)
+        source = source if source is not None else _serial_source()
+        source.forget()  # files read by an earlier run (before --fix) are stale
+        verdicts = source.verdicts
         settings = self._judgement_settings()
-        key = collect.judgement_key(self.root, everything, settings) if remembered else None
-        judged = remembered(key) if key else None
-        if judged is None:
-            gathered = collect.gather(self.root, everything) if hasattr(collect, "gather") else None
+        files_key = verdicts.key(source.contents_key(self.root, everything), settings) if verdicts else None
+        judged = verdicts.recall(files_key) if verdicts else None
+        if judged is not None:
+            # Nothing that affects a verdict changed: the facts stay on disk unless a
+            # reporter asks for the project (baseline fingerprints do).
+            loader = lambda: self.build_project(source.gather(self.root, everything).facts())  # noqa: E731
+        else:
+            gathered = source.gather(self.root, everything)
             # Files changed but perhaps not what they say (a comment): the verdicts by facts.
-            facts_key = collect.facts_judgement_key(gathered, settings) if gathered else None
-            judged = remembered(facts_key) if facts_key else None
+            facts_key = verdicts.key(gathered.fingerprint, settings) if verdicts else None
+            judged = verdicts.recall(facts_key) if verdicts else None
             if judged is None:
-                all_facts = gathered.facts() if gathered is not None else collect(self.root, everything)
-                project = self.build_project(all_facts)
-                judged = self._judge_all(all_facts, project, getattr(collect, "jobs", 1))
+                project = self.build_project(gathered.facts())
+                judged = self._judge_all(gathered.facts(), project, source.jobs)
                 loader = lambda: project  # noqa: E731
             else:
                 loader = lambda: self.build_project(gathered.facts())  # noqa: E731
-            if key or facts_key:
-                collect.remember_judgement([key, facts_key], judged)
-        else:
-            # Nothing that affects a verdict changed: the facts stay on disk unless a
-            # reporter asks for the project (baseline fingerprints do).
-            loader = lambda: self.build_project(collect(self.root, everything))  # noqa: E731
+            if verdicts:
+                verdicts.remember([files_key, facts_key], judged)
         diagnostics, internal = judged
         kept = [d for d in diagnostics if d.path in reported or d.rule == "RL999"]
         return RunResult(self.root, kept, len(reported), self.specs, loader, internal)
@@ -238,36 +272,51 @@ class Engine:
     def _judge_rules(self, project: Project, jobs: int) -> list[tuple[list[Diagnostic], int]]:
         """Each enabled rule's diagnostics and failure count.
 
-        With more than one core, a forked process judges the first half of the
-        rules while this one judges the rest: the facts are shared copy-on-write,
-        and only diagnostics travel back. Rules that share knowledge (RL001 and
-        RL002 the handlers, RL003 and RL004 the reads) stay together. If the
-        child dies, its rules are judged here.
+        Rules that ask for the same knowledge (`Rule.uses`) are judged in one
+        process, which builds that knowledge once. With more than one core, forked
+        processes judge all but the largest share of those groups while this one
+        judges the rest: the facts are shared copy-on-write, and only diagnostics
+        travel back. If a child dies, its rules are judged here.
         """
-        codes = list(self.enabled)
-        if jobs < 2 or len(codes) < 2 or not sys.platform.startswith("linux"):
-            return [self._judge(code, project) for code in codes]
+        shares = _shares(self._rule_groups(), jobs if sys.platform.startswith("linux") else 1)
+        if len(shares) < 2:
+            return [self._judge(code, project) for share in shares for code in share]
         from multiprocessing import get_context
 
-        theirs, mine = codes[: len(codes) // 2], codes[len(codes) // 2 :]
         context = get_context("fork")
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_judge_in_child, args=(self, theirs, project, sender))
-        child.start()
-        sender.close()
+        children = []
+        for share in shares[1:]:
+            receiver, sender = context.Pipe(duplex=False)
+            child = context.Process(target=_judge_in_child, args=(self, share, project, sender))
+            child.start()
+            sender.close()
+            children.append((share, child, receiver))
         try:
-            judged_here = [self._judge(code, project) for code in mine]
-            try:
-                judged_there = receiver.recv()
-            except (EOFError, OSError):
-                judged_there = None
+            judged = {code: self._judge(code, project) for code in shares[0]}
+            for share, child, receiver in children:
+                try:
+                    judged.update(zip(share, receiver.recv()))
+                except (EOFError, OSError):
+                    pass
+                child.join()
         except KeyboardInterrupt:
-            child.terminate()  # it leaves Ctrl-C to this process
+            for _, child, _ in children:
+                child.terminate()  # they leave Ctrl-C to this process
             raise
-        child.join()
-        if judged_there is None:
-            judged_there = [self._judge(code, project) for code in theirs]
-        return judged_there + judged_here
+        for code in self.enabled:
+            if code not in judged:
+                judged[code] = self._judge(code, project)  # its process died
+        return [judged[code] for code in self.enabled]
+
+    def _rule_groups(self) -> list[list[str]]:
+        """The enabled rules, grouped so that rules sharing knowledge stay together."""
+        uses = {}
+        for code in self.enabled:
+            try:
+                uses[code] = set(registry.load_rule_class(self.specs[code]).uses)
+            except Exception:  # noqa: BLE001 - _judge reports a rule that does not load
+                uses[code] = set()
+        return _connected(uses)
 
     def build_project(self, all_facts: list[ModuleFacts]) -> Project:
         package_dirs: dict[str, bool] = {}
@@ -325,6 +374,28 @@ def _judge_in_child(engine: Engine, codes: list[str], project: Project, sender) 
     sender.close()
 
 
+def _connected(uses: dict[str, set[str]]) -> list[list[str]]:
+    """Codes grouped by shared knowledge, transitively (each group in code order)."""
+    groups: list[tuple[set[str], list[str]]] = []
+    for code in sorted(uses):
+        knowledge, members = set(uses[code]), [code]
+        for group in [g for g in groups if g[0] & knowledge]:
+            groups.remove(group)
+            knowledge |= group[0]
+            members += group[1]
+        groups.append((knowledge, members))
+    return sorted(sorted(members) for _, members in groups)
+
+
+def _shares(groups: list[list[str]], processes: int) -> list[list[str]]:
+    """Groups dealt out to at most `processes` shares, largest group first onto the
+    smallest share; the first share (this process's) is the largest."""
+    shares: list[list[str]] = [[] for _ in range(max(1, min(processes, len(groups))))]
+    for group in sorted(groups, key=len, reverse=True):
+        min(shares, key=len).extend(group)
+    return sorted((sorted(share) for share in shares if share), key=len, reverse=True)
+
+
 def _location_of(error: Exception, project: Project) -> str:
     """The file a failing rule was judging, when it said so; else the first file."""
     path = getattr(error, "review_lint_path", None)
@@ -366,10 +437,8 @@ def _walk_python(folder: Path) -> list[str]:
     return [str(folder / p) for p in _walk(folder) if p.endswith(PYTHON_SUFFIXES)]
 
 
-def _collect_serial(root: Path, files: list[str]) -> list[ModuleFacts]:
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 10_000))
-    try:
-        return [facts_for_file(root, relative) for relative in files]
-    finally:
-        sys.setrecursionlimit(limit)
+def _serial_source() -> FactsSource:
+    """Every file parsed here, one by one: no cache, no prefilter, no workers."""
+    from .collect import Collector  # it imports this module
+
+    return Collector(jobs=1, cache_dir=None, prefilter=False)

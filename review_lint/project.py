@@ -137,6 +137,13 @@ class Project:
         self.by_path: dict[str, Module] = {m.path: m for m in modules}
         self.all_modules = modules
         self._is_test = is_test
+        self._memos: dict[str, dict] = {}
+
+    def memo(self, kind: str) -> dict:
+        """Where a knowledge module keeps what it derives from the whole project, so
+        that it is built once however many rules ask (each rule names what it asks
+        in `Rule.uses`, and the engine judges rules that share it in one process)."""
+        return self._memos.setdefault(kind, {})
 
     def is_test(self, path: str) -> bool:
         return self._is_test(path)

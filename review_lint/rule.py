@@ -25,10 +25,13 @@ class Rule:
 
     Subclasses set `code` and `name` (matching their YAML) and implement `check`.
     `options` holds the YAML defaults merged with the project's configuration.
+    `uses` names the `review_lint.knowledge` modules the rule asks: rules that
+    share one are judged in the same process, which builds that knowledge once.
     """
 
     code: ClassVar[str]
     name: ClassVar[str]
+    uses: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options

@@ -167,7 +167,7 @@ def test_the_engine_with_a_planted_cache_reports_what_it_reports_without(tmp_pat
     (cache / "facts.msgpack").write_bytes(codec.MAGIC + pickle.dumps(_Payload(marker)))
     warned: list[str] = []
     engine = Engine(Options(paths=[str(root)], root=str(root)), cwd=root)
-    result = engine.run(collect=Collector(cache_dir=cache, warn=warned.append))
+    result = engine.run(source=Collector(cache_dir=cache, warn=warned.append))
     plain = Engine(Options(paths=[str(root)], root=str(root)), cwd=root).run()
     assert [(d.path, d.line) for d in result.diagnostics] == [(d.path, d.line) for d in plain.diagnostics]
     assert len(warned) == 1 and "checksum does not match" in warned[0], warned

@@ -24,7 +24,7 @@ CASES = sorted(p for p in FIXTURES.glob("RL*/*") if p.is_dir())
 
 def findings(root: Path, collector: Collector, select: list[str] | None = None) -> list[tuple]:
     engine = Engine(Options(paths=[str(root)], root=str(root), select=select or []), cwd=root)
-    result = engine.run(collect=collector)
+    result = engine.run(source=collector)
     return [(d.path, d.line, d.column, d.rule, d.message) for d in result.diagnostics]
 
 
@@ -101,7 +101,7 @@ def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_
     dying = Collector(jobs=2, cache_dir=cache)
     if prewarmed:
         dying.prewarm()
-    result = Engine(Options(paths=[str(root)], root=str(root)), cwd=root).run(collect=dying)
+    result = Engine(Options(paths=[str(root)], root=str(root)), cwd=root).run(source=dying)
     assert [d.path for d in result.diagnostics if d.rule == "RL999"] == ["m17.py"]
     assert {d.path for d in result.diagnostics if d.rule == "RL900"} == {f"m{i:02}.py" for i in range(40) if i != 17}
     # The helper's one list is parsed again file by file; a pool retries the chunks
@@ -166,7 +166,7 @@ def test_a_worker_that_dies_loses_only_its_own_file(tmp_path, monkeypatch):
     monkeypatch.setattr(collect_module, "facts_for_file", crashing)
     collector = Collector(jobs=2)
     engine = Engine(Options(paths=[str(root)], root=str(root)), cwd=root)
-    result = engine.run(collect=collector)
+    result = engine.run(source=collector)
     crashed = [d for d in result.diagnostics if d.rule == "RL999"]
     assert [(d.path, d.message) for d in crashed] == [
         ("m17.py", "the worker analysing this file died (signal 11); the file was not judged")
@@ -288,7 +288,7 @@ def test_the_forked_judge_never_repeats_output_pending_in_the_parent(tmp_path):
         "from review_lint.engine import Engine, Options\n"
         "sys.stdout.write('pending;')\n"
         f"engine = Engine(Options(paths=[{str(root)!r}], root={str(root)!r}, select=['RL900', 'RL001']))\n"
-        "engine.run(collect=Collector(jobs=2))\n"
+        "engine.run(source=Collector(jobs=2))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root)
     assert done.returncode == 0, done.stderr

@@ -55,7 +55,7 @@ def judge(tmp_path_factory):
         facts = facts_for_file(root, "pkg/m.py", data)
         codes = {p.code for p in facts.problems}
         target.write_bytes(data)
-        result = engine.run(collect=Collector(jobs=1, cache_dir=None, prefilter=False))
+        result = engine.run(source=Collector(jobs=1, cache_dir=None, prefilter=False))
         errors = [f"{d.path}:{d.line}: {d.message}" for d in result.diagnostics if d.rule == "RL999"]
         if any(isinstance(d.fix, dict) for d in result.diagnostics):
             # --fix on whatever the file holds: it writes only what re-parses.

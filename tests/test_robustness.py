@@ -39,7 +39,7 @@ def project(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
 def judge(root: Path, select: str = "RL900", jobs: int = 1) -> dict[str, list[tuple[int, str, str]]]:
     """In-process run: path -> [(line, code, message)]."""
     engine = Engine(Options(paths=[str(root)], select=[select], root=str(root)), cwd=root)
-    result = engine.run(collect=Collector(jobs=jobs, cache_dir=None))
+    result = engine.run(source=Collector(jobs=jobs, cache_dir=None))
     found: dict[str, list[tuple[int, str, str]]] = {}
     for d in result.diagnostics:
         found.setdefault(d.path, []).append((d.line, d.rule, d.message))
@@ -201,13 +201,13 @@ def test_empty_file_and_comments_only_file_are_clean(tmp_path):
 def test_a_file_that_vanishes_between_discovery_and_reading_is_rl000(tmp_path):
     root = project(tmp_path, {"gone.py": GOOD, "app.py": GOOD})
     engine = Engine(Options(paths=[str(root)], select=["RL900"], root=str(root)), cwd=root)
-    collector = Collector(jobs=1, cache_dir=None)
 
-    def collect(base, files):
-        (root / "gone.py").unlink()  # discovery is done; the file is not read yet
-        return collector(base, files)
+    class Vanishing(Collector):
+        def gather(self, base, files):
+            (root / "gone.py").unlink()  # discovery is done; the file is not read yet
+            return super().gather(base, files)
 
-    found = {(d.path, d.rule, d.message) for d in engine.run(collect=collect).diagnostics}
+    found = {(d.path, d.rule, d.message) for d in engine.run(source=Vanishing(jobs=1, cache_dir=None)).diagnostics}
     assert found == {
         ("gone.py", "RL000", "cannot read the file: No such file or directory"),
         ("app.py", "RL900", "assert statement: x"),
@@ -415,7 +415,7 @@ def test_a_fix_interrupted_in_process_leaves_each_file_old_or_new(tmp_path, monk
 
     root, old, new = fix_project(tmp_path, 6)
     engine = Engine(Options(paths=[str(root)], select=["RL001"], root=str(root)), cwd=root)
-    result = engine.run(collect=Collector(jobs=1, cache_dir=None))
+    result = engine.run(source=Collector(jobs=1, cache_dir=None))
     real_replace, calls = os.replace, []
 
     def replace(source, target):

@@ -17,7 +17,6 @@ Anything else (callbacks, attributes of attributes, `super()`) is not followed.
 
 from __future__ import annotations
 
-import weakref
 from collections import deque
 from typing import Iterator
 
@@ -376,12 +375,9 @@ def chains_to(
 __all__ = ["CallGraph", "FunctionKey", "chains_to", "key_of"]
 
 
-_GRAPHS: "weakref.WeakKeyDictionary[Project, CallGraph]" = weakref.WeakKeyDictionary()
-
-
 def call_graph(project: Project) -> CallGraph:
     """The project's call graph, built once however many rules ask."""
-    graph = _GRAPHS.get(project)
-    if graph is None:
-        graph = _GRAPHS[project] = CallGraph(project)
-    return graph
+    memo = project.memo("callgraph")
+    if "graph" not in memo:
+        memo["graph"] = CallGraph(project)
+    return memo["graph"]

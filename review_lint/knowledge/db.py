@@ -13,7 +13,6 @@ import fnmatch
 import functools
 import keyword
 import re
-import weakref
 from dataclasses import dataclass
 
 from ..facts import Binding, Call, Function, Param, Value
@@ -104,9 +103,6 @@ class Insert:
     call: Call
     form: str
     model: str | None
-
-
-_READS: "weakref.WeakKeyDictionary[Project, dict[tuple[int, tuple], list[Read]]]" = weakref.WeakKeyDictionary()
 
 
 class Db:
@@ -301,7 +297,7 @@ class Db:
     # -- reads -----------------------------------------------------------------
     def reads(self) -> list[Read]:
         """The function's row reads: computed once per project for RL003 and RL004 alike."""
-        per_project = _READS.setdefault(self.project, {})
+        per_project = self.project.memo("db-reads")
         key = (id(self.function), self.options.reads_key())
         found = per_project.get(key)
         if found is None:

@@ -28,7 +28,6 @@ A qualified name ending in "." in any of these lists is a prefix.
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Callable
@@ -323,14 +322,9 @@ class HandlerFinder:
         return None
 
 
-_CACHE: "weakref.WeakKeyDictionary[Project, dict[HandlerConfig, dict[FunctionKey, Handler]]]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def find_handlers(project: Project, config: HandlerConfig) -> dict[FunctionKey, Handler]:
     """Every request handler outside test paths, by function key (memoised per project)."""
-    per_project = _CACHE.setdefault(project, {})
+    per_project = project.memo("handlers")
     found = per_project.get(config)
     if found is None:
         found = HandlerFinder(project, config).find()

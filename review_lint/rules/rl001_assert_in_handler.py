@@ -22,6 +22,7 @@ MAX_RELATED_HANDLERS = 5
 class AssertInHandler(Rule):
     code = "RL001"
     name = "assert-in-handler"
+    uses = frozenset({"callgraph", "handlers"})
 
     def check(self, project: Project) -> Iterable[Finding]:
         # Shared with every rule that asks (RL002 asks which functions are handlers).

@@ -42,6 +42,7 @@ class Guard:
 class UnguardedGetOrCreate(Rule):
     code = "RL004"
     name = "unguarded-get-or-create"
+    uses = frozenset({"db", "flow"})
 
     def check(self, project: Project) -> Iterable[Finding]:
         options = DbOptions.from_rule(self.options)
