@@ -15,6 +15,7 @@ from . import __version__, registry
 from .config import DOC_SECTIONS, ConfigError, rule_code
 from .engine import Engine, Options, UsageError
 from .collect import CACHE_DIR_NAME, Collector, clean
+from .files import write_atomically
 from .report import REPORTERS
 from .baseline import DEFAULT_BASELINE, load_baseline, narrow
 from .changed_lines import changes_since
@@ -258,12 +259,9 @@ def _echo_options(options: list) -> None:
 
 
 def _write_atomically(path: Path, content: str) -> None:
-    temporary = path.with_name(f".{path.name}.review-lint-tmp")
     try:
-        temporary.write_text(content, encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomically(path, content.encode("utf-8"))
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
 
 

@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, codec
+from .files import write_atomically
 from .engine import facts_for_file
 from .facts import ModuleFacts, Problem
 
@@ -636,23 +636,14 @@ def _read_sealed(path: Path, warn_damaged: Callable[[Path, Exception], None]):
 
 
 def _write_atomically(folder: Path, name: str, content: bytes) -> None:
-    temporary = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# Created by review-lint: the whole folder is a cache.\n*\n")
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".msgpack")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.replace(temporary, folder / name)
+        write_atomically(folder / name, content)
     except OSError:
-        # A cache that cannot be written only costs time on the next run.
-        if temporary is not None:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+        pass  # a cache that cannot be written only costs time on the next run
 
 
 _FINGERPRINT: list[str] = []

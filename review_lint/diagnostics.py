@@ -55,3 +55,9 @@ class Diagnostic:
             {"path": r.path, "line": r.span[0], "column": r.span[1], "message": r.message} for r in self.related
         ]
         return data
+
+
+def one_line(error: BaseException | str, limit: int | None = None) -> str:
+    """An error message on one line (at most `limit` characters) for a diagnostic."""
+    text = " ".join(str(error).split())
+    return text[:limit] if limit is not None else text

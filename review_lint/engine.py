@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Protocol
 
 from . import registry
 from .config import CONFIG_NAME, ConfigError, RuleSpec, Settings, load_settings, rule_code
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, one_line
 from .discovery import PYTHON_SUFFIXES, project_files
 from .facts import ModuleFacts, Problem
 from .project import Module, Project, find_root, module_name
@@ -121,8 +121,7 @@ def facts_for_file(root: Path, relative: str, data: bytes | None = None) -> Modu
 
 
 def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text[:200] or type(error).__name__
+    return one_line(error, 200) or type(error).__name__
 
 
 class Engine:
@@ -352,7 +351,7 @@ class Engine:
             message = f"rule {code} ({spec.name}) failed: {type(error).__name__}: {_one_line(error)}"
             if self.options.verbose:
                 message += "\n" + traceback.format_exc()
-            where = _location_of(error, project)
+            where = _location_of(project)
             return [Diagnostic(where, 1, 1, 1, 1, *RL999, "error", message)], 1
 
     def _suppressed(self, diagnostic: Diagnostic, project: Project) -> bool:
@@ -396,11 +395,8 @@ def _shares(groups: list[list[str]], processes: int) -> list[list[str]]:
     return sorted((sorted(share) for share in shares if share), key=len, reverse=True)
 
 
-def _location_of(error: Exception, project: Project) -> str:
-    """The file a failing rule was judging, when it said so; else the first file."""
-    path = getattr(error, "review_lint_path", None)
-    if path:
-        return path
+def _location_of(project: Project) -> str:
+    """Where a rule that failed as a whole is reported: the project's first file."""
     return project.all_modules[0].path if project.all_modules else "."
 
 

@@ -34,6 +34,7 @@ from .facts import (
     Value,
 )
 from .positions import LineIndex, offsets
+from .project import last_name
 
 MAX_TEXT = 240
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -89,10 +90,6 @@ def dotted(node: cst.CSTNode) -> str | None:
         return None
     parts.append(node.value)
     return ".".join(reversed(parts))
-
-
-def _last(name: str | None) -> str:
-    return name.rsplit(".", 1)[-1] if name else ""
 
 
 class _Scope:
@@ -634,10 +631,11 @@ class Extractor:
 
 
 class _TextHolder:
-    __slots__ = ("span", "text")
+    """The source text of an assert's test or message, filled by the position pass."""
+
+    __slots__ = ("text",)
 
     def __init__(self) -> None:
-        self.span = None
         self.text = ""
 
 
@@ -650,7 +648,7 @@ def _either(*outcomes: Value) -> Value:
 
 
 # The kept objects that take a span, and those that take their node's text.
-_WITH_SPAN = frozenset({Assert, Binding, Block, Call, Class, Exit, Field, Function, Import, Value, _TextHolder})
+_WITH_SPAN = frozenset({Assert, Binding, Block, Call, Class, Exit, Field, Function, Import, Value})
 _WITH_TEXT = frozenset({Annotation, Call, Value, _TextHolder})
 _SPAN_AT = {kind: kind._at["span"] for kind in _WITH_SPAN if issubclass(kind, Record)}
 _TEXT_AT = {kind: kind._at["text"] for kind in _WITH_TEXT if issubclass(kind, Record)}
@@ -707,7 +705,7 @@ def _unwrap(node, depth: int) -> tuple[bool, list[str], bool]:
         ro, rc, rk = _unwrap(node.right, depth + 1)
         return lo or ro, lc + rc, lk or rk
     if kind is cst.Subscript:
-        base = _last(dotted(node.value))
+        base = last_name(dotted(node.value))
         elements = [e.slice.value for e in node.slice if type(e.slice) is cst.Index]
         if not elements:
             return False, [], False
@@ -761,7 +759,7 @@ def _presence(test) -> tuple[list, list]:
 
 
 def _is_type_checking(test) -> bool:
-    return _last(dotted(test)) == "TYPE_CHECKING"
+    return last_name(dotted(test)) == "TYPE_CHECKING"
 
 
 def _exception_names(node) -> tuple[str, ...]:

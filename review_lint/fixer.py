@@ -23,7 +23,6 @@ import io
 import os
 import stat
 import sys
-import tempfile
 import tokenize
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Callable
 import libcst as cst
 
 from . import registry
+from .files import write_atomically
 from .source import decode, refusal
 
 if TYPE_CHECKING:
@@ -163,24 +163,13 @@ def _lines(text: str) -> list[str]:
 def _write(target: Path, original: bytes, content: bytes) -> None:
     """Atomically replace `target` with `content`, unless it changed since it was read."""
     info = target.stat()
-    if target.read_bytes() != original:
-        raise _Refused("the file changed since it was read; left untouched")
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".review-lint-tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, stat.S_IMODE(info.st_mode))
+
+    def unchanged() -> None:
         if target.read_bytes() != original:
             raise _Refused("the file changed since it was read; left untouched")
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+
+    unchanged()
+    write_atomically(target, content, mode=stat.S_IMODE(info.st_mode), durable=True, before_replace=unchanged)
 
 
 def apply_fixes(result: "RunResult", write: bool, cwd: Path | None = None) -> FixReport:

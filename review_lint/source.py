@@ -10,6 +10,7 @@ import tokenize
 import warnings
 from typing import TYPE_CHECKING
 
+from .diagnostics import one_line
 from .facts import ModuleFacts, Problem
 
 if TYPE_CHECKING:
@@ -74,11 +75,6 @@ def _bracket_scan(source: str) -> tuple[int, int]:
     return deepest, longest
 
 
-def nesting_depth(source: str) -> int:
-    """Bracket depth, counting brackets inside strings too: an upper bound."""
-    return _bracket_scan(source)[0]
-
-
 def suspect(source: str) -> bool:
     """False when the cheap scan proves that no statement can nest very deep."""
     deepest, longest = _bracket_scan(source)
@@ -132,23 +128,17 @@ def refusal(source: str) -> tuple[str, int, int] | None:
     except SyntaxError as error:
         # Judged here and never by LibCST: a broken file can still nest deep
         # enough to crash it. CPython words and places its errors well anyway.
-        return f"syntax error: {_one_line(error.msg or error)}", error.lineno or 1, error.offset or 1
+        return f"syntax error: {one_line(error.msg or error)}", error.lineno or 1, error.offset or 1
     except (MemoryError, RecursionError):
         return "nesting too deep even for Python's own parser", 1, 1
     except ValueError as error:  # "source code string cannot contain null bytes"
-        return f"syntax error: {_one_line(error)}", 1, 1
+        return f"syntax error: {one_line(error)}", 1, 1
     finally:
         sys.setrecursionlimit(limit)
     depth = syntax_depth(tree)
     if depth > MAX_DEPTH:
         return f"nesting too deep to analyse ({depth} levels; review-lint stops at {MAX_DEPTH})", 1, 1
     return None
-
-
-def too_deep(source: str) -> bool:
-    """True when the file is refused for its nesting alone (see `refusal`)."""
-    found = refusal(source)
-    return found is not None and "nest" in found[0]
 
 
 def parse(path: str, data: bytes) -> tuple[str | None, "libcst.Module | None", ModuleFacts | None]:
@@ -164,7 +154,7 @@ def parse(path: str, data: bytes) -> tuple[str | None, "libcst.Module | None", M
         return None, None, _failure(path, f"cannot decode: {error.msg if hasattr(error, 'msg') else error}", 1, 1)
     except (UnicodeDecodeError, LookupError) as error:
         line, column = _decode_error_position(data, error)
-        return None, None, _failure(path, f"cannot decode the file: {_one_line(error)}", line, column)
+        return None, None, _failure(path, f"cannot decode the file: {one_line(error)}", line, column)
     if "\x00" in source:
         line = source[: source.index("\x00")].count("\n") + 1
         return None, None, _failure(path, "source contains a NUL byte", line, 1)
@@ -178,14 +168,14 @@ def parse(path: str, data: bytes) -> tuple[str | None, "libcst.Module | None", M
         # CPython's parser words and places most errors better; LibCST's own
         # report stands when CPython accepts the file (a newer grammar, say).
         line, column = error.raw_line, error.raw_column + 1
-        message = f"LibCST cannot parse this file, which Python accepts: {_one_line(error.message)}"
+        message = f"LibCST cannot parse this file, which Python accepts: {one_line(error.message)}"
         try:
             _compile(source, path)
         except SyntaxError as python_error:
             line, column = python_error.lineno or line, python_error.offset or column
-            message = f"syntax error: {_one_line(python_error.msg or error.message)}"
+            message = f"syntax error: {one_line(python_error.msg or error.message)}"
         except (RecursionError, MemoryError, ValueError):
-            message = f"syntax error: {_one_line(error.message)}"
+            message = f"syntax error: {one_line(error.message)}"
         return None, None, _failure(path, message, line, column)
     except RecursionError:
         return None, None, _failure(path, "too deeply nested to parse", 1, 1)
@@ -196,10 +186,6 @@ def _failure(path: str, message: str, line: int, column: int) -> ModuleFacts:
     facts = ModuleFacts(path=path)
     facts.problems.append(Problem("RL000", message, max(line, 1), max(column, 1)))
     return facts
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
 
 
 def _decode_error_position(data: bytes, error: Exception) -> tuple[int, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -302,3 +303,16 @@ def test_main_called_by_an_embedder_keeps_nothing_alive_after_it_returns(tmp_pat
     # Only the `review-lint` command, which ends with os._exit, keeps its results
     # until the end instead of freeing them.
     assert cli_module._RETAINED == [] and not cli_module._EXIT_WITHOUT_TEARDOWN
+
+
+def test_an_output_file_gets_the_permissions_of_a_new_file_or_keeps_its_own(tmp_path):
+    root = make_project(tmp_path, {"app/views.py": VIOLATION})
+    umask = os.umask(0o022)
+    os.umask(umask)
+    run_cli(["check", ".", "--output", "new.txt"], root)
+    assert stat.S_IMODE((root / "new.txt").stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0o600
+    (root / "shared.txt").write_text("old")
+    (root / "shared.txt").chmod(0o664)
+    run_cli(["check", ".", "--output", "shared.txt"], root)
+    assert stat.S_IMODE((root / "shared.txt").stat().st_mode) == 0o664
+    assert "assert" in (root / "shared.txt").read_text()

@@ -1,0 +1,48 @@
+"""Writing a file so that no reader ever sees it half-written."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+
+def write_atomically(path: Path, content: bytes, *, mode: int | None = None, durable: bool = False,
+                     before_replace: Callable[[], None] | None = None) -> None:
+    """Write `content` to a temporary file beside `path`, then rename it over `path`.
+
+    The file keeps `path`'s permissions, or gets what `open()` would give a new one
+    (mkstemp's are private). `durable` flushes it to disk first (a user's source
+    file); `before_replace` may raise to keep `path` as it is. Raises OSError; the
+    temporary file never stays.
+    """
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            mode = 0o666 & ~_umask()
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".review-lint-tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        if before_replace is not None:
+            before_replace()
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
