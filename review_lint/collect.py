@@ -402,7 +402,7 @@ def _raise_recursion_limit() -> None:
 
 def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: int):
     _raise_recursion_limit()
-    from .libcst_speedups import speedups  # imports LibCST: only when something is parsed
+    from .libcst_patches import speedups  # imports LibCST: only when something is parsed
 
     with speedups():
         for relative, data in files:
@@ -425,7 +425,7 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
 
 def _warm_up() -> bool:
     """Import LibCST in a worker before its first chunk arrives."""
-    from .libcst_speedups import speedups
+    from .libcst_patches import speedups
 
     return speedups is not None
 
@@ -474,7 +474,7 @@ def _help(connection, parents_end) -> None:
 def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[bytes]:
     _raise_recursion_limit()
     base = Path(root)
-    from .libcst_speedups import speedups
+    from .libcst_patches import speedups
 
     with speedups():
         return [codec.dump_facts(facts_for_file(base, relative, data)) for relative, data in chunk]

@@ -156,7 +156,7 @@ def parse(path: str, data: bytes) -> tuple[str | None, "libcst.Module | None", M
     # Here, not at the top: a warm run never parses, and LibCST takes 0.12 s to import.
     import libcst as cst
 
-    from .libcst_speedups import speedups
+    from .libcst_patches import speedups
 
     try:
         source = decode(data)

@@ -10,7 +10,7 @@ import pytest
 
 from libcst._nodes.expression import _BaseParenthesizedNode
 
-from review_lint.libcst_speedups import _LIBCST_PARENTHESIZE, speedups
+from review_lint.libcst_patches import _LIBCST_PARENTHESIZE, speedups
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "review_lint").rglob("*.py")) + sorted((ROOT / "tests" / "fixtures").rglob("*.py"))
@@ -93,7 +93,7 @@ def test_classes_are_restored_after_the_block():
 
 
 def test_nodes_are_built_by_slot_setting_inits_that_build_what_libcst_builds():
-    from review_lint.libcst_speedups import _FAST_INITS
+    from review_lint.libcst_patches import _FAST_INITS
 
     assert {cst.Name, cst.Call, cst.SimpleWhitespace, cst.TrailingWhitespace} <= set(_FAST_INITS)
     for cls in _FAST_INITS:  # every class whose fields all have defaults (factories included)
