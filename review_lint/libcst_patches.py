@@ -1,49 +1,147 @@
-"""Three costs LibCST pays on every node that review-lint's own use does not need.
+"""Every use review-lint makes of LibCST's private parts, and the four speed patches.
 
-1. Validation while parsing. Every node runs `_validate()` from `__post_init__`,
-   also when the parser built it (LibCST's own comment there: "It might make more
-   sense to move validation work into the visitor, which would allow us to avoid
-   validating the tree when parsing a file"). On Django it is 23% of the parse.
-   `speedups()` skips it only for node classes whose checks the tokenizer
-   and grammar already guarantee for parsed code (whitespace and comment
-   characters, identifiers, balanced parentheses, string quotes, semicolons
-   between small statements) or that check nothing; together they are about 90%
-   of a tree's nodes. Classes whose checks reject code the grammar accepts (the
-   order of call arguments and parameters, for one) keep them, so the parser
-   refuses exactly what it refused before: `tests/test_libcst_patches.py`
-   compares outcomes and trees with and without it on fixtures, generated and
-   mutated programs.
-2. Frames per node during code generation. `CSTNode._codegen` only calls two
-   hooks, which the position pass does not use, around `_codegen_impl`;
-   `speedups()` binds `_codegen` to `_codegen_impl` on each node class, and
-   replaces the generator-based `_parenthesize` context manager by an equivalent
-   that, for the many expressions without parentheses, is only the position
-   record it wraps (together half the cost of the position pass).
-3. Setting fields through `object.__setattr__`. A frozen dataclass's generated
-   `__init__` sets each field with `object.__setattr__(self, name, value)`,
-   which looks the slot up by name every time. `speedups()` gives each node
-   class an `__init__` with the same signature that calls each field's slot
+LibCST's private names are imported here and nowhere else, and every patch of
+its classes is made here; other modules call `applied()`, `generate()` and the
+status functions. Nothing is patched on import or outside an `applied()` block:
+review-lint enters one by itself only in its worker processes and, for the
+command, around its own process's parsing, so a program that imports
+review-lint (or calls `Engine.run()`) keeps LibCST as it is unless it asks
+with `with review_lint.libcst_patches.applied(): ...`.
+
+The patches apply only on the LibCST releases they were tested on
+(`TESTED_RANGE`, pinned as well in pyproject.toml), and each only where
+LibCST's internals are the ones it was written from;
+`REVIEW_LINT_NO_LIBCST_PATCHES=1` turns every one off (to bisect a suspected
+difference: findings must not change). `review-lint check --verbose` prints
+which are active.
+
+1. validation: no re-validation while parsing. Every node runs `_validate()`
+   from `__post_init__`, also when the parser built it (LibCST's own comment
+   there: "It might make more sense to move validation work into the visitor,
+   which would allow us to avoid validating the tree when parsing a file"). On
+   Django it is 23% of the parse. It is skipped only for node classes whose
+   checks the tokenizer and grammar already guarantee for parsed code
+   (whitespace and comment characters, identifiers, balanced parentheses,
+   string quotes, semicolons between small statements) or that check nothing;
+   together they are about 90% of a tree's nodes. Classes whose checks reject
+   code the grammar accepts (the order of call arguments and parameters, for
+   one) keep them, so the parser refuses exactly what it refused before:
+   `tests/test_libcst_patches.py` compares outcomes and trees with and without
+   it on fixtures, generated and mutated programs.
+2. codegen: fewer frames per node during code generation. `CSTNode._codegen`
+   only calls two hooks, which the position pass does not use, around
+   `_codegen_impl`; `_codegen` is bound to `_codegen_impl` on each node class,
+   and the generator-based `_parenthesize` context manager is replaced by an
+   equivalent that, for the many expressions without parentheses, is only the
+   position record it wraps (together half the cost of the position pass).
+3. node-init: fields set without `object.__setattr__`. A frozen dataclass's
+   generated `__init__` sets each field with `object.__setattr__(self, name,
+   value)`, which looks the slot up by name every time. Each node class gets
+   an `__init__` with the same signature that calls each field's slot
    descriptor directly, then `__post_init__` unless the class's checks are
    skipped (11% of the parse on Django; trees compared equal).
+4. positions: during a position pass (`generate`), whitespace, names,
+   attributes, dots, commas and arguments that are not wanted only add their
+   length instead of generating their code (see the shortcuts below).
 
-Both patch classes only inside a `with` block and restore them after, and both
-do nothing when LibCST's internals are not the ones measured here. The patches
-are process-wide while they last: a program embedding review-lint that builds
-LibCST trees on another thread during a run would skip the same checks.
+Patches 1-3 patch classes for the `with` block and restore them after; 4 for
+each pass inside it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import re
+import sys
 import types
 from typing import Callable, Iterator
 
-import libcst as cst
-from libcst import MaybeSentinel
-from libcst._nodes.base import CSTNode
-from libcst._nodes.expression import _BaseParenthesizedNode
-from libcst._nodes.internal import CodegenState  # positions.py's counting state extends it
+SWITCH = "REVIEW_LINT_NO_LIBCST_PATCHES"
+# The LibCST releases these patches were checked on (this module's and the position
+# tests pass under them); pyproject.toml pins the same range, tests/test_libcst_patches.py
+# compares the two. (major, minor): from, inclusive; to, exclusive.
+TESTED_RANGE = ((1, 5), (1, 10))
+PATCHES = ("validation", "codegen", "node-init", "positions")
+
+_depth = 0
+_active: tuple[str, ...] = ()  # the patches in force in the current `applied()` block
+_loaded = False
+_version: str | None = None
+
+
+def libcst_version() -> str | None:
+    """The installed LibCST's version: LibCST's own once it is imported, else its
+    package metadata (LibCST is not imported for it)."""
+    global _version
+    if _version is None:
+        found = getattr(sys.modules.get("libcst"), "LIBCST_VERSION", "unknown")
+        if found == "unknown":
+            from importlib import metadata  # 60 ms to import: not on the parsing path
+
+            try:
+                found = metadata.version("libcst")
+            except metadata.PackageNotFoundError:
+                return None
+        _version = found
+    return _version
+
+
+def in_tested_range(version: str | None) -> bool:
+    found = re.match(r"(\d+)\.(\d+)", version or "")
+    if found is None:
+        return False
+    release = (int(found.group(1)), int(found.group(2)))
+    return TESTED_RANGE[0] <= release < TESTED_RANGE[1]
+
+
+def off_reason() -> str | None:
+    """Why no patch applies in this process (the switch, an untested LibCST), or None."""
+    if os.environ.get(SWITCH, "") not in ("", "0"):
+        return SWITCH
+    if not in_tested_range(libcst_version()):
+        return "LibCST outside the tested range"
+    return None
+
+
+def active_patches() -> tuple[str, ...]:
+    """The patches in force now, in `PATCHES`' order: inside `applied()`, those whose
+    LibCST internals are the ones they were written from ("positions": review-lint's
+    position passes in the block take the shortcuts); outside it, none."""
+    return _active
+
+
+def status(parsed_elsewhere: bool = False) -> str:
+    """One line for `--verbose`. Never imports LibCST: a warm run parses nothing.
+
+    `parsed_elsewhere`: files were parsed, by worker processes, while this one parsed none."""
+    version = f"LibCST {libcst_version() or '(version unknown)'}"
+    reason = off_reason()
+    if reason is not None:
+        return f"{version}: speed patches off ({reason})"
+    if not _loaded:
+        where = "parsed in worker processes, which apply them" if parsed_elsewhere else "nothing parsed"
+        return f"{version}: speed patches not loaded in this process ({where})"
+    usable = _usable()
+    if not usable:
+        return f"{version}: speed patches off (LibCST's internals differ from the tested ones)"
+    missing = [name for name in PATCHES if name not in usable]
+    line = f"{version}: speed patches active ({', '.join(usable)})"
+    return line + (f"; not applying: {', '.join(missing)} (LibCST's internals differ)" if missing else "")
+
+
+def prepare() -> None:
+    """Import LibCST and work out which patches its internals allow, ahead of the first
+    parse (a worker process does it while its parent reads the files)."""
+    if _may_patch():
+        _load()
+
+
+def _may_patch() -> bool:
+    import libcst  # noqa: F401 - about to be used; off_reason() reads its version from it
+
+    return off_reason() is None
 
 # Validators that only restate what tokenizing and parsing already ensure.
 _GRAMMAR_GUARANTEED = {
@@ -195,25 +293,30 @@ def _fast_inits(trusted: list[type]) -> dict[type, Callable]:
     return inits
 
 
-_TRUSTED, _GENERATED = _classes_to_patch()
-_FAST_INITS = _fast_inits(_TRUSTED) if _GENERATED else {}
-_LIBCST_PARENTHESIZE = _BaseParenthesizedNode.__dict__.get("_parenthesize")
-_depth = 0
-
-
 @contextlib.contextmanager
-def speedups() -> Iterator[None]:
-    """Parse and generate code without the costs above, for the `with` block.
+def applied() -> Iterator[None]:
+    """LibCST with the speed patches, for the `with` block: parsing and code
+    generation without the costs above. Nothing happens under the switch or
+    outside the tested range, and each patch only where LibCST's internals are
+    the ones it was written from.
 
-    Patching a class invalidates Python's method caches, so a run enters this
-    once around all its parsing rather than once per file; nesting is free.
+    review-lint enters it by itself only in its worker processes and, for the
+    command, around the parsing of its own process; a program embedding
+    review-lint asks for it around its runs. Patching a class invalidates
+    Python's method caches, so a run enters this once around all its parsing
+    rather than once per file; nesting is free. The patches are process-wide
+    while they last: LibCST code on other threads skips the same checks, and
+    code generation skips the hooks LibCST's own PositionProvider relies on, so
+    keep the block around review-lint's runs rather than your own LibCST work.
     """
-    global _depth
+    global _depth, _active
     _depth += 1
     patched: list[tuple[type, str]] = []
     originals: list[tuple[type, Callable]] = []
     try:
-        if _depth == 1:
+        if _depth == 1 and _may_patch():
+            _load()
+            _active = _usable()
             for cls in _TRUSTED:
                 if "__post_init__" not in cls.__dict__:
                     cls.__post_init__ = _no_validation
@@ -231,6 +334,8 @@ def speedups() -> Iterator[None]:
         yield
     finally:
         _depth -= 1
+        if _depth == 0:
+            _active = ()
         for cls, name in patched:
             if cls is _BaseParenthesizedNode:
                 cls._parenthesize = _LIBCST_PARENTHESIZE
@@ -247,9 +352,6 @@ def speedups() -> Iterator[None]:
 # pass (a quarter less time on Django).
 # Each is installed only while the LibCST method it replaces is the one it was
 # written from (same owner, same names used).
-
-_SW = cst.SimpleWhitespace
-
 
 def _token(self, state: CodegenState) -> None:
     state.offset += len(self.value)
@@ -338,23 +440,25 @@ _VALUE = ("BaseValueToken", ("add_token", "value"))
 _PAREN_LEAF = ("_parenthesize", "add_token", "value")
 _ONE_TOKEN = ("_BaseOneTokenOp", ("whitespace_before", "_codegen", "record_syntactic_position", "add_token",
                                   "_get_token", "whitespace_after"))
-_ONE_TOKENS = {cst.Comma: ",", cst.Dot: ".", cst.Colon: ":", cst.AssignEqual: "="}
-_SHORTCUTS = [
-    (cst.SimpleWhitespace, _VALUE, _token),
-    (cst.Comment, _VALUE, _token),
-    (cst.Newline, ("Newline", ("value", "add_token", "default_newline")), _newline),
-    (cst.TrailingWhitespace, ("TrailingWhitespace", ("whitespace", "_codegen", "comment", "newline")), _line_end),
-    (cst.EmptyLine, ("EmptyLine", ("indent", "add_indent_tokens", "whitespace", "_codegen", "comment", "newline")),
-     _empty_line),
-    (cst.Name, ("Name", _PAREN_LEAF), _leaf),
-    (cst.Integer, ("Integer", _PAREN_LEAF), _leaf),
-    (cst.SimpleString, ("SimpleString", _PAREN_LEAF), _leaf),
-    (cst.Attribute, ("Attribute", ("_parenthesize", "value", "_codegen", "dot", "attr")), _attribute),
-    (cst.Arg, ("Arg", ("record_syntactic_position", "add_token", "star", "whitespace_after_star", "_codegen", "keyword",
-                       "equal", "MaybeSentinel", "DEFAULT", "isinstance", "AssignEqual", "value", "comma", "Comma",
-                       "whitespace_after_arg")), _arg),
-    *((cls, _ONE_TOKEN, _one_token(token)) for cls, token in _ONE_TOKENS.items()),
-]
+
+
+def _shortcuts() -> list[tuple[type, tuple, Callable]]:
+    return [
+        (cst.SimpleWhitespace, _VALUE, _token),
+        (cst.Comment, _VALUE, _token),
+        (cst.Newline, ("Newline", ("value", "add_token", "default_newline")), _newline),
+        (cst.TrailingWhitespace, ("TrailingWhitespace", ("whitespace", "_codegen", "comment", "newline")), _line_end),
+        (cst.EmptyLine, ("EmptyLine", ("indent", "add_indent_tokens", "whitespace", "_codegen", "comment",
+                                       "newline")), _empty_line),
+        (cst.Name, ("Name", _PAREN_LEAF), _leaf),
+        (cst.Integer, ("Integer", _PAREN_LEAF), _leaf),
+        (cst.SimpleString, ("SimpleString", _PAREN_LEAF), _leaf),
+        (cst.Attribute, ("Attribute", ("_parenthesize", "value", "_codegen", "dot", "attr")), _attribute),
+        (cst.Arg, ("Arg", ("record_syntactic_position", "add_token", "star", "whitespace_after_star", "_codegen",
+                           "keyword", "equal", "MaybeSentinel", "DEFAULT", "isinstance", "AssignEqual", "value",
+                           "comma", "Comma", "whitespace_after_arg")), _arg),
+        *((cls, _ONE_TOKEN, _one_token(token)) for cls, token in _ONE_TOKENS.items()),
+    ]
 
 
 def _as_written_from(cls: type, owner: str, names: tuple[str, ...]) -> bool:
@@ -369,14 +473,7 @@ def _constant_token(cls: type, token: str) -> bool:
         return False
 
 
-_INSTALLED = [
-    (cls, shortcut) for cls, (owner, names), shortcut in _SHORTCUTS
-    if _as_written_from(cls, owner, names)
-    and (cls not in _ONE_TOKENS or _constant_token(cls, _ONE_TOKENS[cls]))
-]
-
-
-class leaf_shortcuts:
+class _Shortcuts:
     """Install the shortcuts above for one pass (whatever `_codegen` was there comes back)."""
 
     def __enter__(self) -> None:
@@ -391,3 +488,63 @@ class leaf_shortcuts:
             else:
                 cls._codegen = previous
         return False
+
+
+def generate(module, state) -> None:
+    """LibCST's code generation of `module` into `state` (positions.py's counting
+    state: `offset` and `wanted`), with the shortcuts inside `applied()`."""
+    if "positions" in _active:
+        with _Shortcuts():
+            module._codegen(state)
+    else:
+        module._codegen(state)
+
+
+# -- LibCST, imported on first use ---------------------------------------------
+# Importing this module imports no LibCST (`--verbose` asks it for its status on
+# runs that parse nothing). The names below are this module's globals once
+# `_load()` has run, which every patch above is only reached through.
+
+def _load() -> None:
+    global _loaded, cst, MaybeSentinel, CSTNode, _BaseParenthesizedNode, _SW, _ONE_TOKENS
+    global _TRUSTED, _GENERATED, _FAST_INITS, _LIBCST_PARENTHESIZE, _SHORTCUTS, _INSTALLED
+    if _loaded:
+        return
+    import libcst as cst
+    from libcst import MaybeSentinel
+    from libcst._nodes.base import CSTNode
+    from libcst._nodes.expression import _BaseParenthesizedNode
+
+    _SW = cst.SimpleWhitespace
+    _ONE_TOKENS = {cst.Comma: ",", cst.Dot: ".", cst.Colon: ":", cst.AssignEqual: "="}
+    _TRUSTED, _GENERATED = _classes_to_patch()
+    _FAST_INITS = _fast_inits(_TRUSTED) if _GENERATED else {}
+    _LIBCST_PARENTHESIZE = _BaseParenthesizedNode.__dict__.get("_parenthesize")
+    _SHORTCUTS = _shortcuts()
+    _INSTALLED = [
+        (cls, shortcut) for cls, (owner, names), shortcut in _SHORTCUTS
+        if _as_written_from(cls, owner, names)
+        and (cls not in _ONE_TOKENS or _constant_token(cls, _ONE_TOKENS[cls]))
+    ]
+    _loaded = True
+
+
+def _usable() -> tuple[str, ...]:
+    """The patches LibCST's internals allow (after `_load()`)."""
+    found = (_TRUSTED, _GENERATED, _FAST_INITS, _INSTALLED)
+    return tuple(name for name, classes in zip(PATCHES, found) if classes)
+
+
+_LOADED_LATER = {"cst", "MaybeSentinel", "CSTNode", "_BaseParenthesizedNode", "_TRUSTED", "_GENERATED", "_FAST_INITS",
+                 "_LIBCST_PARENTHESIZE", "_SHORTCUTS", "_INSTALLED"}
+
+
+def __getattr__(name: str):
+    if name == "CodegenState":  # the base of positions.py's counting state
+        from libcst._nodes.internal import CodegenState
+
+        return CodegenState
+    if name in _LOADED_LATER:
+        _load()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

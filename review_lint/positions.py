@@ -14,7 +14,7 @@ from bisect import bisect_right
 import libcst as cst
 
 from .facts import Span
-from .libcst_patches import CodegenState, leaf_shortcuts, speedups
+from .libcst_patches import CodegenState, generate
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -126,8 +126,7 @@ def offsets(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, tuple[int
     if not nodes:
         return {}
     state = _TrackingState(module, {id(node) for node in nodes})
-    with speedups(), leaf_shortcuts():
-        module._codegen(state)
+    generate(module, state)  # with the position shortcuts inside libcst_patches.applied()
     return state.found
 
 
