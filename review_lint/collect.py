@@ -8,6 +8,7 @@ branch's run): it is read only through `codec`, which builds nothing but facts.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -63,6 +64,9 @@ class Collector:
     prefilter: bool = True
     progress: Callable[[int, int], None] | None = None  # (files just finished, files in all)
     warn: Callable[[str], None] | None = None  # one line for the user; default: stderr
+    # LibCST's speed patches while this process parses (the command asks; a program
+    # embedding review-lint is left unpatched unless it does). Workers always apply them.
+    patch_libcst: bool = False
     stats: CollectStats = field(default_factory=CollectStats)
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
     _helper: "_Helper | None" = field(default=None, init=False, repr=False)
@@ -198,7 +202,7 @@ class Collector:
             yield from self._in_helper(root, files, idle)
             return
         if idle is None and self._pool is None and (self.jobs <= 1 or len(files) < 2 * CHUNK_FILES):
-            yield from _serial(root, files, self.progress, self._total)
+            yield from _serial(root, files, self.progress, self._total, self.patch_libcst)
             return
         yield from self._parallel(root, files, idle)
 
@@ -360,11 +364,11 @@ def _raise_recursion_limit() -> None:
         sys.setrecursionlimit(10_000)
 
 
-def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: int):
+def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: int, patch_libcst: bool):
     _raise_recursion_limit()
-    from .libcst_speedups import speedups  # imports LibCST: only when something is parsed
+    from . import libcst_patches
 
-    with speedups():
+    with libcst_patches.applied() if patch_libcst else contextlib.nullcontext():
         for relative, data in files:
             yield facts_for_file(root, relative, data), None
             if progress:
@@ -385,9 +389,10 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
 
 def _warm_up() -> bool:
     """Import LibCST in a worker before its first chunk arrives."""
-    from .libcst_speedups import speedups
+    from . import libcst_patches
 
-    return speedups is not None
+    libcst_patches.prepare()
+    return True
 
 
 class _Helper:
@@ -434,16 +439,20 @@ def _help(connection, parents_end) -> None:
 def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[bytes]:
     _raise_recursion_limit()
     base = Path(root)
-    from .libcst_speedups import speedups
+    from . import libcst_patches
 
-    with speedups():
+    with libcst_patches.applied():  # a worker process: review-lint's own
         return [codec.dump_facts(facts_for_file(base, relative, data)) for relative, data in chunk]
 
 
 def _extract_one(root: str, relative: str, data: bytes | None, connection) -> None:
     _ignore_interrupts()
     _raise_recursion_limit()
-    connection.send(facts_for_file(Path(root), relative, data))
+    from . import libcst_patches
+
+    with libcst_patches.applied():  # a process of its own, as a worker's
+        facts = facts_for_file(Path(root), relative, data)
+    connection.send(facts)
     connection.close()
 
 

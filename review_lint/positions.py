@@ -12,11 +12,9 @@ import re
 from bisect import bisect_right
 
 import libcst as cst
-from libcst import MaybeSentinel
-from libcst._nodes.internal import CodegenState
 
 from .facts import Span
-from .libcst_speedups import speedups
+from .libcst_patches import CodegenState, generate
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -128,162 +126,8 @@ def offsets(module: cst.Module, nodes: list[cst.CSTNode]) -> dict[int, tuple[int
     if not nodes:
         return {}
     state = _TrackingState(module, {id(node) for node in nodes})
-    with speedups(), _leaf_shortcuts():
-        module._codegen(state)
+    generate(module, state)  # with the position shortcuts inside libcst_patches.applied()
     return state.found
-
-
-# -- shortcuts for the commonest nodes ----------------------------------------
-# Whitespace, names, attributes, dots, commas and arguments are two thirds of a
-# tree's nodes. Unless one is wanted (or parenthesized), all the pass needs from it
-# is its length, so these replace LibCST's code generation for them during the
-# pass (a quarter less time on Django).
-# Each is installed only while the LibCST method it replaces is the one it was
-# written from (same owner, same names used).
-
-_SW = cst.SimpleWhitespace
-
-
-def _token(self, state: _TrackingState) -> None:
-    state.offset += len(self.value)
-
-
-def _newline(self, state: _TrackingState) -> None:
-    value = self.value
-    state.offset += len(state.default_newline if value is None else value)
-
-
-def _line_end(self, state: _TrackingState) -> None:
-    if type(self.whitespace) is not _SW:
-        return self._codegen_impl(state)
-    _add_line_tail(self, state)
-
-
-def _empty_line(self, state: _TrackingState) -> None:
-    if type(self.whitespace) is not _SW:
-        return self._codegen_impl(state)
-    if self.indent:
-        state.add_indent_tokens()
-    _add_line_tail(self, state)
-
-
-def _add_line_tail(line, state: _TrackingState) -> None:
-    """Whitespace, comment and newline of a line (TrailingWhitespace or EmptyLine)."""
-    comment, newline = line.comment, line.newline.value
-    state.offset += (len(line.whitespace.value) + (0 if comment is None else len(comment.value))
-                     + len(state.default_newline if newline is None else newline))
-
-
-def _leaf(self, state: _TrackingState) -> None:
-    if self.lpar or id(self) in state.wanted:
-        return self._codegen_impl(state)
-    state.offset += len(self.value)
-
-
-def _attribute(self, state: _TrackingState) -> None:
-    if self.lpar or id(self) in state.wanted:
-        return self._codegen_impl(state)
-    self.value._codegen(state)
-    self.dot._codegen(state)
-    self.attr._codegen(state)
-
-
-def _arg(self, state: _TrackingState, default_comma: bool = False) -> None:
-    # LibCST's Arg._codegen_impl without the position record, for parsed arguments;
-    # a built one whose `=` or comma LibCST would make up takes LibCST's own path.
-    keyword, equal, comma = self.keyword, self.equal, self.comma
-    if (id(self) in state.wanted or (equal is MaybeSentinel.DEFAULT and keyword is not None)
-            or (comma is MaybeSentinel.DEFAULT and default_comma)):
-        return self._codegen_impl(state, default_comma)
-    state.offset += len(self.star)
-    self.whitespace_after_star._codegen(state)
-    if keyword is not None:
-        keyword._codegen(state)
-    if isinstance(equal, cst.AssignEqual):
-        equal._codegen(state)
-    self.value._codegen(state)
-    if isinstance(comma, cst.Comma):
-        comma._codegen(state)
-    self.whitespace_after_arg._codegen(state)
-
-
-def _one_token(token: str):
-    length = len(token)
-
-    def codegen(self, state: _TrackingState) -> None:
-        if id(self) in state.wanted:
-            return self._codegen_impl(state)
-        before, after = self.whitespace_before, self.whitespace_after
-        if type(before) is _SW:
-            state.offset += len(before.value)
-        else:
-            before._codegen(state)
-        state.offset += length
-        if type(after) is _SW:
-            state.offset += len(after.value)
-        else:
-            after._codegen(state)
-
-    return codegen
-
-
-_VALUE = ("BaseValueToken", ("add_token", "value"))
-_PAREN_LEAF = ("_parenthesize", "add_token", "value")
-_ONE_TOKEN = ("_BaseOneTokenOp", ("whitespace_before", "_codegen", "record_syntactic_position", "add_token",
-                                  "_get_token", "whitespace_after"))
-_ONE_TOKENS = {cst.Comma: ",", cst.Dot: ".", cst.Colon: ":", cst.AssignEqual: "="}
-_SHORTCUTS = [
-    (cst.SimpleWhitespace, _VALUE, _token),
-    (cst.Comment, _VALUE, _token),
-    (cst.Newline, ("Newline", ("value", "add_token", "default_newline")), _newline),
-    (cst.TrailingWhitespace, ("TrailingWhitespace", ("whitespace", "_codegen", "comment", "newline")), _line_end),
-    (cst.EmptyLine, ("EmptyLine", ("indent", "add_indent_tokens", "whitespace", "_codegen", "comment", "newline")),
-     _empty_line),
-    (cst.Name, ("Name", _PAREN_LEAF), _leaf),
-    (cst.Integer, ("Integer", _PAREN_LEAF), _leaf),
-    (cst.SimpleString, ("SimpleString", _PAREN_LEAF), _leaf),
-    (cst.Attribute, ("Attribute", ("_parenthesize", "value", "_codegen", "dot", "attr")), _attribute),
-    (cst.Arg, ("Arg", ("record_syntactic_position", "add_token", "star", "whitespace_after_star", "_codegen", "keyword",
-                       "equal", "MaybeSentinel", "DEFAULT", "isinstance", "AssignEqual", "value", "comma", "Comma",
-                       "whitespace_after_arg")), _arg),
-    *((cls, _ONE_TOKEN, _one_token(token)) for cls, token in _ONE_TOKENS.items()),
-]
-
-
-def _as_written_from(cls: type, owner: str, names: tuple[str, ...]) -> bool:
-    method = cls._codegen_impl
-    return method.__qualname__ == f"{owner}._codegen_impl" and method.__code__.co_names == names
-
-
-def _constant_token(cls: type, token: str) -> bool:
-    try:
-        return cls()._get_token() == token
-    except Exception:  # noqa: BLE001 - a changed LibCST: no shortcut
-        return False
-
-
-_INSTALLED = [
-    (cls, shortcut) for cls, (owner, names), shortcut in _SHORTCUTS
-    if _as_written_from(cls, owner, names)
-    and (cls not in _ONE_TOKENS or _constant_token(cls, _ONE_TOKENS[cls]))
-]
-
-
-class _leaf_shortcuts:
-    """Install the shortcuts above for one pass (whatever `_codegen` was there comes back)."""
-
-    def __enter__(self) -> None:
-        self.saved = [(cls, cls.__dict__.get("_codegen")) for cls, _ in _INSTALLED]
-        for cls, shortcut in _INSTALLED:
-            cls._codegen = shortcut
-
-    def __exit__(self, *exc) -> bool:
-        for cls, previous in self.saved:
-            if previous is None:
-                del cls._codegen
-            else:
-                cls._codegen = previous
-        return False
 
 
 def positions(module: cst.Module, nodes: list[cst.CSTNode], source: str | None = None) -> dict[int, Span]:

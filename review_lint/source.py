@@ -146,8 +146,6 @@ def parse(path: str, data: bytes) -> tuple[str | None, "libcst.Module | None", M
     # Here, not at the top: a warm run never parses, and LibCST takes 0.12 s to import.
     import libcst as cst
 
-    from .libcst_speedups import speedups
-
     try:
         source = decode(data)
     except SyntaxError as error:
@@ -162,8 +160,7 @@ def parse(path: str, data: bytes) -> tuple[str | None, "libcst.Module | None", M
     if refused is not None:
         return None, None, _failure(path, *refused)
     try:
-        with speedups():
-            module = cst.parse_module(source)
+        module = cst.parse_module(source)  # with the speed patches inside libcst_patches.applied()
     except cst.ParserSyntaxError as error:
         # CPython's parser words and places most errors better; LibCST's own
         # report stands when CPython accepts the file (a newer grammar, say).

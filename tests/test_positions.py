@@ -1,5 +1,6 @@
 """Our position pass must agree with LibCST's PositionProvider exactly: it is the
-same code generation, recording only the nodes facts keep."""
+same code generation, recording only the nodes facts keep; with the speed patches
+(its shortcuts) and without."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from review_lint.libcst_patches import applied
 from review_lint.positions import positions
 
 TRICKY = textwrap.dedent(
@@ -53,12 +55,20 @@ def check(source: str, every: int = 1) -> int:
         wanted = [n for n in expected if isinstance(n, KEPT_KINDS)]
     else:
         wanted = [n for n in expected if isinstance(n, RECORDED_KINDS)][::every]
-    found = positions(module, wanted)
-    for node in wanted:
-        where = expected[node]
-        assert found[id(node)] == (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1), (
-            type(node).__name__, module.code_for_node(node)[:60])
+    for found in _both_ways(module, wanted):
+        for node in wanted:
+            where = expected[node]
+            assert found[id(node)] == (where.start.line, where.start.column + 1, where.end.line,
+                                       where.end.column + 1), (type(node).__name__, module.code_for_node(node)[:60])
     return len(wanted)
+
+
+def _both_ways(module: cst.Module, wanted: list[cst.CSTNode]) -> list[dict]:
+    """The spans from LibCST as it is and from LibCST with the speed patches (and
+    the position pass's shortcuts); PositionProvider itself runs outside them."""
+    plain = positions(module, wanted)
+    with applied():
+        return [plain, positions(module, wanted)]
 
 
 def test_positions_match_libcst_on_tricky_code():
@@ -87,8 +97,8 @@ def test_positions_match_libcst_on_a_built_tree():
     module = cst.Module(body=[cst.SimpleStatementLine([cst.Expr(call)])])
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     wanted = [n for n in expected if isinstance(n, (cst.Call, cst.Name))]
-    found = positions(module, wanted)
-    for node in wanted:
-        where = expected[node]
-        assert found[id(node)] == (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+    for found in _both_ways(module, wanted):
+        for node in wanted:
+            where = expected[node]
+            assert found[id(node)] == (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
     assert module.code == "f(a, c, k = b)\n"
