@@ -100,9 +100,11 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
     baseline_note = narrow(result, engine, changes, baseline_file)
     stream = sys.stdout
     if show_diff or fix:
+        from . import libcst_patches
         from .fixer import apply_fixes
 
-        fixed = apply_fixes(result, write=fix and not show_diff, cwd=engine.cwd)
+        with libcst_patches.applied():  # this process is review-lint's own: its rewrites parse faster
+            fixed = apply_fixes(result, write=fix and not show_diff, cwd=engine.cwd)
         for failure in fixed.failures:
             click.echo(f"review-lint: fix not applied: {failure}", err=True)
         if show_diff:

@@ -169,7 +169,7 @@ def _spy_on_parsing(monkeypatch) -> list:
 
 def _findings(root, collector=None) -> list[tuple]:
     engine = Engine(Options(paths=[str(root)], root=str(root)), cwd=root)
-    return [(d.path, d.line, d.column, d.rule, d.message) for d in engine.run(collect=collector).diagnostics]
+    return [(d.path, d.line, d.column, d.rule, d.message) for d in engine.run(source=collector).diagnostics]
 
 
 def test_a_program_running_the_engine_is_never_patched_unless_it_asks(monkeypatch):
