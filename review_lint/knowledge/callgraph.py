@@ -21,7 +21,8 @@ from collections import deque
 from typing import Iterator
 
 from ..facts import Call, Class, Function, Span, Value
-from ..project import Module, Project, base_ref
+from ..project import Module, Project
+from .types import types_of
 
 FunctionKey = tuple[str, str]  # (module name, function qualname)
 
@@ -36,8 +37,7 @@ class CallGraph:
         # By function and set of runners: dotted names of functions that run the function
         # given as their first argument before returning (RL001's `runner-functions`).
         self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = {}
-        self._mro: dict[tuple[str, str], list[tuple[Module, Class]]] = {}
-        self._attributes: dict[tuple[str, str, str], tuple[Module, Class] | None] = {}
+        self.types = types_of(project)
 
     # -- lookups -----------------------------------------------------------
     def function(self, key: FunctionKey) -> tuple[Module, Function] | None:
@@ -48,88 +48,19 @@ class CallGraph:
         return (module, function) if function is not None else None
 
     def mro(self, module: Module, cls: Class) -> list[tuple[Module, Class]]:
-        """The class, then its ancestors defined in the project, depth first."""
-        cache_key = (module.name, cls.qualname)
-        found = self._mro.get(cache_key)
-        if found is not None:
-            return found
-        found = []
-        seen: set[tuple[str, str]] = set()
-        pending = [(module, cls)]
-        while pending and len(found) < 64:
-            current_module, current = pending.pop(0)
-            marker = (current_module.name, current.qualname)
-            if marker in seen:
-                continue
-            seen.add(marker)
-            found.append((current_module, current))
-            for base in current.bases:
-                symbol = self.project.resolve(current_module, base_ref(base))
-                located = self.project.class_(symbol) if symbol is not None else None
-                if located is not None:
-                    pending.append(located)
-        self._mro[cache_key] = found
-        return found
+        """The class, then its project ancestors (see types.Types.mro)."""
+        return self.types.mro(module, cls)
 
     def method(self, module: Module, cls: Class, name: str) -> FunctionKey | None:
         """`name` looked up on the class as Python would, within the project."""
-        for owner_module, owner in self.mro(module, cls):
-            qualname = owner.methods.get(name)
-            if qualname is not None:
-                return (owner_module.name, qualname)
-        return None
+        found = self.types.method(module, cls, name)
+        return key_of(*found) if found is not None else None
 
     def resolve_class(self, module: Module, ref: str | None) -> tuple[Module, Class] | None:
-        symbol = self.project.resolve(module, ref)
-        return self.project.class_(symbol) if symbol is not None else None
+        return self.types.class_at(module, ref)
 
     def attribute_class(self, module: Module, cls: Class, name: str) -> tuple[Module, Class] | None:
-        """The project class of `self.<name>` when the class body declares it:
-        `service: DatasetsService` / `service = DatasetsService()` (own or inherited)."""
-        for owner_module, owner in self.mro(module, cls):
-            for declared in owner.fields:
-                if declared.name != name:
-                    continue
-                annotation = declared.annotation
-                if annotation is not None and annotation.core and not annotation.container:
-                    located = self.resolve_class(owner_module, annotation.core[0])
-                    if located is not None:
-                        return located
-                value = declared.value
-                if value is not None and value.kind == "call" and value.ref:
-                    return self.resolve_class(owner_module, value.ref)
-                return None
-        cache_key = (module.name, cls.qualname, name)
-        if cache_key not in self._attributes:
-            self._attributes[cache_key] = self._assigned_class(module, cls, name)
-        return self._attributes[cache_key]
-
-    def _assigned_class(self, module: Module, cls: Class, name: str) -> tuple[Module, Class] | None:
-        """`self.<name> = Foo(...)`, `self.<name>: Foo = ...` or `self.<name> = param`
-        with `param: Foo`, in a method of the class or of its project bases."""
-        target = f"self.{name}"
-        for owner_module, owner in self.mro(module, cls):
-            for qualname in owner.methods.values():
-                method = owner_module.functions.get(qualname)
-                if method is None:
-                    continue
-                for binding in getattr(method, "attribute_bindings", ()):
-                    if binding.name != target:
-                        continue
-                    located = None
-                    if binding.annotation is not None and binding.annotation.core and not binding.annotation.container:
-                        located = self.resolve_class(owner_module, binding.annotation.core[0])
-                    value = binding.value
-                    if located is None and value is not None and value.kind == "call" and value.ref:
-                        located = self.resolve_class(owner_module, value.ref)
-                    if located is None and value is not None and value.kind == "name":
-                        param = method.param(value.ref or "")
-                        annotation = param.annotation if param is not None else None
-                        if annotation is not None and annotation.core and not annotation.container:
-                            located = self.resolve_class(owner_module, annotation.core[0])
-                    if located is not None:
-                        return located
-        return None
+        return self.types.attribute_class(module, cls, name)
 
     def local_function(self, module: Module, scope: str, name: str) -> FunctionKey | None:
         """A function named `name` nested in `scope` or in the functions enclosing it."""

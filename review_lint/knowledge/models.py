@@ -22,6 +22,7 @@ from typing import Iterator
 
 from ..facts import Annotation, Class, Field, Function, Span, Value
 from ..project import Module, Project, base_ref, last_name
+from .types import types_of
 
 # Class methods that build an instance from a mapping given as their first argument.
 _FROM_MAPPING = {"model_validate", "parse_obj", "validate"}
@@ -132,22 +133,15 @@ class Models:
         self.decorators = set(decorators)
         self.ordered_bases = set(ordered_bases)
         self.keyed_bases = set(keyed_bases or ())
-        self._classes: dict[tuple[str, str | None], tuple[Module, Class] | None] = {}
+        self.types = types_of(project)
         self._infos: dict[tuple[str, str], ModelInfo | None] = {}
         self._ancestry: dict[tuple[str, str], tuple[set[str], bool]] = {}
-        self._attributes: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = {}
         self._aliases: dict[tuple[str, str], list[ModelInfo]] = {}
 
     # -- classes -------------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> tuple[Module, Class] | None:
         """The project class `dotted` names in `module`, if any."""
-        if not dotted:
-            return None
-        key = (module.name, dotted)
-        if key not in self._classes:
-            symbol = self.project.resolve(module, dotted)
-            self._classes[key] = self.project.class_(symbol) if symbol is not None else None
-        return self._classes[key]
+        return self.types.class_at(module, dotted)
 
     def _decorator_name(self, module: Module, decorator: Value) -> str | None:
         ref = decorator.call.callee if decorator.kind == "call" and decorator.call is not None else decorator.ref
@@ -179,12 +173,7 @@ class Models:
         return names, decorated
 
     def project_bases(self, module: Module, cls: Class) -> list[tuple[Module, Class]]:
-        found = []
-        for base in cls.bases:
-            located = self.class_at(module, _base_ref(base))
-            if located is not None and located[1] is not cls:
-                found.append(located)
-        return found
+        return self.types.project_bases(module, cls)
 
     # -- models --------------------------------------------------------------
     def info(self, module: Module, cls: Class) -> ModelInfo | None:
@@ -295,31 +284,10 @@ class Models:
 
     def attributes(self, module: Module, cls: Class) -> dict[str, tuple[Module, Class, Field]]:
         """Class-level declarations of any class, inherited through project bases."""
-        key = (module.name, cls.qualname)
-        cached = self._attributes.get(key)
-        if cached is not None:
-            return cached
-        self._attributes[key] = {}
-        found: dict[str, tuple[Module, Class, Field]] = {}
-        for base_module, base in reversed(self.project_bases(module, cls)):
-            found.update(self.attributes(base_module, base))
-        for fact in cls.fields:
-            found[fact.name] = (module, cls, fact)
-        self._attributes[key] = found
-        return found
+        return self.types.declared(module, cls)
 
-    def method(self, module: Module, cls: Class, name: str, depth: int = 0) -> tuple[Module, Function] | None:
-        qualname = cls.methods.get(name)
-        if qualname is not None:
-            function = module.functions.get(qualname)
-            return (module, function) if function is not None else None
-        if depth > 20:
-            return None
-        for base_module, base in self.project_bases(module, cls):
-            found = self.method(base_module, base, name, depth + 1)
-            if found is not None:
-                return found
-        return None
+    def method(self, module: Module, cls: Class, name: str) -> tuple[Module, Function] | None:
+        return self.types.method(module, cls, name)
 
     # -- construction sites --------------------------------------------------
     def sites(self, module: Module) -> Iterator[Site]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from ..facts import Call, Class, Field, Function, Value
 from ..project import Module, Project, last_name
 from .models import Models
+from .types import types_of
 
 _MAX_DEPTH = 8
 _READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "one_or_none", "first_or_404"}
@@ -45,6 +46,7 @@ class Nullability:
         self.subscripts = subscripts
         self.project = project
         self.models = models
+        self.types = types_of(project)
         self.none_methods = set(none_methods)
         self.guess_unknown_receivers = guess_unknown_receivers
         self._nullable_names: dict[str, set[tuple[str, str]]] | None = None
@@ -144,7 +146,7 @@ class Nullability:
         if call.method is not None and call.receiver is not None and call.receiver.kind == "name":
             owner = self.class_of(module, function, call.receiver.text, depth + 1)
             if owner is not None:
-                return self.models.method(owner[0], owner[1], call.method)
+                return self.types.method(owner[0], owner[1], call.method)
         return None
 
     def _name(self, module: Module, function: Function, name: str, depth: int) -> bool:
@@ -196,7 +198,7 @@ class Nullability:
             # nullable, the object may well be one of those.
             return self.guess_unknown_receivers and self.nullable_somewhere(parts[-1], self._ignore)
         for part in parts[1:-1]:
-            declared = self.models.attributes(*owner).get(part)
+            declared = self.types.declared(*owner).get(part)
             if declared is None or declared[2].annotation is None:
                 return False
             annotation = declared[2].annotation
@@ -214,7 +216,7 @@ class Nullability:
         return _binding_says_none(binding, self.project.optional(module, binding.annotation))
 
     def attribute_may_be_none(self, module: Module, cls: Class, name: str) -> bool:
-        declared = self.models.attributes(module, cls).get(name)
+        declared = self.types.declared(module, cls).get(name)
         if declared is not None and self.field_may_be_none(declared[0], declared[2]):
             return True
         if self._instance_attribute_may_be_none(module, cls, name, 0):
@@ -222,10 +224,10 @@ class Nullability:
         if declared is not None:
             return False
         if name.endswith("_id"):  # Django: `<fk>_id` is null when the foreign key is
-            declared = self.models.attributes(module, cls).get(name[:-3])
+            declared = self.types.declared(module, cls).get(name[:-3])
             if declared is not None and _call_name(declared[2].value) in ("ForeignKey", "OneToOneField"):
                 return self.field_may_be_none(declared[0], declared[2])
-        method = self.models.method(module, cls, name)
+        method = self.types.method(module, cls, name)
         if method is not None:
             function = method[1]
             is_property = any(last_name(d.ref) in ("property", "cached_property") for d in function.decorators)
@@ -245,7 +247,7 @@ class Nullability:
             return False
         return any(
             self._instance_attribute_may_be_none(base_module, base, name, depth + 1)
-            for base_module, base in self.models.project_bases(module, cls)
+            for base_module, base in self.types.project_bases(module, cls)
         )
 
     def class_of(self, module: Module, function: Function, name: str, depth: int = 0) -> tuple[Module, Class] | None:
@@ -274,7 +276,7 @@ class Nullability:
 
     def _class_of_annotation(self, module: Module, core) -> tuple[Module, Class] | None:
         for name in core:
-            found = self.models.class_at(module, name)
+            found = self.types.class_at(module, name)
             if found is not None:
                 return found
         return None
@@ -292,7 +294,7 @@ class Nullability:
         return False
 
     def _class(self, module: Module, dotted: str | None) -> tuple[Module, Class] | None:
-        return self.models.class_at(module, dotted)
+        return self.types.class_at(module, dotted)
 
     def _class_of_value(self, module: Module, function: Function, value: Value, depth: int):
         """`Cls(...)`, reads of `Cls` (`session.get(Cls, ..)`, `select(Cls)...`,

@@ -1,0 +1,171 @@
+"""Structural types: which project class a name, a base or an attribute refers to.
+
+Every rule that asks "which class is this", "where does this method come from" or
+"what does this class declare" asks here (through `types_of(project)`), so the call
+graph, the models and the nullability agree. Only project classes are known:
+an external base ends the walk, as it does for a reader of the code.
+"""
+
+from __future__ import annotations
+
+from ..facts import Class, Field, Function
+from ..project import Module, Project, base_ref
+
+Located = tuple[Module, Class]
+_MAX_MRO = 64
+
+
+class Types:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._classes: dict[tuple[str, str], Located | None] = {}
+        self._mro: dict[tuple[str, str], list[Located]] = {}
+        self._declared: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = {}
+        self._assigned: dict[tuple[str, str, str], Located | None] = {}
+
+    # -- classes -----------------------------------------------------------
+    def class_at(self, module: Module, dotted: str | None) -> Located | None:
+        """The project class `dotted` names in `module`, if any."""
+        if not dotted:
+            return None
+        key = (module.name, dotted)
+        if key not in self._classes:
+            symbol = self.project.resolve(module, dotted)
+            self._classes[key] = self.project.class_(symbol) if symbol is not None else None
+        return self._classes[key]
+
+    def project_bases(self, module: Module, cls: Class) -> list[Located]:
+        """The class's direct bases that are project classes, in declaration order."""
+        found = []
+        for base in cls.bases:
+            located = self.class_at(module, base_ref(base))
+            if located is not None and located[1] is not cls:
+                found.append(located)
+        return found
+
+    def mro(self, module: Module, cls: Class) -> list[Located]:
+        """The class, then its project ancestors in Python's method resolution order
+        (C3); where the hierarchy has no consistent order, depth first."""
+        key = (module.name, cls.qualname)
+        found = self._mro.get(key)
+        if found is None:
+            self._mro[key] = [(module, cls)]  # a cycle in the bases ends here
+            found = self._mro[key] = self._linearise(module, cls)[:_MAX_MRO]
+        return found
+
+    def _linearise(self, module: Module, cls: Class) -> list[Located]:
+        bases = self.project_bases(module, cls)
+        sequences = [list(self.mro(*base)) for base in bases] + [list(bases)]
+        merged: list[Located] = [(module, cls)]
+        while any(sequences):
+            for sequence in sequences:
+                if not sequence:
+                    continue
+                head = sequence[0]
+                if not any(_among(head, other[1:]) for other in sequences):
+                    break
+            else:
+                return _depth_first(merged[0], self.mro, bases)
+            if not _among(head, merged):  # a cycle in the bases can offer the class again
+                merged.append(head)
+            for sequence in sequences:
+                if sequence and _same(sequence[0], head):
+                    del sequence[0]
+        return merged
+
+    def method(self, module: Module, cls: Class, name: str) -> tuple[Module, Function] | None:
+        """`name` looked up on the class as Python would, within the project."""
+        for owner_module, owner in self.mro(module, cls):
+            qualname = owner.methods.get(name)
+            if qualname is not None:
+                function = owner_module.functions.get(qualname)
+                return (owner_module, function) if function is not None else None
+        return None
+
+    def declared(self, module: Module, cls: Class) -> dict[str, tuple[Module, Class, Field]]:
+        """Class-level declarations (`name: T`, `name = value`), inherited as Python
+        resolves them: the class's own first, then its ancestors in MRO order."""
+        key = (module.name, cls.qualname)
+        found = self._declared.get(key)
+        if found is None:
+            found = {}
+            for owner_module, owner in reversed(self.mro(module, cls)):
+                for fact in owner.fields:
+                    found[fact.name] = (owner_module, owner, fact)
+            self._declared[key] = found
+        return found
+
+    # -- attributes of instances -------------------------------------------
+    def attribute_class(self, module: Module, cls: Class, name: str) -> Located | None:
+        """The project class of `self.<name>` when the class body declares it:
+        `service: DatasetsService` / `service = DatasetsService()` (own or inherited),
+        or a method assigns it (see `_assigned_class`)."""
+        for owner_module, owner in self.mro(module, cls):
+            for declared in owner.fields:
+                if declared.name != name:
+                    continue
+                annotation = declared.annotation
+                if annotation is not None and annotation.core and not annotation.container:
+                    located = self.class_at(owner_module, annotation.core[0])
+                    if located is not None:
+                        return located
+                value = declared.value
+                if value is not None and value.kind == "call" and value.ref:
+                    return self.class_at(owner_module, value.ref)
+                return None
+        key = (module.name, cls.qualname, name)
+        if key not in self._assigned:
+            self._assigned[key] = self._assigned_class(module, cls, name)
+        return self._assigned[key]
+
+    def _assigned_class(self, module: Module, cls: Class, name: str) -> Located | None:
+        """`self.<name> = Foo(...)`, `self.<name>: Foo = ...` or `self.<name> = param`
+        with `param: Foo`, in a method of the class or of its project bases."""
+        target = f"self.{name}"
+        for owner_module, owner in self.mro(module, cls):
+            for qualname in owner.methods.values():
+                method = owner_module.functions.get(qualname)
+                if method is None:
+                    continue
+                for binding in method.attribute_bindings:
+                    if binding.name != target:
+                        continue
+                    located = None
+                    if binding.annotation is not None and binding.annotation.core and not binding.annotation.container:
+                        located = self.class_at(owner_module, binding.annotation.core[0])
+                    value = binding.value
+                    if located is None and value is not None and value.kind == "call" and value.ref:
+                        located = self.class_at(owner_module, value.ref)
+                    if located is None and value is not None and value.kind == "name":
+                        param = method.param(value.ref or "")
+                        annotation = param.annotation if param is not None else None
+                        if annotation is not None and annotation.core and not annotation.container:
+                            located = self.class_at(owner_module, annotation.core[0])
+                    if located is not None:
+                        return located
+        return None
+
+
+def _same(a: Located, b: Located) -> bool:
+    return a[1] is b[1]
+
+
+def _among(item: Located, sequence: list[Located]) -> bool:
+    return any(_same(item, other) for other in sequence)
+
+
+def _depth_first(start: Located, mro, bases: list[Located]) -> list[Located]:
+    found = [start]
+    for base in bases:
+        for ancestor in mro(*base):
+            if not _among(ancestor, found):
+                found.append(ancestor)
+    return found
+
+
+def types_of(project: Project) -> Types:
+    """The project's type layer, built once however many rules ask."""
+    memo = project.memo("types")
+    if "types" not in memo:
+        memo["types"] = Types(project)
+    return memo["types"]
