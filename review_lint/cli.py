@@ -20,6 +20,8 @@ from .baseline import DEFAULT_BASELINE, load_baseline, narrow
 from .changed_lines import changes_since
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_CONFIG_HELP = ("Configuration file: YAML, or the [tool.review-lint] table of a .toml file (default: .review-lint.yaml, "
+                "else pyproject.toml's table, at the project root).")
 
 
 def _split_codes(value: tuple[str, ...]) -> list[str]:
@@ -45,7 +47,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--config", "config", type=click.Path(), help="Configuration file (default: .review-lint.yaml at the project root).")
+@click.option("--config", "config", type=click.Path(), help=_CONFIG_HELP)
 @click.option("--select", multiple=True, help="Only these rules (comma-separated codes or names).")
 @click.option("--ignore", multiple=True, help="Skip these rules (comma-separated codes or names).")
 @click.option("--format", "output_format", type=click.Choice(sorted(REPORTERS)), default="text", show_default=True)
@@ -55,7 +57,7 @@ def cli() -> None:
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
 @click.option("--diff-base", metavar="REF", help="Report only findings on lines changed since `git merge-base REF HEAD`.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Hide the findings recorded in this baseline file (see `review-lint baseline`).")
-@click.option("--verbose", "-v", is_flag=True, help="Tracebacks for internal errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Tracebacks for internal errors; which configuration is read.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for parsing (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the facts cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help=f"Cache folder (default: {CACHE_DIR_NAME} at the project root).")
@@ -75,6 +77,9 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
     # garbage collector only costs time here (1.6x on the parse, 3x on cache loads).
     gc.disable()
     engine = Engine(options)
+    if verbose:
+        for note in engine.notes:
+            click.echo(f"review-lint: {note}", err=True)
     changes = changes_since(engine.root, diff_base) if diff_base is not None else None
     if baseline_file is not None:
         load_baseline(engine, baseline_file)  # a bad baseline fails before the analysis, not after
@@ -187,7 +192,7 @@ def clean_cache(path: str, cache_dir: str | None) -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=DEFAULT_BASELINE, show_default=True,
               help="The baseline file to write.")
-@click.option("--config", "config", type=click.Path(), help="Configuration file (default: .review-lint.yaml at the project root).")
+@click.option("--config", "config", type=click.Path(), help=_CONFIG_HELP)
 @click.option("--select", multiple=True, help="Only these rules (comma-separated codes or names).")
 @click.option("--ignore", multiple=True, help="Skip these rules (comma-separated codes or names).")
 def write_baseline(paths, output, config, select, ignore) -> None:

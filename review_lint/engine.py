@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sys
 import traceback
@@ -17,6 +16,7 @@ from .diagnostics import Diagnostic
 from .discovery import PYTHON_SUFFIXES, project_files
 from .facts import ModuleFacts, Problem
 from .project import Module, Project, find_root, module_name
+from .pyproject import PYPROJECT_NAME, UnreadPyproject, read_table
 from .rule import Rule
 
 RL000 = ("RL000", "syntax-error")
@@ -102,21 +102,39 @@ class Engine:
         self.paths = [p.resolve() for p in paths]
         self.root = Path(options.root).resolve() if options.root else find_root(self.paths[0], self.cwd)
         self.specs = registry.load_specs()
+        self.notes: list[str] = []  # what --verbose adds: which configuration was read, and why
         config_path = self._config_path()
         self.settings: Settings = load_settings(config_path, self.specs)
         self.enabled = self._enabled_codes()
         self.skipped: list[str] = []  # files named on the command line that are not Python
 
     def _config_path(self) -> Path | None:
-        _refuse_pyproject_table(self.root / "pyproject.toml")
+        """--config, else `.review-lint.yaml` at the root, else pyproject.toml's
+        `[tool.review-lint]` table. A pyproject.toml that does not parse stops the run
+        only when it shows a review-lint table: otherwise it is another tool's file."""
         if self.options.config:
             path = Path(self.options.config)
             path = path if path.is_absolute() else self.cwd / path
             if not path.is_file():
                 raise UsageError(f"configuration file not found: {self.options.config}")
             return path
-        candidate = self.root / CONFIG_NAME
-        return candidate if candidate.is_file() else None
+        candidate, pyproject = self.root / CONFIG_NAME, self.root / PYPROJECT_NAME
+        if candidate.is_file():
+            if self.options.verbose and pyproject.is_file():
+                try:
+                    table = read_table(pyproject)
+                except ConfigError:
+                    table = None  # not read, so not a reason to stop
+                if table is not None:
+                    self.notes.append(f"{candidate.name} wins over [tool.review-lint] in {pyproject.name} "
+                                      f"(line {table[1]}), which is not read")
+            return candidate
+        try:
+            table = read_table(pyproject) if pyproject.is_file() else None
+        except UnreadPyproject as error:
+            self.notes.append(f"{error}; no settings read from it")
+            table = None
+        return pyproject if table is not None else None
 
     def _codes(self, names: Iterable[str], flag: str) -> set[str]:
         """Codes, names, `ALL`, or a code prefix (`RL00`), as ruff takes them."""
@@ -331,23 +349,6 @@ def _location_of(error: Exception, project: Project) -> str:
     if path:
         return path
     return project.all_modules[0].path if project.all_modules else "."
-
-
-_PYPROJECT_TABLE = re.compile(r"""^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*(?:review-lint|"review-lint"|'review-lint')[ \t]*[\].]""")
-
-
-def _refuse_pyproject_table(pyproject: Path) -> None:
-    """Settings in `[tool.review-lint]` are not read yet: say so rather than ignore them."""
-    try:
-        text = pyproject.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    if "review-lint" not in text:
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if _PYPROJECT_TABLE.match(line):
-            raise ConfigError(f"{pyproject}:{number}: tool.review-lint: settings in pyproject.toml are not read; "
-                              f"move them to {CONFIG_NAME}")
 
 
 def _has_python_shebang(path: Path) -> bool:

@@ -15,13 +15,16 @@ from tests.test_cli import VIOLATION, make_project, run_cli
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_a_tool_review_lint_table_in_pyproject_is_an_error_not_silence(tmp_path):
+def test_settings_in_pyproject_are_read_and_a_typo_names_its_line(tmp_path):
     root = make_project(tmp_path, {"app/views.py": VIOLATION}, config=None)
-    (root / "pyproject.toml").write_text('[project]\nname = "shop"\n\n[tool.review-lint]\nbogus = 1\n')
+    (root / "pyproject.toml").write_text('[project]\nname = "shop"\n\n[tool.review-lint.rules.RL900]\nenabled = false\n')
+    done = run_cli(["check", "."], root)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "All clear: 1 file checked, no findings.\n", "")
+    (root / "pyproject.toml").write_text('[project]\nname = "shop"\n\n[tool.review-lint.rules.RL900]\nenabeld = false\n')
     done = run_cli(["check", "."], root)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == (f"review-lint: error: {root / 'pyproject.toml'}:4: tool.review-lint: settings in "
-                           "pyproject.toml are not read; move them to .review-lint.yaml\n")
+    assert done.stderr == (f"review-lint: error: {root / 'pyproject.toml'}:5: rules.RL900.enabeld: unknown option "
+                           "(known: enabled, severity, skip-tests, message)\n")
     (root / "pyproject.toml").write_text('[project]\nname = "shop"\n\n[tool.ruff]\nline-length = 100\n')
     assert run_cli(["check", "."], root).returncode == 1  # other tools' tables are not ours
 
