@@ -63,6 +63,9 @@ class Collector:
     prefilter: bool = True
     progress: Callable[[int, int], None] | None = None  # (files just finished, files in all)
     warn: Callable[[str], None] | None = None  # one line for the user; default: stderr
+    # Root-relative path -> the content to judge instead of the disk's (stdin). The cache
+    # is keyed by content, so this content never stands for the file on disk.
+    contents: dict[str, bytes] = field(default_factory=dict)
     stats: CollectStats = field(default_factory=CollectStats)
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
     _helper: "_Helper | None" = field(default=None, init=False, repr=False)
@@ -103,7 +106,7 @@ class Collector:
         read: dict[str, tuple[bytes | None, str | None]] = {}
         for relative in files:
             try:
-                data = (root / relative).read_bytes()
+                data = self.contents[relative] if relative in self.contents else (root / relative).read_bytes()
             except OSError:
                 read[relative] = (None, None)  # facts_for_file reports it as RL000
                 continue
@@ -233,7 +236,7 @@ class Collector:
             cache.save(keep=set(keys.values()))
             digests = {relative: cache.digest(key) for relative, key in keys.items() if key in cache.entries}
         self.stats.seconds = time.perf_counter() - started
-        return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests)
+        return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests, self.contents)
 
     def _extract(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
         if idle is not None and self._helper is not None:
@@ -352,8 +355,9 @@ class Gathered:
     """Each file's facts, as objects or as the encoded bytes the cache holds."""
 
     def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes],
-                 digests: dict[str, bytes] | None = None) -> None:
+                 digests: dict[str, bytes] | None = None, contents: dict[str, bytes] | None = None) -> None:
         self.root = root
+        self.contents = contents or {}  # as Collector.contents
         self.items = items
         self.blobs = blobs  # the encoded facts of the files parsed in this run
         self.digests = digests or {}  # a digest of each file's encoded facts, where the cache keeps one
@@ -386,7 +390,7 @@ class Gathered:
         try:
             return codec.load_facts(item)
         except codec.CodecError:  # a damaged cache entry is only a miss
-            return facts_for_file(self.root, relative)
+            return facts_for_file(self.root, relative, self.contents.get(relative))
 
 
 def _as_completed(futures):

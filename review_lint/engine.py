@@ -35,6 +35,7 @@ class Options:
     ignore: list[str] = field(default_factory=list)
     verbose: bool = False
     root: str | None = None  # overrides root discovery (tests, embedding)
+    stdin: bytes | None = None  # the content of paths[0] (read from stdin: it need not exist on disk)
 
 
 @dataclass
@@ -49,6 +50,13 @@ class RunResult:
     _project: Project | None = None
     # id(diagnostic) -> (diagnostic, fingerprint), set by baseline.attach when needed.
     fingerprints: dict | None = None
+    # Root-relative path -> the content judged in place of the file on disk (stdin).
+    contents: dict[str, bytes] = field(default_factory=dict)
+
+    def read_bytes(self, path: str) -> bytes:
+        """The content a root-relative file was judged with: from stdin, else the disk (OSError)."""
+        content = self.contents.get(path)
+        return content if content is not None else (self.root / path).read_bytes()
 
     @property
     def project(self) -> Project | None:
@@ -97,12 +105,16 @@ class Engine:
         self.cwd = (cwd or Path.cwd()).resolve()
         paths = [Path(p) if Path(p).is_absolute() else self.cwd / p for p in options.paths or ["."]]
         for path, given in zip(paths, options.paths or ["."]):
-            if not os.path.lexists(path):
+            if options.stdin is not None and path.is_dir():
+                raise UsageError(f"--stdin-filename: is a folder: {given}")
+            if options.stdin is None and not os.path.lexists(path):
                 raise UsageError(f"path does not exist: {given}")
         self.paths = [p.resolve() for p in paths]
         self.root = Path(options.root).resolve() if options.root else find_root(self.paths[0], self.cwd)
         self.specs = registry.load_specs()
         self.notes: list[str] = []  # what --verbose adds: which configuration was read, and why
+        # Files judged with a content other than the disk's: the one read from stdin.
+        self.contents = {self.relative(self.paths[0]): options.stdin} if options.stdin is not None else {}
         config_path = self._config_path()
         self.settings: Settings = load_settings(config_path, self.specs)
         self.enabled = self._enabled_codes()
@@ -189,7 +201,7 @@ class Engine:
                 reported.update(below)
             elif self.settings.is_excluded(relative):
                 continue
-            elif not relative.endswith(PYTHON_SUFFIXES) and not _has_python_shebang(path):
+            elif not relative.endswith(PYTHON_SUFFIXES) and not _has_python_shebang(path, self.contents.get(relative)):
                 self.skipped.append(os.path.relpath(path, self.cwd))
             else:
                 reported.add(relative)
@@ -351,13 +363,16 @@ def _location_of(error: Exception, project: Project) -> str:
     return project.all_modules[0].path if project.all_modules else "."
 
 
-def _has_python_shebang(path: Path) -> bool:
+def _has_python_shebang(path: Path, content: bytes | None = None) -> bool:
     """A script named on the command line (what pre-commit's `types: [python]` passes)."""
-    try:
-        with open(path, "rb") as stream:
-            first = stream.readline(200)
-    except OSError:
-        return False
+    if content is not None:
+        first = content[:200].split(b"\n", 1)[0]
+    else:
+        try:
+            with open(path, "rb") as stream:
+                first = stream.readline(200)
+        except OSError:
+            return False
     return first.startswith(b"#!") and b"python" in first
 
 

@@ -152,7 +152,7 @@ def _autofix(result: RunResult, d: Diagnostic) -> list[dict[str, Any]]:
         diff = apply_fixes(single, write=False).diff
         if not diff:
             return []
-        old_lines = decode((result.root / d.path).read_bytes()).splitlines(keepends=True)
+        old_lines = decode(result.read_bytes(d.path)).splitlines(keepends=True)
         replacements = _hunk_replacements(diff, old_lines)
     except Exception:  # noqa: BLE001 - a report must never fail because a fix could not be previewed
         return []
