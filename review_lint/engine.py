@@ -14,7 +14,7 @@ from . import registry
 from .config import CONFIG_NAME, ConfigError, RuleSpec, Settings, load_settings, rule_code
 from .diagnostics import Diagnostic
 from .discovery import PYTHON_SUFFIXES, project_files
-from .facts import ModuleFacts, Problem
+from .facts import WHOLE_FILE, ModuleFacts, Problem
 from .project import Module, Project, find_root, module_name
 from .pyproject import PYPROJECT_NAME, UnreadPyproject, read_table
 from .rule import Rule
@@ -342,6 +342,8 @@ class Engine:
         module = project.by_path.get(diagnostic.path)
         if module is None or diagnostic.rule in ("RL000",):
             return False
+        if module.facts.suppressions.get(WHOLE_FILE, False) is None:
+            return True  # `# review-lint: skip-file`
         codes = module.facts.suppressions.get(diagnostic.line, False)
         if codes is False:
             return False
