@@ -46,6 +46,11 @@ class Diagnostic:
         return cls(finding.path, line, column, end_line, end_column, rule, name, severity, finding.message,
                    list(finding.related), finding.fix)
 
+    @property
+    def fixable(self) -> bool:
+        """`--fix` can rewrite it: its rule offers a fix (review_lint/fixer.py)."""
+        return isinstance(self.fix, dict)
+
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.rule, self.message)
 

@@ -191,7 +191,7 @@ def apply_fixes(result: "RunResult", write: bool, cwd: Path | None = None) -> Fi
     report = FixReport()
     by_path: dict[str, list] = defaultdict(list)
     for diagnostic in result.diagnostics:
-        if isinstance(diagnostic.fix, dict):
+        if diagnostic.fixable:
             by_path[diagnostic.path].append(diagnostic)
     cache: dict[str, Transform | None] = {}
 

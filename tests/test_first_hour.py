@@ -71,6 +71,26 @@ def test_statistics_print_the_counts_instead_of_the_findings(tmp_path):
     assert run_cli(["check", ".", "--statistics", "-q"], root).stdout == "    2  RL900  any-assert\n"
 
 
+def test_what_fix_can_rewrite_is_marked_as_ruff_marks_it(tmp_path):
+    views = ("from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.get('/')\nasync def home(user):\n"
+             "    assert user\n    return user\n")
+    root = make_project(tmp_path, {"app/views.py": views})
+    done = run_cli(["check", "."], root)
+    assert done.returncode == 1
+    assert done.stdout == (
+        "app/views.py:8:5: RL001 [*] [assert-in-handler] assert in request handler `home` is removed under "
+        "`python -O`; raise an explicit error\n"
+        "    app/views.py:7:1: request handler `home`: route decorator `router.get`\n"
+        "app/views.py:8:5: RL900 [any-assert] assert statement: user\n"
+        "Found 2 findings in 1 file checked.\n"
+        "[*] 1 fixable with `--fix` (`--diff` shows the changes).\n")
+    assert run_cli(["check", ".", "--statistics"], root).stdout == (
+        "    1  RL001  [*] assert-in-handler\n"
+        "    1  RL900  [ ] any-assert\n"
+        "Found 2 findings in 1 file checked.\n"
+        "[*] 1 fixable with `--fix` (`--diff` shows the changes).\n")
+
+
 def test_a_suppression_comment_takes_the_rule_name_as_config_does(tmp_path):
     source = ("def handler(x):\n    assert x  # review-lint: ignore[any-assert]\n"
               "    assert x  # noqa: any-assert, RL001\n    assert x  # review-lint: ignore[assert-in-handler]\n")

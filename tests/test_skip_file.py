@@ -37,8 +37,9 @@ def test_a_skipped_file_is_still_part_of_the_call_graph(tmp_path):
     done = run_cli(["check", ".", "--select", "RL001"], root)
     assert done.returncode == 1
     assert done.stdout == (
-        "app/helpers.py:2:5: RL001 [assert-in-handler] assert on the request path of `show_order` (via `load`) is "
+        "app/helpers.py:2:5: RL001 [*] [assert-in-handler] assert on the request path of `show_order` (via `load`) is "
         "removed under `python -O`; raise an explicit error\n"
         "    app/views.py:10:1: request handler `show_order`: route decorator `router.get`\n"
         "    app/views.py:12:12: `show_order` calls `load`\n"
-        "Found 1 finding in 3 files checked.\n")
+        "Found 1 finding in 3 files checked.\n"
+        "[*] 1 fixable with `--fix` (`--diff` shows the changes).\n")

@@ -41,11 +41,12 @@ def test_stdin_is_judged_as_the_named_file_with_the_project_on_disk(tmp_path):
     done = run_stdin(["check", "--select", "RL001", "--stdin-filename", "app/helpers.py", "-"], root, HELPERS_EDITED)
     assert (done.returncode, done.stderr) == (1, "")
     assert done.stdout == (
-        "app/helpers.py:2:5: RL001 [assert-in-handler] assert on the request path of `show_order` (via `load`) is "
+        "app/helpers.py:2:5: RL001 [*] [assert-in-handler] assert on the request path of `show_order` (via `load`) is "
         "removed under `python -O`; raise an explicit error\n"
         "    app/views.py:9:1: request handler `show_order`: route decorator `router.get`\n"
         "    app/views.py:10:12: `show_order` calls `load`\n"
-        "Found 1 finding in 1 file checked.\n")
+        "Found 1 finding in 1 file checked.\n"
+        "[*] 1 fixable with `--fix` (`--diff` shows the changes).\n")
     assert (root / "app" / "helpers.py").read_text() == HELPERS_ON_DISK
 
 
