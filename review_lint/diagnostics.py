@@ -13,6 +13,9 @@ class Related:
     path: str
     span: Span
     message: str
+    # The place's order on the path that leads to the finding (RL001: the handler, then
+    # each call), which SARIF shows as a code flow; None: not a step of that path.
+    step: int | None = None
 
 
 @dataclass(slots=True)
