@@ -168,31 +168,33 @@ class _Scanner:
         text = self.text
         i = self.spaces(i)
         if text[i] == "{":
-            i += 1
-            while True:
-                i = self.blank(i)
-                if text[i] == "}":
-                    return i + 1
+            def entry(i: int) -> int:
                 start = i
                 parts, i = self.key(i)
                 inner = None if path is None else (*path, *parts)
                 if inner is not None:
                     self.record(inner, start)
-                i = self.blank(self.value(self.expect(self.spaces(i), "="), inner))
-                if text[i] == ",":
-                    i += 1
+                return self.value(self.expect(self.spaces(i), "="), inner)
+
+            return self.items(i + 1, "}", entry)
         if text[i] == "[":
-            i += 1
-            while True:
-                i = self.blank(i)
-                if text[i] == "]":
-                    return i + 1
-                i = self.blank(self.value(i, None))  # list items have no key to report
-                if text[i] == ",":
-                    i += 1
+            return self.items(i + 1, "]", lambda i: self.value(i, None))  # list items have no key to report
         if text[i] in "\"'":
             return self.string_end(i)
         return _SCALAR.match(text, i).end()
+
+    def items(self, i: int, close: str, item) -> int:
+        """Skip comma-separated items up to `close`; i is just after the opening bracket."""
+        while True:
+            i = self.blank(i)
+            if self.text[i] == close:
+                return i + 1
+            after = self.blank(item(i))
+            if self.text[after] == ",":
+                after += 1
+            if after == i:
+                raise ValueError("no progress")
+            i = after
 
     def string_end(self, i: int) -> int:
         text = self.text

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from review_lint import pyproject, registry
-from review_lint.config import ConfigError, Settings, load_settings, option_groups, top_level_keys
+from review_lint.config import Settings, load_settings, option_groups, top_level_keys
 from tests.test_cli import VIOLATION, make_project, run_cli
+from tests.test_config_errors import refused
 
 # One value for each top-level key that is not an option group; a key added to the
 # configuration fails test_every_top_level_key_reads_the_same_from_pyproject until it has one.
@@ -94,21 +95,14 @@ WRONG = {
 
 @pytest.mark.parametrize("case", sorted(WRONG))
 def test_a_mistake_names_pyproject_the_line_and_the_key(tmp_path, case):
-    text, expected = WRONG[case]
-    path = tmp_path / "pyproject.toml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as caught:
-        load_settings(path, registry.load_specs())
-    assert str(caught.value) == f"{path}:{expected}"
+    assert refused(tmp_path, WRONG[case][0], "pyproject.toml") == WRONG[case][1]
 
 
 def test_a_key_whose_line_is_not_found_is_reported_at_the_table_header(tmp_path, monkeypatch):
     path = tmp_path / "pyproject.toml"
     path.write_text('[project]\nname = "shop"\n\n[tool.review-lint]\nrules = { RL900 = { enabled = "no" } }\n')
     monkeypatch.setattr(pyproject, "key_lines", lambda text: {("tool", "review-lint"): 4})
-    with pytest.raises(ConfigError) as caught:
-        load_settings(path, registry.load_specs())
-    assert str(caught.value) == f"{path}:4: rules.RL900.enabled: must be true or false"
+    assert refused(tmp_path, path.read_text(), "pyproject.toml") == "4: rules.RL900.enabled: must be true or false"
 
 
 def test_the_line_scan_follows_strings_comments_and_arrays():
