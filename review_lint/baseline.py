@@ -95,14 +95,14 @@ def _scope(result: RunResult, d: Diagnostic) -> str:
 
 
 class _Sources:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, result: RunResult) -> None:
+        self.result = result
         self.cache: dict[str, list[str]] = {}
 
     def lines(self, path: str) -> list[str]:
         if path not in self.cache:
             try:
-                self.cache[path] = _NEWLINE.split(decode((self.root / path).read_bytes()))
+                self.cache[path] = _NEWLINE.split(decode(self.result.read_bytes(path)))
             except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
                 self.cache[path] = []
         return self.cache[path]
@@ -110,7 +110,7 @@ class _Sources:
 
 def compute_fingerprints(result: RunResult) -> dict[int, tuple[Diagnostic, str]]:
     """id(diagnostic) -> (diagnostic, fingerprint) for every diagnostic of the run."""
-    sources = _Sources(result.root)
+    sources = _Sources(result)
     seen: dict[tuple[str, ...], int] = {}
     found: dict[int, tuple[Diagnostic, str]] = {}
     for d in sorted(result.diagnostics, key=Diagnostic.sort_key):

@@ -67,6 +67,9 @@ class Collector:
     # LibCST's speed patches while this process parses (the command asks; a program
     # embedding review-lint is left unpatched unless it does). Workers always apply them.
     patch_libcst: bool = False
+    # Root-relative path -> the content to judge instead of the disk's (stdin). The cache
+    # is keyed by content, so this content never stands for the file on disk.
+    contents: dict[str, bytes] = field(default_factory=dict)
     stats: CollectStats = field(default_factory=CollectStats)
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
     _helper: "_Helper | None" = field(default=None, init=False, repr=False)
@@ -109,7 +112,7 @@ class Collector:
         read: dict[str, tuple[bytes | None, str | None]] = {}
         for relative in files:
             try:
-                data = (root / relative).read_bytes()
+                data = self.contents[relative] if relative in self.contents else (root / relative).read_bytes()
             except OSError:
                 read[relative] = (None, None)  # facts_for_file reports it as RL000
                 continue
@@ -195,7 +198,8 @@ class Collector:
             cache.save(keep=set(keys.values()))
             digests = {relative: cache.digest(key) for relative, key in keys.items() if key in cache.entries}
         self.stats.seconds = time.perf_counter() - started
-        return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests, self.prefilter)
+        return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests, self.prefilter,
+                        self.contents)
 
     def _extract(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
         if idle is not None and self._helper is not None:
@@ -314,9 +318,11 @@ class Gathered:
     """Each file's facts, as objects or as the encoded bytes the cache holds."""
 
     def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes],
-                 digests: dict[str, bytes] | None = None, prefilter: bool = False) -> None:
+                 digests: dict[str, bytes] | None = None, prefilter: bool = False,
+                 contents: dict[str, bytes] | None = None) -> None:
         self.root = root
         self.prefilter = prefilter
+        self.contents = contents or {}  # as Collector.contents
         self.items = items
         self.blobs = blobs  # the encoded facts of the files parsed in this run
         self.digests = digests or {}  # a digest of each file's encoded facts, where the cache keeps one
@@ -350,7 +356,7 @@ class Gathered:
         try:
             return codec.load_facts(item)
         except codec.CodecError:  # a damaged cache entry is only a miss
-            return facts_for_file(self.root, relative)
+            return facts_for_file(self.root, relative, self.contents.get(relative))
 
 
 def _as_completed(futures):

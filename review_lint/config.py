@@ -1,7 +1,10 @@
 """Rule specifications (rules/*.yaml) and the project configuration (.review-lint.yaml).
 
 Both are YAML read with the safe loader, with the line of every key kept so
-that a mistake is reported as `file:line: key: what is wrong`.
+that a mistake is reported as `file:line: key: what is wrong`. The project
+configuration may instead be the `[tool.review-lint]` table of pyproject.toml
+(review_lint/pyproject.py reads it with the same lines kept), validated here
+by the same code.
 """
 
 from __future__ import annotations
@@ -278,23 +281,42 @@ _TOP_KEYS = {"exclude", "per-file-ignores", "test-paths", "rules"}
 _GROUP = re.compile(r"[a-z][a-z0-9-]*")
 
 
+def top_level_keys(specs: dict[str, RuleSpec]) -> set[str]:
+    """Every key the configuration takes at its top level (the same in YAML and TOML)."""
+    return _TOP_KEYS | set(option_groups(specs))
+
+
+def read_configuration(path: Path) -> Any:
+    """The settings document with the line of every key: `.review-lint.yaml` (or
+    any YAML file), or the `[tool.review-lint]` table of a `.toml` file."""
+    if path.suffix != ".toml":
+        return load_yaml(path)
+    from .pyproject import read_table
+
+    found = read_table(path)
+    if found is None:
+        raise ConfigError(f"{path}: no [tool.review-lint] table")
+    return found[0]
+
+
 def load_settings(path: Path | None, specs: dict[str, RuleSpec]) -> Settings:
-    """Defaults from the rule specs, overridden by the project's YAML file."""
+    """Defaults from the rule specs, overridden by the project's configuration file."""
     settings = Settings(source=path)
     for code, spec in specs.items():
         defaults = {name: option.default for name, option in spec.options.items()}
         settings.rules[code] = RuleSettings(spec.enabled, spec.severity, defaults)
     if path is None:
         return settings
-    data = load_yaml(path)
+    data = read_configuration(path)
     if data is None:
         return settings
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the configuration must be a mapping")
     groups = option_groups(specs)
+    known = top_level_keys(specs)
     for key in data:
-        if key not in _TOP_KEYS and key not in groups:
-            expected = ", ".join(sorted(_TOP_KEYS | set(groups)))
+        if key not in known:
+            expected = ", ".join(sorted(known))
             raise ConfigError(f"{path}:{_line(data, key)}: {key}: unknown key (expected one of {expected})")
     for key, attr in (("exclude", "exclude"), ("test-paths", "test_paths")):
         if key in data:

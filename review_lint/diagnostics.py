@@ -13,6 +13,9 @@ class Related:
     path: str
     span: Span
     message: str
+    # The place's order on the path that leads to the finding (RL001: the handler, then
+    # each call), which SARIF shows as a code flow; None: not a step of that path.
+    step: int | None = None
 
 
 @dataclass(slots=True)
@@ -45,6 +48,11 @@ class Diagnostic:
         line, column, end_line, end_column = finding.span
         return cls(finding.path, line, column, end_line, end_column, rule, name, severity, finding.message,
                    list(finding.related), finding.fix)
+
+    @property
+    def fixable(self) -> bool:
+        """`--fix` can rewrite it: its rule offers a fix (review_lint/fixer.py)."""
+        return isinstance(self.fix, dict)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.rule, self.message)

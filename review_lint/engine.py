@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sys
 import traceback
@@ -15,8 +14,9 @@ from . import registry
 from .config import CONFIG_NAME, ConfigError, RuleSpec, Settings, load_settings, rule_code
 from .diagnostics import Diagnostic, one_line
 from .discovery import PYTHON_SUFFIXES, project_files
-from .facts import ModuleFacts, Problem
+from .facts import WHOLE_FILE, ModuleFacts, Problem
 from .project import Module, Project, find_root, module_name
+from .pyproject import PYPROJECT_NAME, UnreadPyproject, read_table
 from .rule import Rule
 
 RL000 = ("RL000", "syntax-error")
@@ -69,6 +69,7 @@ class Options:
     ignore: list[str] = field(default_factory=list)
     verbose: bool = False
     root: str | None = None  # overrides root discovery (tests, embedding)
+    stdin: bytes | None = None  # the content of paths[0] (read from stdin: it need not exist on disk)
 
 
 @dataclass
@@ -83,6 +84,13 @@ class RunResult:
     _project: Project | None = None
     # id(diagnostic) -> (diagnostic, fingerprint), set by baseline.attach when needed.
     fingerprints: dict | None = None
+    # Root-relative path -> the content judged in place of the file on disk (stdin).
+    contents: dict[str, bytes] = field(default_factory=dict)
+
+    def read_bytes(self, path: str) -> bytes:
+        """The content a root-relative file was judged with: from stdin, else the disk (OSError)."""
+        content = self.contents.get(path)
+        return content if content is not None else (self.root / path).read_bytes()
 
     @property
     def project(self) -> Project | None:
@@ -130,26 +138,48 @@ class Engine:
         self.cwd = (cwd or Path.cwd()).resolve()
         paths = [Path(p) if Path(p).is_absolute() else self.cwd / p for p in options.paths or ["."]]
         for path, given in zip(paths, options.paths or ["."]):
-            if not os.path.lexists(path):
+            if options.stdin is not None and path.is_dir():
+                raise UsageError(f"--stdin-filename: is a folder: {given}")
+            if options.stdin is None and not os.path.lexists(path):
                 raise UsageError(f"path does not exist: {given}")
         self.paths = [p.resolve() for p in paths]
         self.root = Path(options.root).resolve() if options.root else find_root(self.paths[0], self.cwd)
         self.specs = registry.load_specs()
+        self.notes: list[str] = []  # what --verbose adds: which configuration was read, and why
+        # Files judged with a content other than the disk's: the one read from stdin.
+        self.contents = {self.relative(self.paths[0]): options.stdin} if options.stdin is not None else {}
         config_path = self._config_path()
         self.settings: Settings = load_settings(config_path, self.specs)
         self.enabled = self._enabled_codes()
         self.skipped: list[str] = []  # files named on the command line that are not Python
 
     def _config_path(self) -> Path | None:
-        _refuse_pyproject_table(self.root / "pyproject.toml")
+        """--config, else `.review-lint.yaml` at the root, else pyproject.toml's
+        `[tool.review-lint]` table. A pyproject.toml that does not parse stops the run
+        only when it shows a review-lint table: otherwise it is another tool's file."""
         if self.options.config:
             path = Path(self.options.config)
             path = path if path.is_absolute() else self.cwd / path
             if not path.is_file():
                 raise UsageError(f"configuration file not found: {self.options.config}")
             return path
-        candidate = self.root / CONFIG_NAME
-        return candidate if candidate.is_file() else None
+        candidate, pyproject = self.root / CONFIG_NAME, self.root / PYPROJECT_NAME
+        if candidate.is_file():
+            if self.options.verbose and pyproject.is_file():
+                try:
+                    table = read_table(pyproject)
+                except ConfigError:
+                    table = None  # not read, so not a reason to stop
+                if table is not None:
+                    self.notes.append(f"{candidate.name} wins over [tool.review-lint] in {pyproject.name} "
+                                      f"(line {table[1]}), which is not read")
+            return candidate
+        try:
+            table = read_table(pyproject) if pyproject.is_file() else None
+        except UnreadPyproject as error:
+            self.notes.append(f"{error}; no settings read from it")
+            table = None
+        return pyproject if table is not None else None
 
     def _codes(self, names: Iterable[str], flag: str) -> set[str]:
         """Codes, names, `ALL`, or a code prefix (`RL00`), as ruff takes them."""
@@ -204,7 +234,7 @@ class Engine:
                 reported.update(below)
             elif self.settings.is_excluded(relative):
                 continue
-            elif not relative.endswith(PYTHON_SUFFIXES) and not _has_python_shebang(path):
+            elif not relative.endswith(PYTHON_SUFFIXES) and not _has_python_shebang(path, self.contents.get(relative)):
                 self.skipped.append(os.path.relpath(path, self.cwd))
             else:
                 reported.add(relative)
@@ -360,6 +390,8 @@ class Engine:
         module = project.by_path.get(diagnostic.path)
         if module is None or diagnostic.rule in ("RL000",):
             return False
+        if module.facts.suppressions.get(WHOLE_FILE, False) is None:
+            return True  # `# review-lint: skip-file`
         codes = module.facts.suppressions.get(diagnostic.line, False)
         if codes is False:
             return False
@@ -400,30 +432,16 @@ def _location_of(project: Project) -> str:
     return project.all_modules[0].path if project.all_modules else "."
 
 
-_PYPROJECT_TABLE = re.compile(r"""^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*(?:review-lint|"review-lint"|'review-lint')[ \t]*[\].]""")
-
-
-def _refuse_pyproject_table(pyproject: Path) -> None:
-    """Settings in `[tool.review-lint]` are not read yet: say so rather than ignore them."""
-    try:
-        text = pyproject.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    if "review-lint" not in text:
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if _PYPROJECT_TABLE.match(line):
-            raise ConfigError(f"{pyproject}:{number}: tool.review-lint: settings in pyproject.toml are not read; "
-                              f"move them to {CONFIG_NAME}")
-
-
-def _has_python_shebang(path: Path) -> bool:
+def _has_python_shebang(path: Path, content: bytes | None = None) -> bool:
     """A script named on the command line (what pre-commit's `types: [python]` passes)."""
-    try:
-        with open(path, "rb") as stream:
-            first = stream.readline(200)
-    except OSError:
-        return False
+    if content is not None:
+        first = content[:200].split(b"\n", 1)[0]
+    else:
+        try:
+            with open(path, "rb") as stream:
+                first = stream.readline(200)
+        except OSError:
+            return False
     return first.startswith(b"#!") and b"python" in first
 
 

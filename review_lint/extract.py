@@ -10,7 +10,9 @@ facts keep (see positions.py).
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
+import tokenize
 from bisect import bisect_right
 
 import libcst as cst
@@ -28,6 +30,7 @@ from .facts import (
     Function,
     Import,
     NO_SPAN,
+    WHOLE_FILE,
     ModuleFacts,
     Param,
     Record,
@@ -41,6 +44,8 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 _SUPPRESS = re.compile(
     r"#\s*(?:review-lint:\s*ignore(?P<rl>\[[^\]]*\])?|noqa(?P<nq>:\s*[A-Za-z0-9_, -]+)?)", re.IGNORECASE
 )
+# A comment on its own line, anywhere in the file (Fixit's name; Ruff's `# ruff: noqa`).
+_SKIP_FILE = re.compile(r"#[ \t]*review-lint:[ \t]*skip-file(?![\w\[-])", re.IGNORECASE)
 
 # Child fields that never hold an expression worth descending into.
 _SKIP_FIELDS = {"lpar", "rpar", "comma", "semicolon", "operator", "dot", "colon", "equal", "star", "leading_lines"}
@@ -791,10 +796,13 @@ def _specification_named(node: cst.ClassDef) -> str | None:
 
 
 def suppressions(source: str) -> dict[int, frozenset[str] | None]:
-    """Line -> suppressed codes (None: every code) from inline comments."""
+    """Line -> suppressed codes (None: every code) from inline comments; WHOLE_FILE
+    when a `# review-lint: skip-file` comment stands on a line of its own."""
     if "noqa" not in source and "review-lint" not in source and "NOQA" not in source:
         return {}
     found: dict[int, frozenset[str] | None] = {}
+    if _skips_file(source):
+        found[WHOLE_FILE] = None
     for number, line in enumerate(_NEWLINE.split(source), start=1):
         if "#" not in line:
             continue
@@ -808,6 +816,20 @@ def suppressions(source: str) -> dict[int, frozenset[str] | None]:
             parsed = frozenset(c.strip().upper() for c in re.split(r"[,\s]+", codes.strip("[]: ")) if c.strip())
             found[number] = parsed or None
     return found
+
+
+def _skips_file(source: str) -> bool:
+    """Whether a skip-file comment stands on a line of its own (not in a string, not after code)."""
+    if _SKIP_FILE.search(source) is None:
+        return False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if (token.type == tokenize.COMMENT and not token.line[: token.start[1]].strip()
+                    and _SKIP_FILE.match(token.string)):
+                return True
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return False
 
 
 def extract(path: str, source: str, module: cst.Module) -> ModuleFacts:

@@ -247,6 +247,9 @@ class Problem:
     column: int = 1
 
 
+WHOLE_FILE = 0  # the line of ModuleFacts.suppressions that stands for the whole file
+
+
 @dataclass
 class ModuleFacts:
     path: str  # POSIX path relative to the project root
@@ -254,6 +257,8 @@ class ModuleFacts:
     classes: list[Class] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     star_imports: list[Import] = field(default_factory=list)
+    # Line -> the codes its comment suppresses (None: every code); line WHOLE_FILE is
+    # `# review-lint: skip-file`, which suppresses every finding in the file.
     suppressions: dict[int, frozenset[str] | None] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 

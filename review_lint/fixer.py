@@ -47,6 +47,7 @@ class FixReport:
     changed: list[str] = field(default_factory=list)  # root-relative paths
     diff: str = ""
     failures: list[str] = field(default_factory=list)  # "path: why the fix was refused"
+    fixed: dict[str, bytes] = field(default_factory=dict)  # root-relative path -> its fixed content
 
 
 class _Refused(Exception):
@@ -89,9 +90,8 @@ def _apply(transforms, module: cst.Module, by_rule: dict[str, list["Diagnostic"]
 def _fix_file(result: "RunResult", path: str, diagnostics: list["Diagnostic"],
               transforms_for: Callable[[str], Transform | None]) -> tuple[bytes, str, str, list[str]]:
     """(original bytes, original text, new text, notes); raises _Refused."""
-    target = Path(result.root) / path
     try:
-        data = target.read_bytes()
+        data = result.read_bytes(path)
     except OSError as error:
         raise _Refused(f"cannot read the file: {error.strerror or error}") from None
     try:
@@ -180,7 +180,7 @@ def apply_fixes(result: "RunResult", write: bool, cwd: Path | None = None) -> Fi
     report = FixReport()
     by_path: dict[str, list] = defaultdict(list)
     for diagnostic in result.diagnostics:
-        if isinstance(diagnostic.fix, dict):
+        if diagnostic.fixable:
             by_path[diagnostic.path].append(diagnostic)
     cache: dict[str, Transform | None] = {}
 
@@ -214,6 +214,7 @@ def apply_fixes(result: "RunResult", write: bool, cwd: Path | None = None) -> Fi
                 report.failures.append(f"{path}: cannot write: {error.strerror or error}")
                 continue
         report.changed.append(path)
+        report.fixed[path] = content
         diffs.append(_diff(_diff_path(result.root, path, cwd), old, new))
     report.diff = "".join(diffs)
     return report

@@ -25,20 +25,23 @@ def by_rule(diagnostics: list[Diagnostic]) -> dict[str, int]:
 def text(result: RunResult, cwd: Path, colour: bool, statistics: bool, quiet: bool) -> str:
     """One finding a line, as ruff and flake8 print them, each followed by the places
     that explain it (the handler and its calls, the construction sites, the
-    earlier read), indented; with `statistics`, the counts per rule instead."""
+    earlier read), indented; with `statistics`, the counts per rule instead.
+    As in Ruff, `[*]` marks what `--fix` can rewrite."""
     lines = []
+    fixable = Counter(d.rule for d in result.diagnostics if d.fixable)
     for d in [] if statistics else result.diagnostics:
         path = _display_path(result.root / d.path, cwd)
         code = click.style(d.rule, fg=_SEVERITY_COLOURS.get(d.severity), bold=True) if colour else d.rule
         where = click.style(f"{path}:{d.line}:{d.column}:", bold=True) if colour else f"{path}:{d.line}:{d.column}:"
-        lines.append(f"{where} {code} [{d.name}] {d.message}")
+        lines.append(f"{where} {code}{' [*]' if d.fixable else ''} [{d.name}] {d.message}")
         for related in d.related:
             shown = _display_path(result.root / related.path, cwd)
             lines.append(f"    {shown}:{related.span[0]}:{related.span[1]}: {related.message}")
     if statistics and result.diagnostics:
         names = {d.rule: d.name for d in result.diagnostics}
         for code, count in by_rule(result.diagnostics).items():
-            lines.append(f"{count:>5}  {code}  {names[code]}")
+            marker = ("[*] " if fixable[code] else "[ ] ") if fixable else ""
+            lines.append(f"{count:>5}  {code}  {marker}{names[code]}")
     if not quiet:
         findings = len(result.diagnostics)
         noun = "finding" if findings == 1 else "findings"
@@ -47,6 +50,8 @@ def text(result: RunResult, cwd: Path, colour: bool, statistics: bool, quiet: bo
             lines.append("No Python files checked.")
         elif findings:
             lines.append(f"Found {findings} {noun} in {result.files} {files} checked.")
+            if fixable:
+                lines.append(f"[*] {sum(fixable.values())} fixable with `--fix` (`--diff` shows the changes).")
         else:
             lines.append(f"All clear: {result.files} {files} checked, no findings.")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -18,17 +18,18 @@ from review_lint import registry
 from review_lint.config import MAX_CONFIG_BYTES, ConfigError, load_settings
 
 
-def settings_from(tmp_path: Path, text: str):
-    path = tmp_path / ".review-lint.yaml"
+def settings_from(tmp_path: Path, text: str, name: str = ".review-lint.yaml"):
+    path = tmp_path / name
     path.write_text(text)
     return load_settings(path, registry.load_specs()), path
 
 
-def refused(tmp_path: Path, text: str) -> str:
+def refused(tmp_path: Path, text: str, name: str = ".review-lint.yaml") -> str:
+    """The error, after `<the file>:` (pyproject.toml's table is refused by the same code)."""
     with pytest.raises(ConfigError) as caught:
-        settings_from(tmp_path, text)
+        settings_from(tmp_path, text, name)
     message = str(caught.value)
-    path = str(tmp_path / ".review-lint.yaml")
+    path = str(tmp_path / name)
     assert message.startswith(path + ":"), message
     return message[len(path) + 1 :]
 

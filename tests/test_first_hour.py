@@ -15,13 +15,16 @@ from tests.test_cli import VIOLATION, make_project, run_cli
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_a_tool_review_lint_table_in_pyproject_is_an_error_not_silence(tmp_path):
+def test_settings_in_pyproject_are_read_and_a_typo_names_its_line(tmp_path):
     root = make_project(tmp_path, {"app/views.py": VIOLATION}, config=None)
-    (root / "pyproject.toml").write_text('[project]\nname = "shop"\n\n[tool.review-lint]\nbogus = 1\n')
+    (root / "pyproject.toml").write_text('[project]\nname = "shop"\n\n[tool.review-lint.rules.RL900]\nenabled = false\n')
+    done = run_cli(["check", "."], root)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "All clear: 1 file checked, no findings.\n", "")
+    (root / "pyproject.toml").write_text('[project]\nname = "shop"\n\n[tool.review-lint.rules.RL900]\nenabeld = false\n')
     done = run_cli(["check", "."], root)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == (f"review-lint: error: {root / 'pyproject.toml'}:4: tool.review-lint: settings in "
-                           "pyproject.toml are not read; move them to .review-lint.yaml\n")
+    assert done.stderr == (f"review-lint: error: {root / 'pyproject.toml'}:5: rules.RL900.enabeld: unknown option "
+                           "(known: enabled, severity, skip-tests, message)\n")
     (root / "pyproject.toml").write_text('[project]\nname = "shop"\n\n[tool.ruff]\nline-length = 100\n')
     assert run_cli(["check", "."], root).returncode == 1  # other tools' tables are not ours
 
@@ -66,6 +69,26 @@ def test_statistics_print_the_counts_instead_of_the_findings(tmp_path):
     assert run_cli(["check", ".", "--statistics"], root).stdout == (
         "    2  RL900  any-assert\nFound 2 findings in 2 files checked.\n")
     assert run_cli(["check", ".", "--statistics", "-q"], root).stdout == "    2  RL900  any-assert\n"
+
+
+def test_what_fix_can_rewrite_is_marked_as_ruff_marks_it(tmp_path):
+    views = ("from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.get('/')\nasync def home(user):\n"
+             "    assert user\n    return user\n")
+    root = make_project(tmp_path, {"app/views.py": views})
+    done = run_cli(["check", "."], root)
+    assert done.returncode == 1
+    assert done.stdout == (
+        "app/views.py:8:5: RL001 [*] [assert-in-handler] assert in request handler `home` is removed under "
+        "`python -O`; raise an explicit error\n"
+        "    app/views.py:7:1: request handler `home`: route decorator `router.get`\n"
+        "app/views.py:8:5: RL900 [any-assert] assert statement: user\n"
+        "Found 2 findings in 1 file checked.\n"
+        "[*] 1 fixable with `--fix` (`--diff` shows the changes).\n")
+    assert run_cli(["check", ".", "--statistics"], root).stdout == (
+        "    1  RL001  [*] assert-in-handler\n"
+        "    1  RL900  [ ] any-assert\n"
+        "Found 2 findings in 1 file checked.\n"
+        "[*] 1 fixable with `--fix` (`--diff` shows the changes).\n")
 
 
 def test_a_suppression_comment_takes_the_rule_name_as_config_does(tmp_path):

@@ -191,6 +191,62 @@ def test_sarif_fingerprints_survive_inserted_lines(service: Path) -> None:
     assert [r["partialFingerprints"] for r in before] == [r["partialFingerprints"] for r in after]
 
 
+CHAIN = {
+    "pyproject.toml": "",
+    "app/__init__.py": "",
+    "app/views.py": """\
+        from fastapi import APIRouter
+
+        from app.helpers import load
+
+        router = APIRouter()
+
+
+        @router.get("/orders/{order_id}")
+        async def show_order(order_id: int):
+            return load(order_id)
+
+
+        @router.delete("/orders/{order_id}")
+        async def drop_order(order_id: int):
+            return load(order_id)
+        """,
+    "app/helpers.py": """\
+        def load(order_id):
+            return check(order_id)
+
+
+        def check(order_id):
+            assert order_id > 0, "positive"
+            return order_id
+        """,
+}
+
+
+def test_sarif_shows_the_handler_to_assert_chain_as_a_code_flow(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "api", CHAIN)
+    done = run(repo, "check", ".", "--select", "RL001", "--format", "sarif", "--no-cache", "-j", "1")
+    assert done.returncode == 1, done.stderr
+    document = json.loads(done.stdout)
+    validate(document)
+    (result,) = document["runs"][0]["results"]
+    (flow,) = result["codeFlows"]
+    (thread,) = flow["threadFlows"]
+    steps = [(step["location"]["physicalLocation"]["artifactLocation"]["uri"],
+              step["location"]["physicalLocation"]["region"]["startLine"], step["location"]["message"]["text"])
+             for step in thread["locations"]]
+    # One handler's path, in order, ending at the assert; the other handler stays a related location.
+    assert steps == [
+        ("app/views.py", 14, "request handler `drop_order`: route decorator `router.delete`"),
+        ("app/views.py", 15, "`drop_order` calls `load`"),
+        ("app/helpers.py", 2, "`load` calls `check`"),
+        ("app/helpers.py", 6, result["message"]["text"]),
+    ]
+    assert [r["message"]["text"] for r in result["relatedLocations"]][:2] == [
+        "request handler `drop_order`: route decorator `router.delete`",
+        "request handler `show_order`: route decorator `router.get`"]
+
+
 def test_sarif_without_findings_is_valid(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "clean", {"ok.py": "x = 1\n"})
     done = run(repo, "check", ".", "--format", "sarif", "--no-cache", "-j", "1")

@@ -3,8 +3,10 @@
 One run; `tool.driver.rules` describes every rule that has a result (from the
 rule's YAML docs); each result has a location relative to the repository root
 (`uriBaseId` %SRCROOT%), its related locations, a partial fingerprint that
-survives line shifts (see review_lint.baseline) and, where the rule offers an
-autofix, `fixes`.
+survives line shifts (see review_lint.baseline), where the rule offers an
+autofix, `fixes`, and where the related locations are the steps of a path to the
+finding (RL001: the handler, then each call, down to the assert), a `codeFlows`
+thread flow, which code scanning shows step by step.
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ def _autofix(result: RunResult, d: Diagnostic) -> list[dict[str, Any]]:
         diff = apply_fixes(single, write=False).diff
         if not diff:
             return []
-        old_lines = decode((result.root / d.path).read_bytes()).splitlines(keepends=True)
+        old_lines = decode(result.read_bytes(d.path)).splitlines(keepends=True)
         replacements = _hunk_replacements(diff, old_lines)
     except Exception:  # noqa: BLE001 - a report must never fail because a fix could not be previewed
         return []
@@ -198,6 +200,19 @@ def _fixes(result: RunResult, d: Diagnostic) -> list[dict[str, Any]]:
     }]
 
 
+def _code_flow(result: RunResult, d: Diagnostic) -> list[dict[str, Any]]:
+    """The related locations that are steps of the path to the finding, in order, then
+    the finding itself: one thread flow."""
+    steps = sorted((r for r in d.related if r.step is not None), key=lambda r: r.step)
+    if not steps:
+        return []
+    places = [(r.path, r.span, r.message) for r in steps]
+    places.append((d.path, (d.line, d.column, d.end_line, d.end_column), d.message))
+    locations = [{"location": {"physicalLocation": _physical(result, path, span), "message": {"text": message}}}
+                 for path, span, message in places]
+    return [{"threadFlows": [{"locations": locations}]}]
+
+
 def document(result: RunResult) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
@@ -220,6 +235,9 @@ def document(result: RunResult) -> dict[str, Any]:
                 {"id": number, "physicalLocation": _physical(result, r.path, r.span), "message": {"text": r.message}}
                 for number, r in enumerate(d.related, start=1)
             ]
+        flow = _code_flow(result, d)
+        if flow:
+            item["codeFlows"] = flow
         fixes = _fixes(result, d)
         if fixes:
             item["fixes"] = fixes

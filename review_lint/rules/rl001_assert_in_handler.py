@@ -93,15 +93,19 @@ def _message(chains: list[list[tuple[FunctionKey, Any]]]) -> str:
 
 
 def _related(graph: CallGraph, chains, handlers: dict[FunctionKey, Handler]) -> list[Related]:
+    """Each chain's handler, then the calls of the first chain: with its handler, the
+    steps of the path to the assert."""
     related = []
-    for chain in chains[:MAX_RELATED_HANDLERS]:
+    for number, chain in enumerate(chains[:MAX_RELATED_HANDLERS]):
         handler = handlers[chain[0][0]]
-        related.append(Related(handler.path, handler.span, f"request handler `{handler.name}`: {handler.how}"))
+        related.append(Related(handler.path, handler.span, f"request handler `{handler.name}`: {handler.how}",
+                               step=1 if number == 0 else None))
     chain = chains[0]
     for (caller, _), (callee, span) in zip(chain, chain[1:]):
         located = graph.function(caller)
         if located is not None and span is not None:
-            related.append(Related(located[0].path, span, f"`{_name(caller)}` calls `{_name(callee)}`"))
+            related.append(Related(located[0].path, span, f"`{_name(caller)}` calls `{_name(callee)}`",
+                                   step=len(related) + 1))
     return related
 
 
