@@ -9,8 +9,11 @@ resolves the calls recorded in a function's facts to project functions:
 - a dotted name: `h.f()` with `import pkg.helpers as h`, `pkg.helpers.f()`,
   `Class.method()`;
 - `self.m()` / `cls.m()` inside a class: `m` in the class or its project bases;
-- `Foo(...)`: `Foo.__init__`, and `x.m()` / `Foo(...).m()` once `x = Foo(...)`
-  is bound in the same function: `m` in `Foo` or its project bases.
+- `Foo(...)`: `Foo.__init__`, and `Foo(...).m()`: `m` in `Foo` or its project bases;
+- `x.m()` and `x.a.b.m()` where the type layer (types.Types.class_of) knows the
+  class `x` holds: a parameter's annotation, `x = Foo(...)`, a read of `Foo`
+  (`session.get(Foo, pk)`), a call annotated to return `Foo`; then each
+  attribute's class as its owner declares or assigns it.
 
 Anything else (callbacks, attributes of attributes, `super()`) is not followed.
 """
@@ -83,7 +86,6 @@ class CallGraph:
         located = self.function(key)
         if located is not None:
             module, function = located
-            instances = self._instances(module, function)
             seen: set[FunctionKey] = set()
             for target, span in self._wrappers(module, function):
                 if target not in seen:
@@ -91,8 +93,7 @@ class CallGraph:
                     found.append((target, span))
             for call in function.calls:
                 # A runner defined in the project is called too, and runs what it is handed.
-                for target in (self.target(module, function, call, instances),
-                               self.callback(module, function, call, instances, runners)):
+                for target in (self.target(module, function, call), self.callback(module, function, call, runners)):
                     if target is not None and target not in seen:
                         seen.add(target)
                         found.append((target, call.span))
@@ -100,8 +101,7 @@ class CallGraph:
         return found
 
     def callback(
-        self, module: Module, function: Function, call: Call, instances: dict[str, tuple[Module, Class]],
-        runners: frozenset[str] = frozenset(),
+        self, module: Module, function: Function, call: Call, runners: frozenset[str] = frozenset()
     ) -> FunctionKey | None:
         """The project function a runner is handed to run now: `run_in_threadpool(f, x)`,
         `asyncio.to_thread(f)`, `loop.run_in_executor(None, f)`, `sync_to_async(f)`,
@@ -123,7 +123,7 @@ class CallGraph:
         receiver, _, method = handed.ref.rpartition(".")
         reference = Call(handed.ref, method or None, Value("name", receiver, ref=receiver) if receiver else None,
                          (), (), False, False, call.span)
-        return self.target(module, function, reference, instances)
+        return self.target(module, function, reference)
 
     def _wrappers(self, module: Module, function: Function) -> list[tuple[FunctionKey, Span]]:
         """The wrappers a project decorator puts around `function`: they run on every call.
@@ -155,28 +155,11 @@ class CallGraph:
                     found.append(((owner.name, qualname), span))
         return found
 
-    def _instances(self, module: Module, function: Function) -> dict[str, tuple[Module, Class]]:
-        """Local names that hold an instance of a project class: a parameter annotated
-        with it (`svc: Service = Depends(...)`), or `x = Foo(...)`."""
-        instances: dict[str, tuple[Module, Class]] = {}
-        for param in function.params:
-            annotation = param.annotation
-            if param.name not in ("self", "cls") and annotation is not None and annotation.core \
-                    and not annotation.container:
-                located = self.resolve_class(module, annotation.core[0])
-                if located is not None:
-                    instances[param.name] = located
-        for binding in function.bindings:
-            value = binding.value
-            if value is not None and value.kind == "call" and value.ref:
-                located = self.resolve_class(module, value.ref)
-                if located is not None:
-                    instances[binding.name] = located
-        return instances
+    def _instance(self, module: Module, function: Function, name: str) -> tuple[Module, Class] | None:
+        """The project class a local name other than `self`/`cls` holds (types.class_of)."""
+        return None if name in ("self", "cls") else self.types.class_of(module, function, name)
 
-    def target(
-        self, module: Module, function: Function, call: Call, instances: dict[str, tuple[Module, Class]]
-    ) -> FunctionKey | None:
+    def target(self, module: Module, function: Function, call: Call) -> FunctionKey | None:
         callee = call.callee
         if callee is not None and "." not in callee:
             local = self.local_function(module, function.qualname, callee)
@@ -187,19 +170,19 @@ class CallGraph:
             if receiver.kind == "name" and receiver.ref in ("self", "cls") and function.class_qualname is not None:
                 cls = module.classes.get(function.class_qualname)
                 return self.method(module, cls, call.method) if cls is not None else None
-            if receiver.kind == "name" and receiver.ref in instances:
-                owner_module, owner = instances[receiver.ref]
-                return self.method(owner_module, owner, call.method)
+            instance = self._instance(module, function, receiver.ref) if receiver.kind == "name" else None
+            if instance is not None:
+                return self.method(instance[0], instance[1], call.method)
             if receiver.kind == "call" and receiver.ref:
                 located = self.resolve_class(module, receiver.ref)
                 if located is not None:
                     return self.method(located[0], located[1], call.method)
                 return None
             if receiver.kind == "attr" and receiver.ref:
-                located = self._class_of_chain(module, function, receiver.ref, instances)
+                located = self._class_of_chain(module, function, receiver.ref)
                 if located is not None:
                     return self.method(located[0], located[1], call.method)
-                if receiver.ref.startswith(("self.", "cls.")) or receiver.ref.split(".")[0] in instances:
+                if receiver.ref.startswith(("self.", "cls.")) or self._instance(module, function, receiver.ref.split(".")[0]):
                     return None
         if callee is None:
             return None
@@ -220,9 +203,7 @@ class CallGraph:
                 return self.method(target_module, cls, member)
         return None
 
-    def _class_of_chain(
-        self, module: Module, function: Function, ref: str, instances: dict[str, tuple[Module, Class]]
-    ) -> tuple[Module, Class] | None:
+    def _class_of_chain(self, module: Module, function: Function, ref: str) -> tuple[Module, Class] | None:
         """The project class of `self.a.b` / `svc.repo`: each attribute's class as its
         owner declares or assigns it (see attribute_class), from `self` or a known instance."""
         head, *attributes = ref.split(".")
@@ -230,7 +211,7 @@ class CallGraph:
             cls = module.classes.get(function.class_qualname)
             located = (module, cls) if cls is not None else None
         else:
-            located = instances.get(head)
+            located = self._instance(module, function, head)
         for name in attributes:
             if located is None:
                 return None

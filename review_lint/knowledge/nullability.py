@@ -30,7 +30,6 @@ from .models import Models
 from .types import types_of
 
 _MAX_DEPTH = 8
-_READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "one_or_none", "first_or_404"}
 _COLUMNS = {"Column", "mapped_column"}
 
 
@@ -137,17 +136,7 @@ class Nullability:
         return self._optional_method_names
 
     def _callee(self, module: Module, function: Function, call: Call, depth: int) -> tuple[Module, Function] | None:
-        if call.callee is not None:
-            symbol = self.project.resolve(module, call.callee)
-            if symbol is not None and symbol.kind == "function":
-                found = self.project.function(symbol)
-                if found is not None:
-                    return found
-        if call.method is not None and call.receiver is not None and call.receiver.kind == "name":
-            owner = self.class_of(module, function, call.receiver.text, depth + 1)
-            if owner is not None:
-                return self.types.method(owner[0], owner[1], call.method)
-        return None
+        return self.types.callee(module, function, call, depth)
 
     def _name(self, module: Module, function: Function, name: str, depth: int) -> bool:
         param = function.param(name)
@@ -251,35 +240,10 @@ class Nullability:
         )
 
     def class_of(self, module: Module, function: Function, name: str, depth: int = 0) -> tuple[Module, Class] | None:
-        """The project class a local name holds in `function`, when the code says."""
-        if depth > _MAX_DEPTH:
-            return None
-        if function.class_qualname is not None and function.params and function.params[0].name == name:
-            if name in ("self", "cls"):
-                cls = module.classes.get(function.class_qualname)
-                return (module, cls) if cls is not None else None
-        param = function.param(name)
-        if param is not None:
-            return self._class_of_annotation(module, param.annotation.core) if param.annotation else None
-        for binding in function.bindings:
-            if binding.name != name:
-                continue
-            if binding.annotation is not None:
-                found = self._class_of_annotation(module, binding.annotation.core)
-                if found is not None:
-                    return found
-            if binding.value is not None:
-                found = self._class_of_value(module, function, binding.value, depth + 1)
-                if found is not None:
-                    return found
-        return None
+        return self.types.class_of(module, function, name, depth)
 
     def _class_of_annotation(self, module: Module, core) -> tuple[Module, Class] | None:
-        for name in core:
-            found = self.types.class_at(module, name)
-            if found is not None:
-                return found
-        return None
+        return self.types.class_of_annotation(module, core)
 
     def _external(self, module: Module, annotation) -> bool:
         """An annotation naming a class from outside the project (not a builtin)."""
@@ -295,49 +259,6 @@ class Nullability:
 
     def _class(self, module: Module, dotted: str | None) -> tuple[Module, Class] | None:
         return self.types.class_at(module, dotted)
-
-    def _class_of_value(self, module: Module, function: Function, value: Value, depth: int):
-        """`Cls(...)`, reads of `Cls` (`session.get(Cls, ..)`, `select(Cls)...`,
-        `Cls.objects...`), or a project function annotated to return `Cls`."""
-        if depth > _MAX_DEPTH or value.kind not in ("call", "await") or value.call is None:
-            return None
-        call = value.call
-        if call.callee is not None:
-            found = self._class(module, call.callee)
-            if found is not None:
-                return found
-        target = self._callee(module, function, call, depth)
-        if target is not None and target[1].returns is not None and not target[1].returns.container:
-            found = self._class_of_annotation(target[0], target[1].returns.core)
-            if found is not None:
-                return found
-        return self._read_class(module, value, depth)
-
-    def _read_class(self, module: Module, value: Value, depth: int):
-        if depth > 2 * _MAX_DEPTH or value.call is None:
-            return None
-        call = value.call
-        name = call.method or last_name(call.callee)
-        if name in _READS and call.args and call.args[0].kind in ("name", "attr"):
-            found = self._class(module, call.args[0].ref)
-            if found is not None:
-                return found
-        receiver = call.receiver
-        if receiver is not None:
-            if receiver.kind == "attr" and receiver.text.endswith(".objects"):
-                found = self._class(module, receiver.text[: -len(".objects")])
-                if found is not None:
-                    return found
-            if receiver.kind in ("call", "await"):
-                found = self._read_class(module, receiver, depth + 1)
-                if found is not None:
-                    return found
-        for argument in call.args[:1]:
-            if argument.kind in ("call", "await"):
-                found = self._read_class(module, argument, depth + 1)
-                if found is not None:
-                    return found
-        return None
 
 
 def _binding_says_none(binding, declared_optional: bool) -> bool:

@@ -8,11 +8,14 @@ an external base ends the walk, as it does for a reader of the code.
 
 from __future__ import annotations
 
-from ..facts import Class, Field, Function
-from ..project import Module, Project, base_ref
+from ..facts import Call, Class, Field, Function, Value
+from ..project import Module, Project, base_ref, last_name
 
 Located = tuple[Module, Class]
 _MAX_MRO = 64
+_MAX_DEPTH = 8
+# Reads whose first argument is the model class they return a row of.
+_READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "one_or_none", "first_or_404"}
 
 
 class Types:
@@ -22,6 +25,7 @@ class Types:
         self._mro: dict[tuple[str, str], list[Located]] = {}
         self._declared: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = {}
         self._assigned: dict[tuple[str, str, str], Located | None] = {}
+        self._locals: dict[tuple[str, str, str], Located | None] = {}
 
     # -- classes -----------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> Located | None:
@@ -143,6 +147,108 @@ class Types:
                             located = self.class_at(owner_module, annotation.core[0])
                     if located is not None:
                         return located
+        return None
+
+
+    # -- local names -------------------------------------------------------
+    def class_of(self, module: Module, function: Function, name: str, depth: int = 0) -> Located | None:
+        """The project class a local name holds in `function`, when the code says:
+        `self`/`cls`, a parameter's annotation, or the first binding that names one
+        (its annotation, `Cls(...)`, a read of `Cls`, a call annotated to return `Cls`)."""
+        if depth:
+            return self._class_of(module, function, name, depth)  # may be cut short by the depth limit
+        key = (module.name, function.qualname, name)
+        if key not in self._locals:
+            self._locals[key] = self._class_of(module, function, name, 0)
+        return self._locals[key]
+
+    def _class_of(self, module: Module, function: Function, name: str, depth: int) -> Located | None:
+        if depth > _MAX_DEPTH:
+            return None
+        if function.class_qualname is not None and function.params and function.params[0].name == name:
+            if name in ("self", "cls"):
+                cls = module.classes.get(function.class_qualname)
+                return (module, cls) if cls is not None else None
+        param = function.param(name)
+        if param is not None:
+            return self.class_of_annotation(module, param.annotation.core) if param.annotation else None
+        for binding in function.bindings:
+            if binding.name != name:
+                continue
+            if binding.annotation is not None:
+                found = self.class_of_annotation(module, binding.annotation.core)
+                if found is not None:
+                    return found
+            if binding.value is not None:
+                found = self.class_of_value(module, function, binding.value, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def class_of_annotation(self, module: Module, core) -> Located | None:
+        """The first project class an annotation's names (`core`) refer to."""
+        for name in core:
+            found = self.class_at(module, name)
+            if found is not None:
+                return found
+        return None
+
+    def class_of_value(self, module: Module, function: Function, value: Value, depth: int = 0) -> Located | None:
+        """`Cls(...)`, reads of `Cls` (`session.get(Cls, ..)`, `select(Cls)...`,
+        `Cls.objects...`), or a project function annotated to return `Cls`."""
+        if depth > _MAX_DEPTH or value.kind not in ("call", "await") or value.call is None:
+            return None
+        call = value.call
+        if call.callee is not None:
+            found = self.class_at(module, call.callee)
+            if found is not None:
+                return found
+        target = self.callee(module, function, call, depth)
+        if target is not None and target[1].returns is not None and not target[1].returns.container:
+            found = self.class_of_annotation(target[0], target[1].returns.core)
+            if found is not None:
+                return found
+        return self._read_class(module, value, depth)
+
+    def callee(self, module: Module, function: Function, call: Call, depth: int = 0) -> tuple[Module, Function] | None:
+        """The project function a call runs: a function by name, or a method of a
+        receiver whose class `class_of` knows."""
+        if call.callee is not None:
+            symbol = self.project.resolve(module, call.callee)
+            if symbol is not None and symbol.kind == "function":
+                found = self.project.function(symbol)
+                if found is not None:
+                    return found
+        if call.method is not None and call.receiver is not None and call.receiver.kind == "name":
+            owner = self.class_of(module, function, call.receiver.text, depth + 1)
+            if owner is not None:
+                return self.method(owner[0], owner[1], call.method)
+        return None
+
+    def _read_class(self, module: Module, value: Value, depth: int) -> Located | None:
+        if depth > 2 * _MAX_DEPTH or value.call is None:
+            return None
+        call = value.call
+        name = call.method or last_name(call.callee)
+        if name in _READS and call.args and call.args[0].kind in ("name", "attr"):
+            found = self.class_at(module, call.args[0].ref)
+            if found is not None:
+                return found
+        receiver = call.receiver
+        if receiver is not None:
+            if receiver.kind == "attr" and receiver.text.endswith(".objects"):
+                found = self.class_at(module, receiver.text[: -len(".objects")])
+                if found is not None:
+                    return found
+            if receiver.kind in ("call", "await"):
+                found = self._read_class(module, receiver, depth + 1)
+                if found is not None:
+                    return found
+        for argument in call.args[:1]:
+            if argument.kind in ("call", "await"):
+                found = self._read_class(module, argument, depth + 1)
+                if found is not None:
+                    return found
         return None
 
 
