@@ -61,6 +61,36 @@ class Flow:
         if node.finalbody is not None:
             self._in_block("finally", node.finalbody.body, prefix, class_fact, node.finalbody)
 
+    def _with(self, node: cst.With, prefix: str, class_fact: Class | None) -> None:
+        items = []
+        for item in node.items:
+            value = self._expr(item.item)
+            items.append(value)
+            if item.asname is not None:
+                self._bind_target(item.asname.name, value, None)
+        self._in_block("with", node.body, prefix, class_fact, node, items=tuple(items))
+
+    def _loop(self, node, prefix: str, class_fact: Class | None) -> None:
+        if type(node) is cst.For:
+            self._scan(node.iter)
+            self._bind_target(node.target, None, None)
+        else:
+            self._scan(node.test)
+        self._in_block("loop", node.body, prefix, class_fact, node)
+        if node.orelse is not None:
+            self._in_block("loop_else", node.orelse.body, prefix, class_fact, node.orelse)
+
+    def _match(self, node: cst.Match, prefix: str, class_fact: Class | None) -> None:
+        self._scan(node.subject)
+        group = self._new_group()
+        for arm, case in enumerate(node.cases):
+            block = self._push(Block(self._new_block(), "case", group, arm, (0, 0, 0, 0)), case)
+            self._scan(case.pattern)
+            if case.guard is not None:
+                self._scan(case.guard)
+            self._suite(case.body, prefix, class_fact)
+            self._pop(block)
+
     def _in_block(self, kind, suite, prefix, class_fact, node, items=(), group=None) -> None:
         block = Block(self._new_block(), kind, group if group is not None else self._new_group(), 0, (0, 0, 0, 0))
         block.items = items

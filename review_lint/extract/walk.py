@@ -11,7 +11,7 @@ import re
 
 import libcst as cst
 
-from ..facts import Annotation, Assert, Binding, Block, Class, Field, Function, Import, Param, Value
+from ..facts import Annotation, Assert, Binding, Class, Field, Function, Import, Param, Value
 from .fill import _TextHolder
 from .values import dotted
 
@@ -55,34 +55,11 @@ class Walk:
         elif kind is cst.Try or kind is cst.TryStar:
             self._try(node, prefix, class_fact)
         elif kind is cst.With:
-            items = []
-            for item in node.items:
-                value = self._expr(item.item)
-                items.append(value)
-                if item.asname is not None:
-                    self._bind_target(item.asname.name, value, None)
-            self._in_block("with", node.body, prefix, class_fact, node, items=tuple(items))
-        elif kind is cst.For:
-            self._scan(node.iter)
-            self._bind_target(node.target, None, None)
-            self._in_block("loop", node.body, prefix, class_fact, node)
-            if node.orelse is not None:
-                self._in_block("loop_else", node.orelse.body, prefix, class_fact, node.orelse)
-        elif kind is cst.While:
-            self._scan(node.test)
-            self._in_block("loop", node.body, prefix, class_fact, node)
-            if node.orelse is not None:
-                self._in_block("loop_else", node.orelse.body, prefix, class_fact, node.orelse)
+            self._with(node, prefix, class_fact)
+        elif kind is cst.For or kind is cst.While:
+            self._loop(node, prefix, class_fact)
         elif kind is cst.Match:
-            self._scan(node.subject)
-            group = self._new_group()
-            for arm, case in enumerate(node.cases):
-                block = self._push(Block(self._new_block(), "case", group, arm, (0, 0, 0, 0)), case)
-                self._scan(case.pattern)
-                if case.guard is not None:
-                    self._scan(case.guard)
-                self._suite(case.body, prefix, class_fact)
-                self._pop(block)
+            self._match(node, prefix, class_fact)
         elif isinstance(node, cst.BaseSmallStatement):
             # The body of a one-line block (`if x: assert y`) holds small statements directly.
             self._small(node, class_fact)
