@@ -2,7 +2,8 @@
 
 The walk records (node, fact) pairs with `_track`; after the walk, one position
 pass (positions.offsets) finds the offsets of those nodes only, and this fills
-each fact's span and text in place.
+each fact's span and text in place: what each fact class declares in `needs`
+(facts.py), which the tables below are read from once, at import.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from bisect import bisect_right
 
 import libcst as cst
 
-from ..facts import Annotation, Assert, Binding, Block, Call, Class, Exit, Field, Function, Import, NO_SPAN, Record, Span, Value
+from ..facts import FACT_CLASSES, NO_SPAN, Call, Record, Span, Value, check_needs
 from ..positions import LineIndex, offsets
 from .values import dotted
 
@@ -76,14 +77,17 @@ class _TextHolder:
     """The source text of an assert's test or message, filled by the position pass."""
 
     __slots__ = ("text",)
+    needs = ("text",)
 
     def __init__(self) -> None:
         self.text = ""
 
 
-# The kept objects that take a span, and those that take their node's text.
-_WITH_SPAN = frozenset({Assert, Binding, Block, Call, Class, Exit, Field, Function, Import, Value})
-_WITH_TEXT = frozenset({Annotation, Call, Value, _TextHolder})
+# The kept objects that take a span, and those that take their node's text, from their declarations.
+_KEPT = (*FACT_CLASSES, _TextHolder)
+check_needs(_TextHolder, _TextHolder.__slots__)
+_WITH_SPAN = frozenset(kind for kind in _KEPT if "span" in kind.needs)
+_WITH_TEXT = frozenset(kind for kind in _KEPT if "text" in kind.needs)
 _SPAN_AT = {kind: kind._at["span"] for kind in _WITH_SPAN if issubclass(kind, Record)}
 _TEXT_AT = {kind: kind._at["text"] for kind in _WITH_TEXT if issubclass(kind, Record)}
 
