@@ -2,16 +2,41 @@
 
 Everything here is a small picklable dataclass: facts cross process boundaries
 and live in the cache, CST nodes never do. Rules judge from these alone.
+
+Every fact class declares `needs`: what the position fill (review_lint/extract/fill.py)
+gives it once the walk is done, from the node the walk kept it for. "span" is the
+node's (line, column, end_line, end_column), "text" its source with whitespace
+collapsed, cut at 240 characters; `()` for neither (a fact never kept for a node).
+A class without the declaration, or declaring a need it has no field for, is
+refused at import. Positions are computed only for kept nodes, which keeps the
+position pass cheap: declare only what judgement reads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 # (line, column, end_line, end_column), all 1-based; the end column is exclusive.
 Span = tuple[int, int, int, int]
 NO_SPAN: Span = (0, 0, 0, 0)
+
+NEEDS = ("span", "text")  # what a fact class can declare in `needs`
+
+
+def check_needs(cls: type, fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The class's own `needs` declaration, refused when missing or unfillable."""
+    needs = cls.__dict__.get("needs")
+    if needs is None:
+        raise TypeError(f"{cls.__name__} must declare needs = (...): which of {NEEDS} the position fill "
+                        f"gives it, () for neither")
+    if type(needs) is not tuple or not set(needs) <= set(NEEDS):
+        raise TypeError(f"{cls.__name__}.needs must be a tuple of {NEEDS}, not {needs!r}")
+    for need in needs:
+        if need not in fields:
+            raise TypeError(f"{cls.__name__} needs a {need} but has no field {need!r} to hold it")
+    return needs
 
 
 class Record(list):
@@ -23,7 +48,7 @@ class Record(list):
     Django's facts unpickle in 0.14 s instead of 0.24 s, and pickle to 11.9 MB
     instead of 14.4 MB. Fields are declared like a dataclass's: `name: type`
     with an optional default. A subclass must repeat `__slots__ = ()`, or its
-    objects get a `__dict__` again.
+    objects get a `__dict__` again, and declare `needs` (see the module's docstring).
     """
 
     __slots__ = ()
@@ -51,6 +76,7 @@ class Record(list):
         exec(f"def __init__(self, {', '.join(params)}):\n    _extend(self, ({', '.join(cls._fields)},))\n",
              namespace)  # noqa: S102 - the field list above, as dataclasses does
         cls.__init__ = namespace["__init__"]
+        check_needs(cls, cls._fields)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{n}={v!r}' for n, v in zip(self._fields, self))})"
@@ -80,6 +106,7 @@ class Value(Record):
     """
 
     __slots__ = ()
+    needs = ("span", "text")  # names share one object per file and keep NO_SPAN (Extractor._plain)
     kind: str
     text: str
     ref: str | None = None  # dotted name: the name/attribute itself, or a call's callee
@@ -92,6 +119,7 @@ class Value(Record):
 
 class Call(Record):
     __slots__ = ()
+    needs = ("span", "text")
     callee: str | None  # dotted text when the callee is a plain name/attribute chain
     method: str | None  # last attribute name when the callee is `<receiver>.method`
     receiver: Value | None = None  # the `<receiver>` of a method call
@@ -114,6 +142,7 @@ class Call(Record):
 
 @dataclass
 class Annotation:
+    needs = ("text",)
     text: str
     optional: bool  # Optional[T], Union[T, None], T | None, Annotated[...] thereof, strings too
     core: tuple[str, ...]  # dotted type names once Optional/Annotated/list/Mapped... are unwrapped
@@ -122,6 +151,7 @@ class Annotation:
 
 class Param(Record):
     __slots__ = ()
+    needs = ()  # its name, annotation and default carry their own
     name: str
     annotation: Annotation | None
     default: Value | None
@@ -136,6 +166,7 @@ class Block(Record):
     """
 
     __slots__ = ()
+    needs = ("span",)
     id: int
     kind: str  # "if", "else", "try", "except", "try_else", "finally", "case", "with", "loop"
     group: int
@@ -150,6 +181,7 @@ class Block(Record):
 
 class Binding(Record):
     __slots__ = ()
+    needs = ("span",)
     name: str
     order: int
     blocks: tuple[int, ...]
@@ -160,6 +192,7 @@ class Binding(Record):
 
 @dataclass
 class Assert:
+    needs = ("span",)  # its test and message texts come through holders (fill.py)
     span: Span
     test: str
     msg: str | None
@@ -170,6 +203,7 @@ class Assert:
 
 class Exit(Record):
     __slots__ = ()
+    needs = ("span",)
     kind: str  # "raise", "return", "continue", "break"
     order: int
     blocks: tuple[int, ...]
@@ -179,6 +213,7 @@ class Exit(Record):
 
 @dataclass
 class Function:
+    needs = ("span",)  # "<module>" is made with its span
     qualname: str  # "func", "Class.method", "outer.inner"; "<module>" for module-level code
     name: str
     class_qualname: str | None  # set for methods
@@ -205,6 +240,7 @@ class Function:
 
 class Field(Record):
     __slots__ = ()
+    needs = ("span",)
     name: str
     annotation: Annotation | None
     value: Value | None
@@ -213,6 +249,7 @@ class Field(Record):
 
 @dataclass
 class Class:
+    needs = ("span",)
     qualname: str
     name: str
     span: Span
@@ -229,6 +266,7 @@ class Import(Record):
     local "z", module "x", name "y", level 1. `import a.b` binds local "a"."""
 
     __slots__ = ()
+    needs = ("span",)
     local: str
     module: str
     name: str | None
@@ -241,6 +279,7 @@ class Import(Record):
 class Problem:
     """A file that could not be judged (RL000 / RL999)."""
 
+    needs = ()
     code: str
     message: str
     line: int = 1
@@ -252,6 +291,7 @@ WHOLE_FILE = 0  # the line of ModuleFacts.suppressions that stands for the whole
 
 @dataclass
 class ModuleFacts:
+    needs = ()
     path: str  # POSIX path relative to the project root
     functions: list[Function] = field(default_factory=list)
     classes: list[Class] = field(default_factory=list)
@@ -268,3 +308,16 @@ class ModuleFacts:
             if function.qualname == "<module>":
                 return function
         return None
+
+
+
+# Every fact class of this module, its declaration checked (Records check theirs as they are defined).
+FACT_CLASSES: tuple[type, ...] = tuple(
+    kind for kind in list(globals().values())
+    if isinstance(kind, type) and kind.__module__ == __name__ and kind is not Record
+    and (issubclass(kind, Record) or dataclasses.is_dataclass(kind))
+)
+for _kind in FACT_CLASSES:
+    if not issubclass(_kind, Record):
+        check_needs(_kind, tuple(f.name for f in dataclasses.fields(_kind)))
+del _kind

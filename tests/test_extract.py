@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import libcst as cst
 import pytest
 
-from review_lint.extract import _string_value
+from review_lint.extract import Extractor, _string_value, fill
+from review_lint.extract.fill import _TextHolder
+from review_lint.facts import (
+    FACT_CLASSES, NO_SPAN, Annotation, Assert, Binding, Block, Call, Class, Exit, Field, Function, Import, Param, Record,
+    Value, check_needs,
+)
+from review_lint.source import parse
 
 STRINGS = [
     '"plain"', "'plain'", '""', "''", '"""doc "quoted" inside"""', "'''it's'''", '""""""', '"\'\'\'"',
@@ -19,3 +28,152 @@ def test_string_values_match_libcst(literal):
     node = cst.parse_expression(literal)
     if isinstance(node, cst.SimpleString):
         assert _string_value(node) == node.evaluated_value
+
+
+# -- what each fact class declares for the position fill ----------------------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# A snippet with the shapes fixtures may lack: match, async with/for, loop else, walrus, augmented assignment.
+SHAPES = '''
+async def f(session, x: "Optional[int]" = None, *a: int, **k) -> list[str] | None:
+    match x:
+        case {"a": 1} if g(x):
+            y = h()
+        case [a, *rest]:
+            assert a, "m"
+    async with session.begin() as tx, lock():
+        async for row in q(tx):
+            if (n := row.n) is None:
+                continue
+            break
+        else:
+            z: int = 1
+    while w(x) is not None:
+        x -= k()
+    else:
+        raise E()
+    try:
+        import os.path as p
+    except (ValueError, E) as error:
+        from .m import n as o
+    self.a, (b, c) = 1, (2, 3)
+    return [x for x in range(3)]
+
+class C(Base, metaclass=M):
+    """RFC 7591 client."""
+    f: Optional[int] = None
+'''
+
+
+class _Spy(Extractor):
+    """The extractor, noting every object it keeps for the position fill."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.kept: dict[int, object] = {}
+
+    def _track(self, node, obj) -> None:
+        self.kept[id(obj)] = obj
+        super()._track(node, obj)
+
+
+def _extracted():
+    """(facts, kept objects) of every fixture file and of SHAPES."""
+    files = [(p.relative_to(FIXTURES).as_posix(), p.read_bytes()) for p in sorted(FIXTURES.rglob("*.py"))]
+    assert len(files) > 50
+    for relative, data in [*files, ("shapes.py", SHAPES.encode())]:
+        source, module, failed = parse(relative, data)
+        if failed is None:
+            spy = _Spy(relative, source, module)
+            yield spy.run(), spy.kept
+
+
+def _objects(value, seen: set[int]):
+    """Every fact object reachable from `value`, once each."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, Record) or dataclasses.is_dataclass(value):
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        yield value
+        value = list(value) if isinstance(value, Record) else [getattr(value, f.name) for f in dataclasses.fields(value)]
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _objects(item, seen)
+
+
+def _is_unkept_value(fact, kept) -> bool:
+    """A Value no node is kept for: a plain name's value, shared by every use of the
+    name in the file (None, True and False too), and the stand-in for an augmented
+    assignment's value; they keep NO_SPAN (rules then point at the use)."""
+    if type(fact) is not Value or id(fact) in kept:
+        return False
+    plain = fact.kind in ("name", "attr") and fact.ref == fact.text and fact.text.replace(".", "").isidentifier()
+    return plain or (fact.kind, fact.text) in (("none", "None"), ("const", "True"), ("const", "False"), ("other", ""))
+
+
+@pytest.fixture(scope="module")
+def extracted():
+    return list(_extracted())
+
+
+def test_every_fact_class_the_extractor_produces_declares_its_needs(extracted):
+    made, kept_kinds = set(), set()
+    for facts, kept in extracted:
+        made |= {type(fact) for fact in _objects(facts, set())}
+        kept_kinds |= {type(obj) for obj in kept.values()}
+    assert {Value, Call, Annotation, Param, Block, Binding, Assert, Exit, Function, Field, Class, Import} <= made
+    for kind in made | kept_kinds:
+        assert "needs" in kind.__dict__, kind  # its own, not inherited
+        assert kind in FACT_CLASSES or kind is _TextHolder, kind
+    for kind in kept_kinds:
+        # Keeping a node costs the position pass: only for a fact that takes something from it.
+        assert kind.needs, f"{kind.__name__} is kept for the position fill but declares needs = ()"
+
+
+def test_a_fact_that_declares_a_span_gets_one(extracted):
+    checked = 0
+    for facts, kept in extracted:
+        for fact in _objects(facts, set()):
+            if "span" in type(fact).needs:
+                checked += 1
+                if fact.span == NO_SPAN:
+                    assert _is_unkept_value(fact, kept), (facts.path, fact)
+            if "text" in type(fact).needs and not fact.text:
+                # An empty `()` has no text inside its parentheses; the augmented assignment's stand-in none.
+                assert type(fact) is Value and fact.kind in ("seq", "other") and not fact.elements, (facts.path, fact)
+        for obj in kept.values():
+            if "span" in type(obj).needs:
+                assert obj.span != NO_SPAN, (facts.path, obj)
+    assert checked > 3_000
+
+
+def test_a_fact_class_without_a_declaration_is_refused_at_import():
+    with pytest.raises(TypeError, match="must declare needs"):
+        class Undeclared(Record):  # noqa: F841 - defining it is the test
+            __slots__ = ()
+            span: tuple
+    with pytest.raises(TypeError, match="no field 'text'"):
+        class Unfillable(Record):  # noqa: F841
+            __slots__ = ()
+            needs = ("span", "text")
+            span: tuple
+    with pytest.raises(TypeError, match="tuple of"):
+        class Misspelt(Record):  # noqa: F841
+            __slots__ = ()
+            needs = ("position",)
+            span: tuple
+
+    @dataclasses.dataclass
+    class Plain:
+        span: tuple
+    with pytest.raises(TypeError, match="must declare needs"):
+        check_needs(Plain, ("span",))
+
+
+def test_the_fill_reads_its_tables_from_the_declarations():
+    assert fill._WITH_SPAN == {kind for kind in (*FACT_CLASSES, _TextHolder) if "span" in kind.needs}
+    assert fill._WITH_TEXT == {kind for kind in (*FACT_CLASSES, _TextHolder) if "text" in kind.needs}
+    assert {Value, Call, Block, Binding, Assert, Exit, Function, Field, Class, Import} <= fill._WITH_SPAN
+    assert {Value, Call, Annotation, _TextHolder} <= fill._WITH_TEXT

@@ -1,0 +1,108 @@
+"""The position fill: spans and source texts for the nodes that facts keep.
+
+The walk records (node, fact) pairs with `_track`; after the walk, one position
+pass (positions.offsets) finds the offsets of those nodes only, and this fills
+each fact's span and text in place: what each fact class declares in `needs`
+(facts.py), which the tables below are read from once, at import.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+import libcst as cst
+
+from ..facts import FACT_CLASSES, NO_SPAN, Call, Record, Span, Value, check_needs
+from ..positions import LineIndex, offsets
+from .values import dotted
+
+MAX_TEXT = 240
+
+
+class Fill:
+    """Positions and texts of the kept nodes (a mixin of Extractor)."""
+
+    def _track(self, node: cst.CSTNode, obj: object) -> None:
+        self._positioned.append((node, obj))
+
+    def _fill_positions(self) -> None:
+        found = offsets(self.module, [node for node, _ in self._positioned])
+        starts = LineIndex(self.source).starts
+        source = self.source
+        spans: dict[int, Span] = {}
+        texts: dict[int, str] = {}  # a call is kept as a Call and as a Value: one string serves both
+        # Runs for every kept node: LineIndex.span inlined.
+        for node, obj in self._positioned:
+            key = id(node)
+            where = found.get(key)
+            if where is None:
+                continue
+            kind = type(obj)
+            if kind in _WITH_SPAN:
+                span = spans.get(key)
+                if span is None:
+                    start, end = where
+                    line = bisect_right(starts, start)
+                    end_line = bisect_right(starts, end, line - 1)
+                    span = spans[key] = (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1)
+                at = _SPAN_AT.get(kind)
+                if at is None:
+                    obj.span = span
+                else:
+                    obj[at] = span  # a Record's field by index: no Python-level setter
+            if kind in _WITH_TEXT and not obj.text:
+                text = texts.get(key)
+                if text is None:
+                    text = texts[key] = _text(source, *where)
+                at = _TEXT_AT.get(kind)
+                if at is None:
+                    obj.text = text
+                else:
+                    obj[at] = text
+        span_at, text_at, call_span_at, call_text_at = Value._at["span"], Value._at["text"], Call._at["span"], Call._at["text"]
+        for value in self._call_values:
+            call = value.call
+            if call[call_span_at] != NO_SPAN:
+                value[span_at] = call[call_span_at]
+            value[text_at] = call[call_text_at]
+        for block, attr, nodes in self._subjects:
+            texts_of = []
+            for node in nodes:
+                where = found.get(id(node))
+                texts_of.append(_text(source, *where) if where else dotted(node) or "")
+            setattr(block, attr, tuple(texts_of))
+
+
+class _TextHolder:
+    """The source text of an assert's test or message, filled by the position pass."""
+
+    __slots__ = ("text",)
+    needs = ("text",)
+
+    def __init__(self) -> None:
+        self.text = ""
+
+
+# The kept objects that take a span, and those that take their node's text, from their declarations.
+_KEPT = (*FACT_CLASSES, _TextHolder)
+check_needs(_TextHolder, _TextHolder.__slots__)
+_WITH_SPAN = frozenset(kind for kind in _KEPT if "span" in kind.needs)
+_WITH_TEXT = frozenset(kind for kind in _KEPT if "text" in kind.needs)
+_SPAN_AT = {kind: kind._at["span"] for kind in _WITH_SPAN if issubclass(kind, Record)}
+_TEXT_AT = {kind: kind._at["text"] for kind in _WITH_TEXT if issubclass(kind, Record)}
+
+
+def _text(source: str, start: int, end: int) -> str:
+    """The node's source with whitespace runs (newlines too) as single spaces, cut at MAX_TEXT."""
+    if end - start > _TEXT_WINDOW:
+        # A long node (a class body's dict, a call over many lines): collapsing the
+        # whitespace of a prefix gives a prefix of the whole text, so when the
+        # prefix alone is too long it decides the cut text.
+        text = " ".join(source[start:start + _TEXT_WINDOW].split())
+        if len(text) > MAX_TEXT:
+            return text[: MAX_TEXT - 1] + "…"
+    text = " ".join(source[start:end].split())
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+_TEXT_WINDOW = 4 * MAX_TEXT
