@@ -147,6 +147,9 @@ class Annotation:
     optional: bool  # Optional[T], Union[T, None], T | None, Annotated[...] thereof, strings too
     core: tuple[str, ...]  # dotted type names once Optional/Annotated/list/Mapped... are unwrapped
     container: bool = False  # the core types are wrapped in a list/sequence/set/dict
+    # Calls in `Annotated[T, ...]` metadata, as (callee, the name handed to it first or as
+    # `dependency=`): `Annotated[User, Depends(current_user)]` -> ("Depends", "current_user").
+    markers: tuple[tuple[str, str | None], ...] = ()
 
 
 class Param(Record):
@@ -297,6 +300,9 @@ class ModuleFacts:
     classes: list[Class] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     star_imports: list[Import] = field(default_factory=list)
+    # Module-level type aliases (`MaybeId = Optional[UUID]`, `Body = Annotated[Model, ...]`,
+    # `Frame = A | B`, a string of one), read as annotations: the last assignment of each name.
+    aliases: dict[str, Annotation] = field(default_factory=dict)
     # Line -> the codes its comment suppresses (None: every code); line WHOLE_FILE is
     # `# review-lint: skip-file`, which suppresses every finding in the file.
     suppressions: dict[int, frozenset[str] | None] = field(default_factory=dict)

@@ -7,7 +7,6 @@ variable) or an external dotted name such as `fastapi.APIRouter`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
@@ -262,11 +261,16 @@ class Project:
             return True
         if annotation.container or len(annotation.core) != 1:
             return False
-        symbol = self.resolve(module, annotation.core[0])
-        value = self.variable_value(symbol) if symbol is not None else None
-        if value is None or value.kind not in ("other", "const") or not value.text:
-            return False
-        return _OPTIONAL_ALIAS.fullmatch(value.text.strip("\"'")) is not None
+        alias = self.alias(self.resolve(module, annotation.core[0]))
+        return alias is not None and alias.optional
+
+    def alias(self, symbol: Symbol | None) -> Annotation | None:
+        """The type a module-level alias stands for (`MaybeId = Optional[UUID]`), if the
+        symbol is one."""
+        if symbol is None or symbol.kind != "variable":
+            return None
+        module = self.modules.get(symbol.module)
+        return module.facts.aliases.get(symbol.qualname) if module is not None else None
 
     def base_names(self, module: Module, cls: Class, _seen: set[str] | None = None) -> set[str]:
         """Every ancestor of a class as qualified names, following project classes
@@ -285,12 +289,6 @@ class Project:
             if located is not None:
                 found |= self.base_names(located[0], located[1], seen)
         return found
-
-
-# The value of a type alias that admits None: `Optional[X]`, `Union[X, None]`, `X | None`.
-_OPTIONAL_ALIAS = re.compile(
-    r"(?:\w+\.)*Optional\[.*\]|(?:\w+\.)*Union\[(?:.*,\s*)?None(?:\s*,.*)?\]|.*\|\s*None|None\s*\|.*"
-)
 
 
 def last_name(dotted: str | None) -> str:

@@ -22,14 +22,43 @@ class Annotations:
     """Annotation facts (a mixin of Extractor)."""
 
     def _annotation(self, node) -> Annotation:
-        optional, core, container = _unwrap(node, 0)
-        fact = Annotation("", optional, tuple(core), container)
+        markers: list[tuple[str, str | None]] = []
+        optional, core, container = _unwrap(node, 0, markers)
+        fact = Annotation("", optional, tuple(core), container, tuple(markers))
         self._track(node, fact)
         return fact
 
+    def _alias(self, name: str, node, declared: Annotation | None = None) -> None:
+        """A module-level assignment whose value is a type expression (`X[...]`, `A | B`,
+        or a string holding one under a `TypeAlias` annotation): an alias."""
+        kind = type(node)
+        if kind is cst.Subscript or (kind is cst.BinaryOperation and type(node.operator) is cst.BitOr) or (
+            kind is cst.SimpleString and declared is not None and declared.core
+            and last_name(declared.core[0]) == "TypeAlias"
+        ):
+            self.facts.aliases[name] = self._annotation(node)
+        else:
+            self.facts.aliases.pop(name, None)  # rebound to something else
 
-def _unwrap(node, depth: int) -> tuple[bool, list[str], bool]:
-    """(optional, core dotted names, container) of an annotation expression."""
+
+def _marker(node) -> tuple[str, str | None] | None:
+    """`Depends(fn)` / `Depends(dependency=fn)` in Annotated metadata -> ("Depends", "fn")."""
+    if type(node) is not cst.Call:
+        return None
+    callee = dotted(node.func)
+    if callee is None:
+        return None
+    handed = None
+    for argument in node.args:
+        if argument.keyword is None or argument.keyword.value == "dependency":
+            handed = dotted(argument.value)
+            break
+    return callee, handed
+
+
+def _unwrap(node, depth: int, markers: list) -> tuple[bool, list[str], bool]:
+    """(optional, core dotted names, container) of an annotation expression; the calls
+    in its `Annotated[...]` metadata go into `markers`."""
     if depth > 20:
         return False, [], False
     kind = type(node)
@@ -46,10 +75,10 @@ def _unwrap(node, depth: int) -> tuple[bool, list[str], bool]:
             parsed = cst.parse_expression(text.strip())
         except Exception:
             return False, [], False
-        return _unwrap(parsed, depth + 1)
+        return _unwrap(parsed, depth + 1, markers)
     if kind is cst.BinaryOperation and type(node.operator) is cst.BitOr:
-        lo, lc, lk = _unwrap(node.left, depth + 1)
-        ro, rc, rk = _unwrap(node.right, depth + 1)
+        lo, lc, lk = _unwrap(node.left, depth + 1, markers)
+        ro, rc, rk = _unwrap(node.right, depth + 1, markers)
         return lo or ro, lc + rc, lk or rk
     if kind is cst.Subscript:
         base = last_name(dotted(node.value))
@@ -57,21 +86,23 @@ def _unwrap(node, depth: int) -> tuple[bool, list[str], bool]:
         if not elements:
             return False, [], False
         if base in _OPTIONAL_WRAPPERS:
-            _, core, container = _unwrap(elements[0], depth + 1)
+            _, core, container = _unwrap(elements[0], depth + 1, markers)
             return True, core, container
         if base in _UNION:
             optional, core, container = False, [], False
             for element in elements:
-                o, c, k = _unwrap(element, depth + 1)
+                o, c, k = _unwrap(element, depth + 1, markers)
                 optional, container = optional or o, container or k
                 core += c
             return optional, core, container
         if base in _UNWRAP_FIRST:
-            return _unwrap(elements[0], depth + 1)
+            if base == "Annotated":
+                markers.extend(m for m in map(_marker, elements[1:]) if m is not None)
+            return _unwrap(elements[0], depth + 1, markers)
         if base in _CONTAINERS:
             core: list[str] = []
             for element in elements[-1:] if base in ("dict", "Dict", "Mapping", "MutableMapping") else elements:
-                _, c, _ = _unwrap(element, depth + 1)
+                _, c, _ = _unwrap(element, depth + 1, markers)
                 core += c
             return False, core, True
         name = dotted(node.value)

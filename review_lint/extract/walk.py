@@ -81,6 +81,8 @@ class Walk:
                     self._field(class_fact, target.target.value, None, value, node)
                 else:
                     self._bind_target(target.target, value, None)
+                    if type(target.target) is cst.Name and scope.function.qualname == "<module>":
+                        self._alias(target.target.value, node.value)
         elif kind is cst.AnnAssign:
             annotation = self._annotation(node.annotation.annotation)
             value = self._expr(node.value) if node.value is not None else None
@@ -88,6 +90,8 @@ class Walk:
                 self._field(class_fact, node.target.value, annotation, value, node)
             else:
                 self._bind_target(node.target, value, annotation)
+                if value is not None and type(node.target) is cst.Name and scope.function.qualname == "<module>":
+                    self._alias(node.target.value, node.value, annotation)
         elif kind is cst.AugAssign:
             self._scan(node.value)
             self._bind_target(node.target, Value("other", ""), None)

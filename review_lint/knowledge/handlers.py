@@ -27,7 +27,6 @@ A qualified name ending in "." in any of these lists is a prefix.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Callable
@@ -89,7 +88,6 @@ class _Names:
         return bool(dotted) and (bool(self.prefixes) or dotted.rsplit(".", 1)[-1] in self.last_parts)
 
 
-_DEPENDS_IN_TEXT = re.compile(r"([A-Za-z_][\w.]*)\(\s*(?:dependency\s*=\s*)?([A-Za-z_][\w.]*)")
 
 
 class HandlerFinder:
@@ -166,13 +164,13 @@ class HandlerFinder:
                 self._add(key, f"decorator `{ref}`")
 
     def _annotations(self, module: Module, function: Function) -> None:
-        """`Annotated[T, Depends(fn)]` in a signature: the facts keep the text only."""
+        """`Annotated[T, Depends(fn)]` in a signature."""
         for param in function.params:
             annotation = param.annotation
-            if annotation is None or "(" not in annotation.text:
+            if annotation is None:
                 continue
-            for callee, argument in _DEPENDS_IN_TEXT.findall(annotation.text):
-                if self._is_dependency(module, callee):
+            for callee, argument in annotation.markers:
+                if argument is not None and self._is_dependency(module, callee):
                     self._add(self._function_ref(module, function, argument), f"dependency `{callee}({argument})`")
 
     # -- calls ---------------------------------------------------------------

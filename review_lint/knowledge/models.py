@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -33,8 +32,6 @@ _FROM_OPAQUE = {"from_orm", "model_validate_json", "model_validate_strings", "pa
 _CASTS = {"typing.cast", "typing_extensions.cast"}
 _FROM_ANY = _FROM_MAPPING | _FROM_KEYWORDS | _FROM_OPAQUE
 _PYDANTIC_PRIVATE = {"model_config", "Config"}
-_STRING = re.compile(r"""("[^"]*"|'[^']*')""")
-_DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 def _base_ref(value: Value) -> str | None:
@@ -262,7 +259,7 @@ class Models:
 
     def _alias_models(self, module: Module, name: str) -> list[ModelInfo]:
         """Models named by a module-level type alias (`Body = Annotated[Model, ...]`,
-        `Actions = Union[A, B]`), read from the alias's source text."""
+        `Actions = Union[A, B]`)."""
         key = (module.name, "alias:" + name)
         cached = self._aliases.get(key)
         if cached is not None:
@@ -270,15 +267,13 @@ class Models:
         self._aliases[key] = []
         symbol = self.project.resolve(module, name)
         found: list[ModelInfo] = []
-        if symbol is not None and symbol.kind == "variable" and "." not in symbol.qualname:
-            owner = self.project.modules.get(symbol.module)
-            value = owner.variables.get(symbol.qualname) if owner is not None else None
-            if owner is not None and value is not None and value.kind == "other" and "[" in value.text:
-                text = _STRING.sub("", value.text)
-                for word in dict.fromkeys(_DOTTED.findall(text)):
-                    info = self.model_at(owner, word)
-                    if info is not None:
-                        found.append(info)
+        alias = self.project.alias(symbol) if symbol is not None and "." not in symbol.qualname else None
+        if alias is not None:
+            owner = self.project.modules[symbol.module]
+            for word in dict.fromkeys(alias.core):
+                info = self.model_at(owner, word)
+                if info is not None:
+                    found.append(info)
         self._aliases[key] = found
         return found
 
