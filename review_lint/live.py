@@ -115,8 +115,9 @@ class LiveProject:
 
     def __init__(self, root: Path, cache: bool = True) -> None:
         self.root = root.resolve()
+        # The server runs threads: its workers are spawned, not forked.
         collector = Collector(jobs=os.cpu_count() or 1, cache_dir=self.root / CACHE_DIR_NAME if cache else None,
-                              patch_libcst=True)
+                              patch_libcst=True, start_method="spawn")
         self.source = MemoryFacts(collector)
         self.files: list[str] = []
         self.findings: dict[str, list[Diagnostic]] = {}  # path -> its diagnostics, as last judged
