@@ -214,6 +214,14 @@ class _Progress:
             self.bar.__exit__(*exc)
 
 
+@cli.command(name="server")
+def language_server() -> None:
+    """Run the language server on stdin/stdout (for an editor's LSP client; see docs/editors.md)."""
+    from .server import serve
+
+    serve()
+
+
 @cli.command(name="clean")
 @click.argument("path", default=".", type=click.Path(exists=True, file_okay=False))
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="The cache folder to remove.")

@@ -70,6 +70,10 @@ class Collector:
     # Root-relative path -> the content to judge instead of the disk's (stdin). The cache
     # is keyed by content, so this content never stands for the file on disk.
     contents: dict[str, bytes] = field(default_factory=dict)
+    # How workers start: "fork" (cheap: they inherit LibCST's import), or "spawn" for a
+    # process that runs threads (the language server), where a fork can inherit a lock
+    # another thread holds and hang.
+    start_method: str = "fork"
     stats: CollectStats = field(default_factory=CollectStats)
     _pool: ProcessPoolExecutor | None = field(default=None, init=False, repr=False)
     _helper: "_Helper | None" = field(default=None, init=False, repr=False)
@@ -255,7 +259,7 @@ class Collector:
     def _parallel(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
         chunks = _chunks(files, self.jobs)
         pending = {i: chunk for i, chunk in enumerate(chunks)}
-        context = get_context("fork") if sys.platform.startswith("linux") else get_context()
+        context = get_context(self.start_method) if sys.platform.startswith("linux") else get_context()
         prewarmed, self._pool = self._pool, None
         try:
             with prewarmed or ProcessPoolExecutor(max_workers=min(self.jobs, len(chunks)), mp_context=context,

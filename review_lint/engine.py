@@ -133,7 +133,9 @@ def _one_line(error: BaseException) -> str:
 
 
 class Engine:
-    def __init__(self, options: Options, cwd: Path | None = None) -> None:
+    def __init__(self, options: Options, cwd: Path | None = None, settings: Settings | None = None) -> None:
+        """`settings`, when given, stand in for the configuration file (the language
+        server keeps its last good settings when the file breaks)."""
         self.options = options
         self.cwd = (cwd or Path.cwd()).resolve()
         paths = [Path(p) if Path(p).is_absolute() else self.cwd / p for p in options.paths or ["."]]
@@ -148,8 +150,7 @@ class Engine:
         self.notes: list[str] = []  # what --verbose adds: which configuration was read, and why
         # Files judged with a content other than the disk's: the one read from stdin.
         self.contents = {self.relative(self.paths[0]): options.stdin} if options.stdin is not None else {}
-        config_path = self._config_path()
-        self.settings: Settings = load_settings(config_path, self.specs)
+        self.settings: Settings = settings if settings is not None else load_settings(self._config_path(), self.specs)
         self.enabled = self._enabled_codes()
         self.skipped: list[str] = []  # files named on the command line that are not Python
 
@@ -264,8 +265,7 @@ class Engine:
             facts_key = verdicts.key(gathered.fingerprint, settings) if verdicts else None
             judged = verdicts.recall(facts_key) if verdicts else None
             if judged is None:
-                project = self.build_project(gathered.facts())
-                judged = self._judge_all(gathered.facts(), project, source.jobs)
+                project, judged = self.judge(gathered.facts(), source.jobs)
                 loader = lambda: project  # noqa: E731
             else:
                 loader = lambda: self.build_project(gathered.facts())  # noqa: E731
@@ -279,6 +279,11 @@ class Engine:
         """Everything besides the files and the code that can change a verdict."""
         return repr((self.settings.exclude, sorted(self.settings.per_file_ignores.items()), self.settings.test_paths,
                      sorted((code, repr(rule)) for code, rule in self.settings.rules.items()), self.enabled))
+
+    def judge(self, all_facts: list[ModuleFacts], jobs: int = 1) -> tuple[Project, tuple[list[Diagnostic], int]]:
+        """Phase 2 over facts already gathered: the project model, and (diagnostics, internal errors)."""
+        project = self.build_project(all_facts)
+        return project, self._judge_all(all_facts, project, jobs)
 
     def _judge_all(self, all_facts: list[ModuleFacts], project: Project, jobs: int = 1) -> tuple[list[Diagnostic], int]:
         diagnostics: list[Diagnostic] = []

@@ -54,8 +54,8 @@ class _Refused(Exception):
     pass
 
 
-def _transformer(result: "RunResult", code: str) -> Transform | None:
-    spec = result.specs.get(code)
+def _transformer(specs: dict, code: str) -> Transform | None:
+    spec = specs.get(code)
     if spec is None:
         return None
     try:
@@ -94,6 +94,12 @@ def _fix_file(result: "RunResult", path: str, diagnostics: list["Diagnostic"],
         data = result.read_bytes(path)
     except OSError as error:
         raise _Refused(f"cannot read the file: {error.strerror or error}") from None
+    return (data, *_fix_data(data, path, diagnostics, transforms_for))
+
+
+def _fix_data(data: bytes, path: str, diagnostics: list["Diagnostic"],
+              transforms_for: Callable[[str], Transform | None]) -> tuple[str, str, list[str]]:
+    """(original text, new text, notes) of one file's content; raises _Refused."""
     try:
         source = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
@@ -114,7 +120,7 @@ def _fix_file(result: "RunResult", path: str, diagnostics: list["Diagnostic"],
         if transform is not None:
             transforms.append((code, transform))
     if not transforms:
-        return data, source, source, []
+        return source, source, []
     try:
         fixed, notes = _apply(transforms, module, by_rule)
         new_source = fixed.code
@@ -123,7 +129,7 @@ def _fix_file(result: "RunResult", path: str, diagnostics: list["Diagnostic"],
     except Exception as error:  # noqa: BLE001 - a failing fix refuses this file only
         raise _Refused(f"the fix failed: {type(error).__name__}: {' '.join(str(error).split())[:200]}") from None
     if new_source == source:
-        return data, source, source, notes
+        return source, source, notes
     try:
         reparsed = cst.parse_module(new_source)
         compile(new_source, path, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
@@ -136,7 +142,7 @@ def _fix_file(result: "RunResult", path: str, diagnostics: list["Diagnostic"],
         stable = False
     if not stable:
         raise _Refused("a second application of the fix changes the file again; left untouched")
-    return data, source, new_source, notes
+    return source, new_source, notes
 
 
 def _diff_path(root, path: str, cwd: Path | None) -> str:
@@ -172,6 +178,28 @@ def _write(target: Path, original: bytes, content: bytes) -> None:
     write_atomically(target, content, mode=stat.S_IMODE(info.st_mode), durable=True, before_replace=unchanged)
 
 
+def _transforms(specs: dict) -> Callable[[str], Transform | None]:
+    """Each rule's `fix`, looked up once."""
+    cache: dict[str, Transform | None] = {}
+
+    def transforms_for(code: str) -> Transform | None:
+        if code not in cache:
+            cache[code] = _transformer(specs, code)
+        return cache[code]
+
+    return transforms_for
+
+
+def fix_text(specs: dict, path: str, data: bytes, diagnostics: list["Diagnostic"]) -> tuple[str, str]:
+    """(text, fixed text) of one file's content (an editor's unsaved buffer) under the
+    same rewrite and checks as `--fix`; ValueError says why a fix was refused."""
+    try:
+        old, new, _ = _fix_data(data, path, [d for d in diagnostics if d.fixable], _transforms(specs))
+    except _Refused as refused:
+        raise ValueError(str(refused)) from None
+    return old, new
+
+
 def apply_fixes(result: "RunResult", write: bool, cwd: Path | None = None) -> FixReport:
     """Apply every fixable diagnostic of `result`; write the files when `write`.
 
@@ -182,13 +210,7 @@ def apply_fixes(result: "RunResult", write: bool, cwd: Path | None = None) -> Fi
     for diagnostic in result.diagnostics:
         if diagnostic.fixable:
             by_path[diagnostic.path].append(diagnostic)
-    cache: dict[str, Transform | None] = {}
-
-    def transforms_for(code: str) -> Transform | None:
-        if code not in cache:
-            cache[code] = _transformer(result, code)
-        return cache[code]
-
+    transforms_for = _transforms(result.specs)
     diffs = []
     for path in sorted(by_path):
         try:

@@ -1,0 +1,221 @@
+"""A project kept in memory for the language server: facts per module, the editor's
+unsaved buffers, and the last judgement.
+
+The first load gathers every file's facts as `check` does (the facts cache, worker
+processes). After that, a change re-extracts only the modules whose text changed
+(an open buffer, or a file changed on disk); every other module keeps its facts in
+memory. Judgement is then run over the whole project again: the rules are
+cross-file, and this first version does not track what a change can affect.
+
+A buffer that does not parse keeps the last facts of its module that did: the
+other modules' findings do not flap while the user types. The module itself then
+shows its RL000 only (its other findings would point at lines of the old text).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+from . import registry
+from .collect import CACHE_DIR_NAME, Collector
+from .config import CONFIG_NAME, ConfigError, load_settings
+from .diagnostics import Diagnostic
+from .discovery import PYTHON_SUFFIXES
+from .engine import Engine, Options, UsageError, facts_for_file
+from .facts import ModuleFacts
+from .pyproject import PYPROJECT_NAME
+
+CONFIG_FILES = (CONFIG_NAME, PYPROJECT_NAME)
+
+
+class _Held:
+    """GatheredFacts of facts already in memory (never a settled verdict: no fingerprint)."""
+
+    fingerprint = None
+
+    def __init__(self, facts: list[ModuleFacts]) -> None:
+        self._facts = facts
+
+    def facts(self) -> list[ModuleFacts]:
+        return self._facts
+
+
+class MemoryFacts:
+    """A FactsSource (engine.py) that keeps the last ModuleFacts of every module.
+
+    `gather` reads a module (through the Collector: its cache, its workers) only the
+    first time it is asked for it, or again once `changed` named it; `contents` are
+    the open buffers, judged instead of the disk.
+    """
+
+    jobs = 1  # judging forks no processes: with the facts in this heap, a fork costs more than it saves
+    verdicts = None  # the verdict cache keys whole projects: an edited buffer never matches one
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+        self.contents: dict[str, bytes] = collector.contents  # shared: the collector reads them too
+        self.held: dict[str, ModuleFacts] = {}  # path -> the facts judged
+        self.good: dict[str, ModuleFacts] = {}  # path -> its last facts that parsed
+        self.broken: set[str] = set()  # paths whose current text does not parse
+        self.stale: set[str] = set()
+        self.extracted = 0  # modules re-extracted after the first load (tests, the benchmark)
+
+    def forget(self) -> None:
+        pass  # nothing read for a run goes stale unseen: `changed` names what did
+
+    def contents_key(self, root: Path, files: list[str]) -> str | None:
+        return None
+
+    def changed(self, path: str) -> None:
+        self.stale.add(path)
+
+    def gather(self, root: Path, files: list[str]) -> _Held:
+        missing = [path for path in files if path not in self.held]
+        if missing:
+            # The first load reads and refreshes the facts cache. Later misses (files
+            # created, an exclude dropped) leave it alone: a gather saves only the
+            # entries of the files it was given.
+            collector = self.collector if not self.held else dataclasses.replace(self.collector, cache_dir=None)
+            collector.forget()
+            for facts in collector.gather(root, missing).facts():
+                self._keep(facts)
+        for path in sorted(self.stale):
+            if path in self.held or path in files:
+                self._keep(facts_for_file(root, path, self.contents.get(path)))
+                self.extracted += 1
+        self.stale.clear()
+        return _Held([self.held[path] for path in files])
+
+    def _keep(self, facts: ModuleFacts) -> None:
+        path = facts.path
+        if any(problem.code == "RL000" for problem in facts.problems) and path in self.good:
+            self.broken.add(path)
+            facts = dataclasses.replace(self.good[path], problems=list(facts.problems))
+        else:
+            self.broken.discard(path)
+            self.good[path] = facts
+        self.held[path] = facts
+
+    def drop(self, path: str) -> None:
+        for kept in (self.held, self.good, self.contents):
+            kept.pop(path, None)
+        self.broken.discard(path)
+        self.stale.discard(path)
+
+
+class LiveProject:
+    """One project root: its settings, its files, its facts in memory, its findings.
+
+    Not thread-safe: the server calls it from one thread only.
+    """
+
+    def __init__(self, root: Path, cache: bool = True) -> None:
+        self.root = root.resolve()
+        # The server runs threads: its workers are spawned, not forked.
+        collector = Collector(jobs=os.cpu_count() or 1, cache_dir=self.root / CACHE_DIR_NAME if cache else None,
+                              patch_libcst=True, start_method="spawn")
+        self.source = MemoryFacts(collector)
+        self.files: list[str] = []
+        self.findings: dict[str, list[Diagnostic]] = {}  # path -> its diagnostics, as last judged
+        self.internal: list[Diagnostic] = []  # RL999 that name no file of the project
+        self.engine: Engine | None = None
+        # The configuration's error at the first load (then every rule's defaults are in force).
+        self.config_error = self.load_settings()
+
+    # -- paths ----------------------------------------------------------------
+    @staticmethod
+    def relative_to(root: Path, path: Path) -> str | None:
+        """The root-relative POSIX path of a file below `root`, else None."""
+        try:
+            relative = Path(os.path.relpath(path.resolve(), root.resolve())).as_posix()
+        except ValueError:  # another drive
+            return None
+        return None if relative == ".." or relative.startswith("../") else relative
+
+    @staticmethod
+    def is_config_of(root: Path, path: Path) -> bool:
+        """Whether the file is one the settings of the project at `root` come from."""
+        return path.name in CONFIG_FILES and path.resolve().parent == root.resolve()
+
+    def judged(self, relative: str) -> bool:
+        """Whether the file is one the project judges (Python, not excluded)."""
+        return relative.endswith(PYTHON_SUFFIXES) and not self.engine.settings.is_excluded(relative)
+
+    def refresh_files(self) -> None:
+        """List the project's files again (a file created or deleted, an exclude changed);
+        open buffers count even when git does not know them yet."""
+        files, _ = self.engine.files()
+        known = set(files)
+        files += sorted(p for p in self.source.contents if p not in known and self.judged(p))
+        for gone in set(self.files) - set(files):
+            self.source.drop(gone)
+        self.files = files
+
+    # -- what the editor says ---------------------------------------------------
+    def set_buffer(self, relative: str, text: str) -> None:
+        """The unsaved text of an open document."""
+        data = text.encode("utf-8", "surrogatepass")
+        if self.source.contents.get(relative) == data:
+            return
+        self.source.contents[relative] = data
+        self.source.changed(relative)
+        if relative not in self.files and self.judged(relative):
+            self.files.append(relative)
+
+    def close_buffer(self, relative: str) -> None:
+        """The document was closed: the file on disk is the truth again."""
+        if self.source.contents.pop(relative, None) is None:
+            return
+        self.source.changed(relative)
+        if not (self.root / relative).is_file() and relative in self.files:
+            self.files.remove(relative)
+            self.source.drop(relative)
+
+    def disk_changed(self, relative: str) -> None:
+        """A file changed on disk (created, edited elsewhere, deleted)."""
+        if relative in self.source.contents:
+            return  # the open buffer wins until it is closed
+        if (self.root / relative).is_file():
+            if relative not in self.files and self.judged(relative):
+                self.files.append(relative)
+            self.source.changed(relative)
+        elif relative in self.files:
+            self.files.remove(relative)
+            self.source.drop(relative)
+
+    def load_settings(self) -> str | None:
+        """Read the configuration (again): None, or its one-line error, and then the last
+        good settings stay in force (the first time: every rule's defaults)."""
+        options = Options(paths=[str(self.root)], root=str(self.root))
+        error = None
+        try:
+            self.engine = Engine(options, cwd=self.root)
+        except (ConfigError, UsageError) as failure:
+            error = str(failure)
+            if self.engine is None:
+                self.engine = Engine(options, cwd=self.root, settings=load_settings(None, registry.load_specs()))
+        self.refresh_files()
+        return error
+
+    # -- judgement ----------------------------------------------------------------
+    def judge(self) -> dict[str, list[Diagnostic]]:
+        """Re-extract what changed, judge the whole project; path -> its diagnostics."""
+        facts = self.source.gather(self.root, self.files).facts()
+        _, (diagnostics, _) = self.engine.judge(facts, self.source.jobs)
+        findings: dict[str, list[Diagnostic]] = defaultdict(list)
+        internal = []
+        known = set(self.files)
+        for diagnostic in diagnostics:
+            if diagnostic.path in self.source.broken and diagnostic.rule not in ("RL000", "RL999"):
+                continue  # a finding on the last good text: its lines no longer hold
+            if diagnostic.path in known:
+                findings[diagnostic.path].append(diagnostic)
+            else:
+                internal.append(diagnostic)
+        self.findings = dict(findings)
+        self.internal = internal
+        return self.findings
