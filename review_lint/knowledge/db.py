@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 
 from ..facts import Binding, Call, Function, Param, Value
-from ..project import Module, Project, last_name
+from ..project import Module, Project, base_ref, last_name
+from .types import types_of
 
 # Methods that end a query chain with (at most) one row.
 ROW_ENDINGS = frozenset(
@@ -33,6 +34,7 @@ _STRING = re.compile(r"""(?:[rbuRBUfF]{0,2})(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.
 _IDENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?!\s*=[^=])")
 _SPACE_NEAR_PUNCT = re.compile(r"\s+(?=[^\w\s])|(?<=[^\w\s])\s+")
 _BUILTINS = frozenset(dir(builtins))
+_NOT_MODELS = frozenset({"Any", "Optional", "Union", "None", "UUID", "Sequence", "List", "Dict", "Awaitable"})
 
 
 def normalise(text: str) -> str:
@@ -54,6 +56,29 @@ def matches(name: str, patterns: list[str]) -> bool:
 
 
 last = last_name  # the rules import it from here
+
+# Session methods after which the identity map no longer answers `session.get` without SQL.
+EXPIRING = frozenset({"commit", "rollback", "expire", "expire_all", "expunge", "expunge_all", "refresh", "close",
+                      "invalidate", "reset"})
+# Session methods that detach or expire one object (or all): a later read of its row reads new state.
+DETACHING = frozenset({"expunge", "expire", "expunge_all", "expire_all", "refresh"})
+_MIGRATION_FOLDERS = re.compile(r"(?:^|/)(?:[\w.-]*migrations|alembic)/")
+
+
+def is_migration(module: Module) -> bool:
+    """A schema or data migration, by folder (`migrations/`, `_migrations/`, `db_migrations/`,
+    `alembic/`) or by shape: Alembic's module-level `upgrade()` and `downgrade()` beside a
+    `revision` (or in a `versions/` folder), or Django's `class Migration(...Migration)`."""
+    path = module.path
+    if _MIGRATION_FOLDERS.search(path):
+        return True
+    functions = module.functions
+    if "upgrade" in functions and "downgrade" in functions and (
+        "/versions/" in f"/{path}" or "revision" in module.variables or "down_revision" in module.variables
+    ):
+        return True
+    migration = module.classes.get("Migration")
+    return migration is not None and any(last(base_ref(b) or "").endswith("Migration") for b in migration.bases)
 
 
 @dataclass
@@ -396,6 +421,11 @@ class Db:
 
     def definition(self, call: Call) -> Function | None:
         """The project function a call runs, through imports and `self.` methods."""
+        located = self.located(call)
+        return located[1] if located is not None else None
+
+    def located(self, call: Call) -> tuple[Module, Function] | None:
+        """The module and project function a call runs."""
         callee = call.callee
         if not callee:
             return None
@@ -403,10 +433,41 @@ class Db:
         if head in ("self", "cls") and rest and "." not in rest and self.function.class_qualname:
             cls = self.module.classes.get(self.function.class_qualname)
             qualname = cls.methods.get(rest) if cls is not None else None
-            return self.module.functions.get(qualname) if qualname else None
+            function = self.module.functions.get(qualname) if qualname else None
+            return (self.module, function) if function is not None else None
         symbol = self.project.resolve(self.module, callee)
-        located = self.project.function(symbol) if symbol is not None else None
-        return located[1] if located is not None else None
+        return self.project.function(symbol) if symbol is not None else None
+
+    def helper_model(self, call: Call) -> str | None:
+        """The model a project helper reads or inserts: its return annotation's class
+        (`-> Optional[orm.WorkPool]`), else the model of the one read or insert in its body."""
+        located = self.located(call)
+        if located is None:
+            return None
+        module, function = located
+        memo = self.project.memo("db-helper-model")
+        key = (module.name, function.qualname, self.options.reads_key())
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # a recursive helper ends here
+        model = None
+        returns = function.returns
+        if returns is not None and not returns.container:
+            for name in returns.core:
+                final = last(name)
+                if final[:1].isupper() and final not in _NOT_MODELS and (
+                    types_of(self.project).class_at(module, name) is not None or "." in name
+                ):
+                    model = final
+                    break
+        if model is None:
+            inner = Db(self.project, module, function, self.options)
+            models = {r.model for r in inner.reads() if r.model}
+            models |= {i.model for i in map(inner.insert_of, function.calls) if i is not None and i.model}
+            if len(models) == 1:
+                model = models.pop()
+        memo[key] = model
+        return model
 
     def takes_session(self, function: Function) -> bool:
         return any(self.is_session_param(p) for p in function.params if p.name not in ("self", "cls"))
@@ -433,7 +494,8 @@ class Db:
             listed = self.project.qualified(symbol) or top.callee or name
         names: set[str] = set()
         exact = self.call_names(top, names, drop_sessions=True)
-        return self._read(top, "helper", "helper:" + listed + self._helper_args(top), None, names, exact)
+        return self._read(top, "helper", "helper:" + listed + self._helper_args(top), self.helper_model(top), names,
+                          exact)
 
     def _helper_args(self, call: Call) -> str:
         """The arguments by parameter name when the definition is known, sessions left out."""
@@ -523,6 +585,46 @@ class Db:
             if _is_class_value(Value("name", callee, ref=callee), self):
                 return last(callee)
         return None
+
+    def core_write(self, call: Call) -> tuple[str, str | None] | None:
+        """("update" | "insert" | "delete", model or None) for `session.execute(update(M)...)`-style
+        Core statements (upserts included): they change rows behind the identity map's back."""
+        if call.method not in ("execute", "exec") or not call.args or not self.is_session(call.receiver):
+            return None
+        found = self.statement(call.args[0], call.order)
+        if found is None or found[0] not in ("update", "insert", "delete"):
+            return None
+        root = found[1]
+        model = root.args[0].ref if root.args and root.args[0].kind in ("name", "attr") else None
+        return found[0], last(model) or None
+
+    def changes_between(self, first: Read, second: Read) -> str | None:
+        """Why the second of two reads of one row reads new state, or None: the first read's
+        object (or every object) was expunged / expired / refreshed between them, or a Core
+        update / insert / delete of that model ran (a before / after snapshot)."""
+        subject = first.call.assigned_to
+        for call in self.function.calls:
+            if not first.call.order < call.order < second.call.order:
+                continue
+            if call.method in DETACHING and self.is_session(call.receiver):
+                if call.method.endswith("_all"):
+                    return f"`{call.method}()`"
+                if call.args and subject and call.args[0].ref == subject:
+                    return f"`{call.method}({subject})`"
+                continue
+            write = self.core_write(call)
+            if write is not None and (write[1] is None or first.model is None or write[1] == first.model):
+                return f"a Core `{write[0]}()`"
+        return None
+
+    def expires_between(self, first: Read, second: Read) -> bool:
+        """A session call between the reads after which the identity map no longer serves
+        the row without SQL (commit, rollback, expire, refresh, ...)."""
+        return any(
+            first.call.order < call.order < second.call.order and call.method in EXPIRING
+            and self.is_session(call.receiver)
+            for call in self.function.calls
+        )
 
     # -- guards ------------------------------------------------------------------
     def is_savepoint(self, value: Value | None) -> bool:

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..diagnostics import Finding, Related
 from ..facts import Block, Call, Function
-from ..knowledge.db import Db, DbOptions, Insert, Read, last
+from ..knowledge.db import Db, DbOptions, is_migration, Insert, Read, last
 from ..knowledge.flow import block_map, handlers_of, missing_branch, missing_handler, same_path
 from ..project import Module, Project
 from ..rule import Rule
@@ -47,7 +47,7 @@ class UnguardedGetOrCreate(Rule):
     def check(self, project: Project) -> Iterable[Finding]:
         options = DbOptions.from_rule(self.options)
         missing = tuple(self.options.get("missing-exceptions") or ())
-        modules = self.judged_modules(project, self.options.get("skip-paths") or ())
+        modules = (m for m in self.judged_modules(project, self.options.get("skip-paths") or ()) if not is_migration(m))
         yield from self.per_module(modules, lambda module: self._module(project, module, options, missing))
 
     def _module(self, project: Project, module: Module, options: DbOptions, missing: tuple[str, ...]) -> Iterable[Finding]:
