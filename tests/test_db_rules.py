@@ -52,3 +52,47 @@ def test_a_second_get_served_by_the_identity_map_says_no_sql_runs(tmp_path):
     assert set(found) == {6, 12}
     assert "identity map without a round trip" in found[6]
     assert "identity map" not in found[12] and "refresh once after the last write" in found[12]
+
+
+GET_OR_CREATE = """\
+    from models import Pool
+
+
+    def by_name(session, name):
+        pool = session.query(Pool).filter_by(name=name).first()
+        if pool is None:
+            session.add(Pool(name=name))
+
+
+    def by_note(session, note):
+        pool = session.query(Pool).filter_by(note=note).first()
+        if pool is None:
+            session.add(Pool(note=note))
+    """
+
+
+def test_a_get_or_create_without_a_unique_constraint_says_a_duplicate_is_inserted(tmp_path):
+    found = messages(tmp_path, "RL004", {"models.py": MODELS, "app.py": GET_OR_CREATE})
+    assert set(found) == {7, 13}
+    assert "unhandled IntegrityError" in found[7]
+    assert "no unique constraint of `Pool` covers the looked-up column(s) `note`" in found[13]
+    assert "silently inserts a duplicate" in found[13]
+
+
+def test_a_project_wide_integrity_error_handler_changes_the_message_not_the_finding(tmp_path):
+    server = """\
+        import sqlalchemy as sa
+        from fastapi import FastAPI
+
+
+        async def conflict(request, exc):
+            ...
+
+
+        def create_app():
+            return FastAPI(exception_handlers={sa.exc.IntegrityError: conflict})
+        """
+    found = messages(tmp_path, "RL004", {"models.py": MODELS, "app.py": GET_OR_CREATE, "server.py": server})
+    assert set(found) == {7, 13}
+    assert "project-wide IntegrityError handler (server.py:10)" in found[7]
+    assert "unhandled IntegrityError" not in found[7]
