@@ -766,7 +766,7 @@ def unique_sets(project: Project, located) -> list[frozenset[str]] | None:
         django = django or is_django
         flags = {k: v.text for k, v in call.kwargs}
         if flags.get("unique") == "True" or flags.get("primary_key") == "True" or final == "OneToOneField":
-            sets.append(frozenset({name, name + "_id"} if final in ("ForeignKey", "OneToOneField") else {name}))
+            sets.append(frozenset({name}))
     for qualname, inner in module.classes.items():
         if qualname == f"{cls.qualname}.Meta":
             for declared in inner.fields:
@@ -840,9 +840,16 @@ def lookup_columns(read: Read) -> frozenset[str] | None:
 
 
 def guarded_by_constraint(sets: list[frozenset[str]], columns: frozenset[str]) -> bool:
+    """Some unique column set lies within the looked-up columns (`user` and `user_id` name one
+    foreign key column)."""
     if "pk" in columns or "id" in columns:
         return True
-    return any(s <= columns for s in sets)
+    looked = {_column(c) for c in columns}
+    return any({_column(c) for c in s} <= looked for s in sets)
+
+
+def _column(name: str) -> str:
+    return name[:-3] if name.endswith("_id") and len(name) > 3 else name
 
 
 # -- project-wide IntegrityError handlers -------------------------------------------
@@ -933,7 +940,17 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
 
 
 def _startup_decorated(function: Function) -> bool:
-    return any("startup" in (d.text or d.ref or "") for d in function.decorators)
+    """A startup hook (`@app.on_event("startup")`, `@app.before_serving`) or a one-shot
+    command (`@click.command()`, `@app.cli.command()`, `@cli.command(...)`, a Django
+    management command's `Command.handle`): run once, in one process."""
+    if function.name == "handle" and (function.class_qualname or "").split(".")[-1] == "Command":
+        return True
+    for decorator in function.decorators:
+        text = decorator.call.callee if decorator.call is not None else decorator.ref
+        text = text or decorator.text or ""
+        if "startup" in text or "before_serving" in text or last(text) in ("command", "group"):
+            return True
+    return False
 
 
 def _callers_index(project: Project) -> dict[str, list[tuple[Module, Function]]]:
