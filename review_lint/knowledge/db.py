@@ -912,8 +912,8 @@ _STARTUP_NAMES = re.compile(r"^(?:\w*_)?lifespan$|^on_startup$|^startup$|^ready$
 
 
 def startup_only(project: Project, module: Module, function: Function, depth: int = 6) -> str | None:
-    """The startup entry point (`lifespan`, `on_startup`, an `AppConfig.ready`) when every chain
-    of project callers of `function` ends there, or None (a function nobody in the project
+    """"startup" (`lifespan`, `on_startup`, an `AppConfig.ready`) or "command" (only one-shot
+    commands) when every chain of project callers of `function` ends in such entry points, or None (a function nobody in the project
     calls, such as a request handler, is not startup-only)."""
     index = _callers_index(project)
     seen: set[tuple[str, str]] = set()
@@ -926,8 +926,9 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
             if key in seen:
                 continue
             seen.add(key)
-            if _STARTUP_NAMES.match(current.name) or _startup_decorated(current):
-                entry = entry or current.qualname
+            kind = "startup" if _STARTUP_NAMES.match(current.name) else _startup_decorated(current)
+            if kind:
+                entry = "startup" if entry == "startup" or kind == "startup" else "command"
                 continue
             callers = [c for c in index.get(current.name, ()) if _calls(project, c, current_module, current)]
             if not callers:
@@ -939,18 +940,20 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
     return None
 
 
-def _startup_decorated(function: Function) -> bool:
+def _startup_decorated(function: Function) -> str | None:
     """A startup hook (`@app.on_event("startup")`, `@app.before_serving`) or a one-shot
     command (`@click.command()`, `@app.cli.command()`, `@cli.command(...)`, a Django
     management command's `Command.handle`): run once, in one process."""
     if function.name == "handle" and (function.class_qualname or "").split(".")[-1] == "Command":
-        return True
+        return "command"
     for decorator in function.decorators:
         text = decorator.call.callee if decorator.call is not None else decorator.ref
         text = text or decorator.text or ""
-        if "startup" in text or "before_serving" in text or last(text) in ("command", "group"):
-            return True
-    return False
+        if "startup" in text or "before_serving" in text:
+            return "startup"
+        if last(text) in ("command", "group"):
+            return "command"
+    return None
 
 
 def _callers_index(project: Project) -> dict[str, list[tuple[Module, Function]]]:

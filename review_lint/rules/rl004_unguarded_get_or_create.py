@@ -99,10 +99,13 @@ class UnguardedGetOrCreate(Rule):
             located = db.model_class(read)
             sets = unique_sets(project, located) if located is not None else None
             columns = lookup_columns(read)
+            entry = startup_only(project, module, function)
+            if entry == "command":
+                continue  # one process, run by an operator: nothing races it
             if sets is not None and columns is not None and not guarded_by_constraint(sets, columns):
                 message = NO_CONSTRAINT.format(model=located[1].name, columns=", ".join(sorted(columns)))
             else:
-                if startup_only(project, module, function) is not None:
+                if entry is not None:
                     continue  # see the rule's doc: a boot that loses the race fails and is retried
                 handler = integrity_handler(project, options) if guard.handler is None else None
                 if handler is not None:
