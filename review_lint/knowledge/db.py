@@ -930,7 +930,13 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
             if kind:
                 entry = "startup" if entry == "startup" or kind == "startup" else "command"
                 continue
-            callers = [c for c in index.get(current.name, ()) if _calls(project, c, current_module, current)]
+            callers = []
+            for candidate in index.get(current.name, ()):
+                verdict = _calls(project, candidate, current_module, current)
+                if verdict is None:
+                    return None  # `obj.name(...)` the project cannot resolve: maybe this function, from anywhere
+                if verdict:
+                    callers.append(candidate)
             if not callers:
                 return None  # reached from outside the project, or by a handler: not startup-only
             following.extend(callers)
@@ -970,19 +976,25 @@ def _callers_index(project: Project) -> dict[str, list[tuple[Module, Function]]]
     return memo["index"]
 
 
-def _calls(project: Project, caller: tuple[Module, Function], module: Module, function: Function) -> bool:
-    """Whether `caller` calls `function` (resolved through imports; an unresolved call by the
-    same name counts, so a caller is never missed)."""
+def _calls(project: Project, caller: tuple[Module, Function], module: Module, function: Function) -> bool | None:
+    """Whether `caller` calls `function`: True when a call resolves to it through imports (or
+    is a plain name the project cannot resolve, such as a function-local import), None when a
+    call by that name goes through an object the project cannot resolve (`client.name(...)`:
+    it may be this function), False otherwise."""
     caller_module, caller_function = caller
     if caller_function.qualname == "<module>":
         return True
+    found: bool | None = False
     for call in caller_function.calls:
         if last(call.callee or call.method or "") != function.name:
             continue
-        if call.callee:
-            symbol = project.resolve(caller_module, call.callee)
-            located = project.function(symbol) if symbol is not None else None
-            if located is not None and located[1] is not function:
-                continue
-        return True
-    return False
+        symbol = project.resolve(caller_module, call.callee) if call.callee else None
+        located = project.function(symbol) if symbol is not None else None
+        if located is not None:
+            if located[1] is function:
+                return True
+            continue
+        if call.callee and "." not in call.callee:
+            return True
+        found = None
+    return found
