@@ -67,7 +67,7 @@ class Values:
             name = dotted(node)
             if name is not None:
                 return self._plain(name, "attr")
-            self._scan(node.value)
+            self._scan_node(node.value)  # `f(x).attr`: the call itself is a call of the function
             return self._tracked(node, Value("other", ""))
         if kind is cst.Call:
             return self._call(node)

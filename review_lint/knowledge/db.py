@@ -14,9 +14,11 @@ import functools
 import keyword
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
 from ..facts import Binding, Call, Function, Param, Value
-from ..project import Module, Project, last_name
+from ..project import Module, Project, base_ref, last_name
+from .types import types_of
 
 # Methods that end a query chain with (at most) one row.
 ROW_ENDINGS = frozenset(
@@ -33,6 +35,7 @@ _STRING = re.compile(r"""(?:[rbuRBUfF]{0,2})(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.
 _IDENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?!\s*=[^=])")
 _SPACE_NEAR_PUNCT = re.compile(r"\s+(?=[^\w\s])|(?<=[^\w\s])\s+")
 _BUILTINS = frozenset(dir(builtins))
+_NOT_MODELS = frozenset({"Any", "Optional", "Union", "None", "UUID", "Sequence", "List", "Dict", "Awaitable"})
 
 
 def normalise(text: str) -> str:
@@ -54,6 +57,29 @@ def matches(name: str, patterns: list[str]) -> bool:
 
 
 last = last_name  # the rules import it from here
+
+# Session methods after which the identity map no longer answers `session.get` without SQL.
+EXPIRING = frozenset({"commit", "rollback", "expire", "expire_all", "expunge", "expunge_all", "refresh", "close",
+                      "invalidate", "reset"})
+# Session methods that detach or expire one object (or all): a later read of its row reads new state.
+DETACHING = frozenset({"expunge", "expire", "expunge_all", "expire_all", "refresh"})
+_MIGRATION_FOLDERS = re.compile(r"(?:^|/)(?:[\w.-]*migrations|alembic)/")
+
+
+def is_migration(module: Module) -> bool:
+    """A schema or data migration, by folder (`migrations/`, `_migrations/`, `db_migrations/`,
+    `alembic/`) or by shape: Alembic's module-level `upgrade()` and `downgrade()` beside a
+    `revision` (or in a `versions/` folder), or Django's `class Migration(...Migration)`."""
+    path = module.path
+    if _MIGRATION_FOLDERS.search(path):
+        return True
+    functions = module.functions
+    if "upgrade" in functions and "downgrade" in functions and (
+        "/versions/" in f"/{path}" or "revision" in module.variables or "down_revision" in module.variables
+    ):
+        return True
+    migration = module.classes.get("Migration")
+    return migration is not None and any(last(base_ref(b) or "").endswith("Migration") for b in migration.bases)
 
 
 @dataclass
@@ -396,6 +422,11 @@ class Db:
 
     def definition(self, call: Call) -> Function | None:
         """The project function a call runs, through imports and `self.` methods."""
+        located = self.located(call)
+        return located[1] if located is not None else None
+
+    def located(self, call: Call) -> tuple[Module, Function] | None:
+        """The module and project function a call runs."""
         callee = call.callee
         if not callee:
             return None
@@ -403,10 +434,41 @@ class Db:
         if head in ("self", "cls") and rest and "." not in rest and self.function.class_qualname:
             cls = self.module.classes.get(self.function.class_qualname)
             qualname = cls.methods.get(rest) if cls is not None else None
-            return self.module.functions.get(qualname) if qualname else None
+            function = self.module.functions.get(qualname) if qualname else None
+            return (self.module, function) if function is not None else None
         symbol = self.project.resolve(self.module, callee)
-        located = self.project.function(symbol) if symbol is not None else None
-        return located[1] if located is not None else None
+        return self.project.function(symbol) if symbol is not None else None
+
+    def helper_model(self, call: Call) -> str | None:
+        """The model a project helper reads or inserts: its return annotation's class
+        (`-> Optional[orm.WorkPool]`), else the model of the one read or insert in its body."""
+        located = self.located(call)
+        if located is None:
+            return None
+        module, function = located
+        memo = self.project.memo("db-helper-model")
+        key = (module.name, function.qualname, self.options.reads_key())
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # a recursive helper ends here
+        model = None
+        returns = function.returns
+        if returns is not None and not returns.container:
+            for name in returns.core:
+                final = last(name)
+                if final[:1].isupper() and final not in _NOT_MODELS and (
+                    types_of(self.project).class_at(module, name) is not None or "." in name
+                ):
+                    model = final
+                    break
+        if model is None:
+            inner = Db(self.project, module, function, self.options)
+            models = {r.model for r in inner.reads() if r.model}
+            models |= {i.model for i in map(inner.insert_of, function.calls) if i is not None and i.model}
+            if len(models) == 1:
+                model = models.pop()
+        memo[key] = model
+        return model
 
     def takes_session(self, function: Function) -> bool:
         return any(self.is_session_param(p) for p in function.params if p.name not in ("self", "cls"))
@@ -433,7 +495,8 @@ class Db:
             listed = self.project.qualified(symbol) or top.callee or name
         names: set[str] = set()
         exact = self.call_names(top, names, drop_sessions=True)
-        return self._read(top, "helper", "helper:" + listed + self._helper_args(top), None, names, exact)
+        return self._read(top, "helper", "helper:" + listed + self._helper_args(top), self.helper_model(top), names,
+                          exact)
 
     def _helper_args(self, call: Call) -> str:
         """The arguments by parameter name when the definition is known, sessions left out."""
@@ -494,7 +557,7 @@ class Db:
                 listed = name
         if listed is None:
             return None
-        return Insert(call, "helper", None)
+        return Insert(call, "helper", self.helper_model(call))
 
     def _new_objects(self, value: Value, order: int) -> str | None:
         """The model of the new objects in a list given to `add_all` ("" when unknown but new)."""
@@ -524,6 +587,46 @@ class Db:
                 return last(callee)
         return None
 
+    def core_write(self, call: Call) -> tuple[str, str | None] | None:
+        """("update" | "insert" | "delete", model or None) for `session.execute(update(M)...)`-style
+        Core statements (upserts included): they change rows behind the identity map's back."""
+        if call.method not in ("execute", "exec") or not call.args or not self.is_session(call.receiver):
+            return None
+        found = self.statement(call.args[0], call.order)
+        if found is None or found[0] not in ("update", "insert", "delete"):
+            return None
+        root = found[1]
+        model = root.args[0].ref if root.args and root.args[0].kind in ("name", "attr") else None
+        return found[0], last(model) or None
+
+    def changes_between(self, first: Read, second: Read) -> str | None:
+        """Why the second of two reads of one row reads new state, or None: the first read's
+        object (or every object) was expunged / expired / refreshed between them, or a Core
+        update / insert / delete of that model ran (a before / after snapshot)."""
+        subject = first.call.assigned_to
+        for call in self.function.calls:
+            if not first.call.order < call.order < second.call.order:
+                continue
+            if call.method in DETACHING and self.is_session(call.receiver):
+                if call.method.endswith("_all"):
+                    return f"`{call.method}()`"
+                if call.args and subject and call.args[0].ref == subject:
+                    return f"`{call.method}({subject})`"
+                continue
+            write = self.core_write(call)
+            if write is not None and (write[1] is None or first.model is None or write[1] == first.model):
+                return f"a Core `{write[0]}()`"
+        return None
+
+    def expires_between(self, first: Read, second: Read) -> bool:
+        """A session call between the reads after which the identity map no longer serves
+        the row without SQL (commit, rollback, expire, refresh, ...)."""
+        return any(
+            first.call.order < call.order < second.call.order and call.method in EXPIRING
+            and self.is_session(call.receiver)
+            for call in self.function.calls
+        )
+
     # -- guards ------------------------------------------------------------------
     def is_savepoint(self, value: Value | None) -> bool:
         if value is None or value.call is None:
@@ -536,6 +639,38 @@ class Db:
         symbol = self.project.resolve(self.module, call.callee)
         qualified = self.project.qualified(symbol) or call.callee
         return qualified in self.options.savepoints or call.callee in self.options.savepoints
+
+    def model_class(self, read: Read):
+        """The project model class a read returns a row of (the type layer's answer), or None."""
+        types = types_of(self.project)
+        if read.form == "helper":
+            located = self.located(read.call)
+            if located is None or located[1].returns is None or located[1].returns.container:
+                return None
+            return types.class_of_annotation(located[0], located[1].returns.core)
+        return types.class_of_value(self.module, self.function, Value("call", "", call=read.call))
+
+    def is_savepoint_ref(self, value: Value | None) -> bool:
+        """A decorator or context manager that opens a savepoint: `transaction.atomic`,
+        `transaction.atomic(using=...)`, `session.begin_nested()`."""
+        if value is None:
+            return False
+        if value.call is not None:
+            return self.is_savepoint(value)
+        if value.kind not in ("name", "attr") or not value.ref:
+            return False
+        symbol = self.project.resolve(self.module, value.ref)
+        qualified = self.project.qualified(symbol) or value.ref
+        return qualified in self.options.savepoints or value.ref in self.options.savepoints
+
+    def savepoint_helper(self, call: Call) -> bool:
+        """A project insert helper that runs in its own savepoint: decorated with one
+        (`@transaction.atomic`), so an IntegrityError it raises rolls back only its work."""
+        located = self.located(call)
+        if located is None:
+            return False
+        inner = Db(self.project, located[0], located[1], self.options)
+        return any(inner.is_savepoint_ref(d) for d in located[1].decorators)
 
     def exception_kind(self, name: str) -> str | None:
         """"integrity" for IntegrityError spellings, "broad" for handlers that catch it unseen, else None."""
@@ -588,3 +723,278 @@ def _is_class_value(value: Value, db: Db) -> bool:
         return True
     final = last(value.ref)
     return final[:1].isupper() and not final.isupper()
+
+
+# -- unique constraints ----------------------------------------------------------
+_COLUMN_CALLS = frozenset({"mapped_column", "Column", "column_property"})
+_QUOTED = re.compile(r"""["']([A-Za-z_]\w*)["']""")
+_COMPARED = re.compile(r"\.([A-Za-z_]\w*)\s*==")
+_LOOKUP_METHODS = frozenset({"filter", "filter_by", "get", "where", "exclude", "first", "one", "one_or_none"})
+
+
+def unique_sets(project: Project, located) -> list[frozenset[str]] | None:
+    """The column sets a model's unique constraints cover (primary key included), or None
+    when the class declares no column the rule can read (not a model it understands).
+    SQLAlchemy: `unique=True` / `primary_key=True` on `mapped_column` / `Column`,
+    `UniqueConstraint(...)`, `PrimaryKeyConstraint(...)` and `Index(..., unique=True)` in
+    `__table_args__`; Django: `unique=True` / `primary_key=True` / `OneToOneField`, the
+    implicit `id`, and `Meta.unique_together` / `Meta.constraints` `UniqueConstraint`s."""
+    module, cls = located
+    memo = project.memo("db-unique")
+    key = (module.name, cls.qualname)
+    if key in memo:
+        return memo[key]
+    types = types_of(project)
+    sets: list[frozenset[str]] = []
+    columns = 0
+    django = False
+    for name, (owner_module, owner, declared) in types.declared(module, cls).items():
+        value = declared.value
+        call = value.call if value is not None else None
+        if name == "__table_args__" and value is not None:
+            sets.extend(_constraint_sets(value))
+            continue
+        if call is None or not (call.callee or call.method):
+            if declared.annotation is not None and "Mapped" in declared.annotation.text:
+                columns += 1  # `name: Mapped[str]`: a column without options
+            continue
+        final = last(call.callee or call.method or "")
+        is_django = final.endswith("Field") or final in ("ForeignKey", "OneToOneField")
+        if final not in _COLUMN_CALLS and not is_django:
+            continue
+        columns += 1
+        django = django or is_django
+        flags = {k: v.text for k, v in call.kwargs}
+        if flags.get("unique") == "True" or flags.get("primary_key") == "True" or final == "OneToOneField":
+            sets.append(frozenset({name}))
+    for qualname, inner in module.classes.items():
+        if qualname == f"{cls.qualname}.Meta":
+            for declared in inner.fields:
+                if declared.value is None:
+                    continue
+                if declared.name == "unique_together":
+                    groups = [e for e in declared.value.elements if e.kind == "seq"] or [declared.value]
+                    for group in groups:
+                        names = _QUOTED.findall(" ".join(e.text for e in group.elements) or group.text)
+                        if names:
+                            sets.append(frozenset(names))
+                elif declared.name == "constraints":
+                    sets.extend(_constraint_sets(declared.value))
+    if django:
+        sets.append(frozenset({"id", "pk"}))
+    found = sets if columns else None
+    memo[key] = found
+    return found
+
+
+def _constraint_sets(value: Value) -> list[frozenset[str]]:
+    found = []
+    for element in value.elements:
+        call = element.call
+        if call is None:
+            continue
+        final = last(call.callee or call.method or "")
+        if final in ("UniqueConstraint", "PrimaryKeyConstraint"):
+            fields = call.kwarg("fields")
+            text = fields.text if fields is not None else " ".join(a.text for a in call.args)
+            names = _QUOTED.findall(text) or [last(a.ref) for a in call.args if a.ref]
+        elif final == "Index" and any(k == "unique" and v.text == "True" for k, v in call.kwargs):
+            rest = call.args[1:]
+            names = _QUOTED.findall(" ".join(a.text for a in rest)) or [last(a.ref) for a in rest if a.ref]
+        else:
+            continue
+        if names:
+            found.append(frozenset(names))
+    return found
+
+
+def lookup_columns(read: Read) -> frozenset[str] | None:
+    """The columns a read looks its row up by (`filter_by(name=...)`, `.where(M.name == x)`,
+    Django `get(name__iexact=...)`), "pk" for `session.get`, None when unknown."""
+    if read.form in ("session.get", "session.get_one"):
+        return frozenset({"pk"})
+    if read.form == "helper" or read.form == "session.refresh":
+        return None
+    found: set[str] = set()
+    for link in Db.chain(read.call):
+        if link.method not in _LOOKUP_METHODS and link.method not in ("select", "query", "execute", "scalars",
+                                                                         "scalar", "exec", "exists"):
+            return None
+        for name, _ in link.kwargs:
+            found.add(name.split("__")[0])
+        for argument in link.args:
+            if argument.call is not None and last(argument.call.callee or "") in ("select",):
+                for inner in Db.chain(argument.call):
+                    for arg in inner.args:
+                        if inner.method in ("where", "filter", "filter_by"):
+                            if "or_(" in arg.text or "|" in arg.text:
+                                return None
+                            found.update(_COMPARED.findall(arg.text))
+                    for name, _ in inner.kwargs:
+                        found.add(name)
+            elif link.method in ("where", "filter"):
+                if "or_(" in argument.text or "|" in argument.text:
+                    return None
+                found.update(_COMPARED.findall(argument.text))
+    return frozenset(found) or None
+
+
+def guarded_by_constraint(sets: list[frozenset[str]], columns: frozenset[str]) -> bool:
+    """Some unique column set lies within the looked-up columns (`user` and `user_id` name one
+    foreign key column)."""
+    if "pk" in columns or "id" in columns:
+        return True
+    looked = {_column(c) for c in columns}
+    return any({_column(c) for c in s} <= looked for s in sets)
+
+
+def _column(name: str) -> str:
+    return name[:-3] if name.endswith("_id") and len(name) > 3 else name
+
+
+# -- project-wide IntegrityError handlers -------------------------------------------
+_REGISTRARS = frozenset({"add_exception_handler", "exception_handler", "errorhandler", "register_error_handler"})
+_HANDLER_KEY = re.compile(r"([\w.]*(?:IntegrityError|UniqueViolation\w*))\s*:")
+
+
+def integrity_handler(project: Project, options: DbOptions) -> str | None:
+    """Where the project registers an application-wide IntegrityError handler
+    (`exception_handlers={IntegrityError: ...}`, `app.add_exception_handler(IntegrityError, h)`,
+    `@app.exception_handler(IntegrityError)`, Flask's `errorhandler` / `register_error_handler`),
+    as `path:line`, or None."""
+    memo = project.memo("db-integrity-handler")
+    if "found" in memo:
+        return memo["found"]
+    found = None
+    for module in project.all_modules:
+        for function in module.facts.functions:
+            db = Db(project, module, function, options)
+            calls = list(function.calls) + [d.call for d in function.decorators if d.call is not None]
+            for call in calls:
+                if call.method in _REGISTRARS and call.args and call.args[0].ref and (
+                    db.exception_kind(call.args[0].ref) == "integrity"
+                ):
+                    found = f"{module.path}:{call.span[0]}"
+                    break
+                # `FastAPI(exception_handlers={IntegrityError: h})`, also nested in a dict of app kwargs
+                if any(db.exception_kind(name) == "integrity" or _cut_integrity(text)
+                       for text in _handler_maps(call) for name in _HANDLER_KEY.findall(text) or [""]):
+                    found = f"{module.path}:{call.span[0]}"
+                    break
+            if found:
+                break
+        if found:
+            break
+    memo["found"] = found
+    return found
+
+
+def _cut_integrity(text: str) -> bool:
+    """A mapping text cut short (facts keep ~200 characters) right inside an IntegrityError key."""
+    return text.endswith("…") and re.search(r"(?:Integrit|UniqueViol)\w*…$", text) is not None
+
+
+def _handler_maps(call: Call) -> Iterator[str]:
+    """The texts of `exception_handlers=` mappings given to a call, directly or inside a dict argument."""
+    pending = [(k, v) for k, v in call.kwargs] + [("", a) for a in call.args]
+    seen = 0
+    while pending and seen < 100:
+        seen += 1
+        name, value = pending.pop()
+        if name == "exception_handlers":
+            yield value.text
+        elif value.kind == "dict":
+            pending.extend(value.entries)
+
+
+# -- startup-only code ---------------------------------------------------------------
+_STARTUP_NAMES = re.compile(r"^(?:\w*_)?lifespan$|^on_startup$|^startup$|^ready$")
+
+
+def startup_only(project: Project, module: Module, function: Function, depth: int = 6) -> str | None:
+    """"startup" (`lifespan`, `on_startup`, an `AppConfig.ready`) or "command" (only one-shot
+    commands) when every chain of project callers of `function` ends in such entry points, or None (a function nobody in the project
+    calls, such as a request handler, is not startup-only)."""
+    index = _callers_index(project)
+    seen: set[tuple[str, str]] = set()
+    frontier = [(module, function)]
+    entry = None
+    for _ in range(depth):
+        following = []
+        for current_module, current in frontier:
+            key = (current_module.name, current.qualname)
+            if key in seen:
+                continue
+            seen.add(key)
+            kind = "startup" if _STARTUP_NAMES.match(current.name) else _startup_decorated(current)
+            if kind:
+                entry = "startup" if entry == "startup" or kind == "startup" else "command"
+                continue
+            callers = []
+            for candidate in index.get(current.name, ()):
+                verdict = _calls(project, candidate, current_module, current)
+                if verdict is None:
+                    return None  # `obj.name(...)` the project cannot resolve: maybe this function, from anywhere
+                if verdict:
+                    callers.append(candidate)
+            if not callers:
+                return None  # reached from outside the project, or by a handler: not startup-only
+            following.extend(callers)
+        frontier = following
+        if not frontier:
+            return entry
+    return None
+
+
+def _startup_decorated(function: Function) -> str | None:
+    """A startup hook (`@app.on_event("startup")`, `@app.before_serving`) or a one-shot
+    command (`@click.command()`, `@app.cli.command()`, `@cli.command(...)`, a Django
+    management command's `Command.handle`): run once, in one process."""
+    if function.name == "handle" and (function.class_qualname or "").split(".")[-1] == "Command":
+        return "command"
+    for decorator in function.decorators:
+        text = decorator.call.callee if decorator.call is not None else decorator.ref
+        text = text or decorator.text or ""
+        if "startup" in text or "before_serving" in text:
+            return "startup"
+        if last(text) in ("command", "group"):
+            return "command"
+    return None
+
+
+def _callers_index(project: Project) -> dict[str, list[tuple[Module, Function]]]:
+    memo = project.memo("db-callers")
+    if "index" not in memo:
+        index: dict[str, list[tuple[Module, Function]]] = {}
+        for module in project.all_modules:
+            for function in module.facts.functions:
+                names = {last(c.callee or c.method or "") for c in function.calls}
+                for name in names:
+                    if name:
+                        index.setdefault(name, []).append((module, function))
+        memo["index"] = index
+    return memo["index"]
+
+
+def _calls(project: Project, caller: tuple[Module, Function], module: Module, function: Function) -> bool | None:
+    """Whether `caller` calls `function`: True when a call resolves to it through imports (or
+    is a plain name the project cannot resolve, such as a function-local import), None when a
+    call by that name goes through an object the project cannot resolve (`client.name(...)`:
+    it may be this function), False otherwise."""
+    caller_module, caller_function = caller
+    if caller_function.qualname == "<module>":
+        return True
+    found: bool | None = False
+    for call in caller_function.calls:
+        if last(call.callee or call.method or "") != function.name:
+            continue
+        symbol = project.resolve(caller_module, call.callee) if call.callee else None
+        located = project.function(symbol) if symbol is not None else None
+        if located is not None:
+            if located[1] is function:
+                return True
+            continue
+        if call.callee and "." not in call.callee:
+            return True
+        found = None
+    return found

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from ..diagnostics import Finding, Related
 from ..facts import Binding, Function
-from ..knowledge.db import Db, DbOptions, Read, last, matches
+from ..knowledge.db import Db, DbOptions, is_migration, Read, last, matches
 from ..knowledge.flow import block_map, missing_branch, same_path
 from ..project import Module, Project
 from ..rule import Rule
@@ -20,7 +20,7 @@ class RepeatedRowRead(Rule):
 
     def check(self, project: Project) -> Iterable[Finding]:
         options = DbOptions.from_rule(self.options)
-        modules = self.judged_modules(project, self.options.get("skip-paths") or ())
+        modules = (m for m in self.judged_modules(project, self.options.get("skip-paths") or ()) if not is_migration(m))
         yield from self.per_module(modules, lambda module: self._module(project, module, options))
 
     def _module(self, project: Project, module: Module, options: DbOptions) -> Iterable[Finding]:
@@ -48,9 +48,24 @@ class RepeatedRowRead(Rule):
                     and not _rebound(db, first, second)
                     and not _fallback(blocks, first, second)
                     and not _created_elsewhere(db, function, first, second)
+                    and db.changes_between(first, second) is None
                 ]
                 if earlier:
-                    yield _finding(module, second, earlier, len(group))
+                    cached = all(_identity_map(db, first, second) for first in earlier)
+                    yield _finding(module, second, earlier, len(group), cached)
+
+
+# Inserts that leave the new object in a local name (re-reading its row repeats a read);
+# a raw `insert()` statement or a create helper leaves nothing to reuse.
+OBJECT_INSERTS = frozenset({"session.add", "session.add_all", "save", "Model.objects.create"})
+GET_FORMS = frozenset({"session.get", "session.get_one"})
+
+
+def _identity_map(db: Db, first: Read, second: Read) -> bool:
+    """`session.get` twice with nothing that expires the session between: SQLAlchemy serves
+    the second from the identity map, without SQL."""
+    return (first.form in GET_FORMS and second.form in GET_FORMS and not second.call.kwargs
+            and not db.expires_between(first, second))
 
 
 def _fallback(blocks: dict, first: Read, second: Read) -> bool:
@@ -74,7 +89,7 @@ def _created_elsewhere(db: Db, function: Function, first: Read, second: Read) ->
     for call in function.calls:
         if first.call.order < call.order < second.call.order:
             insert = db.insert_of(call)
-            if insert is not None and insert.form != "helper":
+            if insert is not None and insert.form in OBJECT_INSERTS:
                 return False
             if insert is not None or matches(last(call.callee or call.method), db.options.insert_helpers):
                 created = True
@@ -114,13 +129,20 @@ def _row_text(read: Read) -> str:
     return call.text
 
 
-def _finding(module: Module, second: Read, earlier: list[Read], count: int) -> Finding:
+def _finding(module: Module, second: Read, earlier: list[Read], count: int, cached: bool) -> Finding:
     row = _row_text(second)
     lines = ", ".join(str(r.call.span[0]) for r in earlier)
-    message = (
-        f"`{row}` was already read on line {lines} of this function ({count} reads of this row here); "
-        "reuse the object the write returned, or refresh once after the last write"
-    )
+    if cached:
+        message = (
+            f"`{row}` was already read on line {lines} of this function ({count} reads of this row here); "
+            "nothing expires the session in between, so SQLAlchemy answers from its identity map without a "
+            "round trip: redundant code rather than a wasted query; reuse the object"
+        )
+    else:
+        message = (
+            f"`{row}` was already read on line {lines} of this function ({count} reads of this row here); "
+            "reuse the object the write returned, or refresh once after the last write"
+        )
     related = [Related(module.path, r.call.span, "earlier read of the same row") for r in earlier]
     return Finding(module.path, second.call.span, message, related)
 

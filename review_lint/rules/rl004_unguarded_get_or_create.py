@@ -7,7 +7,8 @@ from typing import Iterable
 
 from ..diagnostics import Finding, Related
 from ..facts import Block, Call, Function
-from ..knowledge.db import Db, DbOptions, Insert, Read, last
+from ..knowledge.db import (Db, DbOptions, Insert, Read, guarded_by_constraint, integrity_handler, is_migration, last,
+                             lookup_columns, startup_only, unique_sets)
 from ..knowledge.flow import block_map, handlers_of, missing_branch, missing_handler, same_path
 from ..project import Module, Project
 from ..rule import Rule
@@ -23,6 +24,16 @@ HANDLER = (
 REREAD = (
     "the `except IntegrityError` handler neither re-reads the winner's row nor raises, so the conflict is "
     "swallowed and the caller gets nothing or a stale object"
+)
+PROJECT_HANDLER = (
+    "no `except IntegrityError` around the insert; the project-wide IntegrityError handler ({where}) turns "
+    "the lost race into an error response (409), so a client whose create should be idempotent gets a "
+    "conflict instead of the existing row"
+)
+NO_CONSTRAINT = (
+    "no unique constraint of `{model}` covers the looked-up column(s) `{columns}`, so no IntegrityError can "
+    "be raised: the request that loses the race silently inserts a duplicate row; add a unique constraint "
+    "first, then guard the insert (savepoint, `except IntegrityError`, re-read) or use an upsert"
 )
 BROAD = (
     "the IntegrityError is only caught by a broad `{name}` handler, which hides the lost race among every "
@@ -47,7 +58,7 @@ class UnguardedGetOrCreate(Rule):
     def check(self, project: Project) -> Iterable[Finding]:
         options = DbOptions.from_rule(self.options)
         missing = tuple(self.options.get("missing-exceptions") or ())
-        modules = self.judged_modules(project, self.options.get("skip-paths") or ())
+        modules = (m for m in self.judged_modules(project, self.options.get("skip-paths") or ()) if not is_migration(m))
         yield from self.per_module(modules, lambda module: self._module(project, module, options, missing))
 
     def _module(self, project: Project, module: Module, options: DbOptions, missing: tuple[str, ...]) -> Iterable[Finding]:
@@ -65,7 +76,7 @@ class UnguardedGetOrCreate(Rule):
         if not reads:
             return
         blocks = block_map(function)
-        seen: set[tuple[int, int]] = set()
+        seen: dict[tuple[int, int], list[Call]] = {}
         for insert in sorted(inserts, key=lambda i: i.call.order):
             found = _check_then(function, blocks, reads, insert, missing_exceptions)
             if found is None:
@@ -73,15 +84,32 @@ class UnguardedGetOrCreate(Rule):
             read, branch = found
             if _keyed_by_new_row(inserts, read):
                 continue
-            if (id(read), branch.id) in seen:
+            # One finding per get-or-create, unless its inserts sit in branches that exclude each other.
+            earlier = seen.setdefault((id(read), branch.id), [])
+            if any(same_path(function, blocks, c.order, c.blocks, insert.call.order, insert.call.blocks)
+                   for c in earlier):
                 continue
-            seen.add((id(read), branch.id))
+            earlier.append(insert.call)
             if insert.form == "helper" and _helper_guards(db, insert.call):
                 continue
             guard = _guard(db, function, blocks, insert.call, read)
             message = _message(guard)
             if message is None:
                 continue
+            located = db.model_class(read)
+            sets = unique_sets(project, located) if located is not None else None
+            columns = lookup_columns(read)
+            entry = startup_only(project, module, function)
+            if entry == "command":
+                continue  # one process, run by an operator: nothing races it
+            if sets is not None and columns is not None and not guarded_by_constraint(sets, columns):
+                message = NO_CONSTRAINT.format(model=located[1].name, columns=", ".join(sorted(columns)))
+            else:
+                if entry is not None:
+                    continue  # see the rule's doc: a boot that loses the race fails and is retried
+                handler = integrity_handler(project, options) if guard.handler is None else None
+                if handler is not None:
+                    message = message.replace(HANDLER, PROJECT_HANDLER.format(where=handler))
             related = [
                 Related(module.path, read.call.span, "the read that found no row"),
                 Related(module.path, branch.span, "the branch where the row is missing"),
@@ -199,6 +227,8 @@ def _rereads(db: Db, function: Function, blocks: dict[int, Block], handler: Bloc
 
 def _savepoint(db: Db, function: Function, blocks: dict[int, Block], insert: Call, try_block: Block | None,
                handler: Block | None) -> bool:
+    if db.savepoint_helper(insert):
+        return True
     for block_id in insert.blocks:
         block = blocks.get(block_id)
         if block is not None and block.kind == "with" and any(db.is_savepoint(item) for item in block.items):
@@ -207,7 +237,7 @@ def _savepoint(db: Db, function: Function, blocks: dict[int, Block], insert: Cal
         if call.order >= insert.order:
             break
         if call.method in db.options.savepoints and db.is_session(call.receiver) and (
-            try_block is None or try_block.id in call.blocks
+            try_block is None or try_block.id in call.blocks or _rolled_back(function, call, handler)
         ) and set(call.blocks) <= set(insert.blocks):
             return True
     if handler is not None:
@@ -216,6 +246,17 @@ def _savepoint(db: Db, function: Function, blocks: dict[int, Block], insert: Cal
             if call.method == "rollback" and handler.id in call.blocks and db.is_session(call.receiver):
                 return True
     return False
+
+
+def _rolled_back(function: Function, savepoint: Call, handler: Block | None) -> bool:
+    """`sp = await session.begin_nested()` before the `try`, `await sp.rollback()` in its handler:
+    a savepoint held in a variable."""
+    name = savepoint.assigned_to
+    return bool(name) and handler is not None and any(
+        call.method == "rollback" and call.receiver is not None and call.receiver.ref == name
+        and handler.id in call.blocks
+        for call in function.calls
+    )
 
 
 def _message(guard: Guard) -> str | None:

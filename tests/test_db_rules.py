@@ -1,0 +1,98 @@
+"""RL003 / RL004 messages that the fixtures' line marks cannot tell apart."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from review_lint.engine import Engine, Options
+
+
+def messages(tmp_path: Path, code: str, files: dict[str, str]) -> dict[int, str]:
+    (tmp_path / "pyproject.toml").write_text("")
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    engine = Engine(Options(paths=[str(tmp_path)], root=str(tmp_path), select=[code]), cwd=tmp_path)
+    return {d.line: d.message for d in engine.run().diagnostics if d.rule == code}
+
+
+MODELS = """\
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Pool(Base):
+        __tablename__ = "pools"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(unique=True)
+        note: Mapped[str]
+    """
+
+
+def test_a_second_get_served_by_the_identity_map_says_no_sql_runs(tmp_path):
+    found = messages(tmp_path, "RL003", {"models.py": MODELS, "app.py": """\
+        from models import Pool
+
+
+        def twice(session, pool_id):
+            first = session.get(Pool, pool_id)
+            return first, session.get(Pool, pool_id)
+
+
+        def after_commit(session, pool_id):
+            first = session.get(Pool, pool_id)
+            session.commit()
+            return first, session.get(Pool, pool_id)
+        """})
+    assert set(found) == {6, 12}
+    assert "identity map without a round trip" in found[6]
+    assert "identity map" not in found[12] and "refresh once after the last write" in found[12]
+
+
+GET_OR_CREATE = """\
+    from models import Pool
+
+
+    def by_name(session, name):
+        pool = session.query(Pool).filter_by(name=name).first()
+        if pool is None:
+            session.add(Pool(name=name))
+
+
+    def by_note(session, note):
+        pool = session.query(Pool).filter_by(note=note).first()
+        if pool is None:
+            session.add(Pool(note=note))
+    """
+
+
+def test_a_get_or_create_without_a_unique_constraint_says_a_duplicate_is_inserted(tmp_path):
+    found = messages(tmp_path, "RL004", {"models.py": MODELS, "app.py": GET_OR_CREATE})
+    assert set(found) == {7, 13}
+    assert "unhandled IntegrityError" in found[7]
+    assert "no unique constraint of `Pool` covers the looked-up column(s) `note`" in found[13]
+    assert "silently inserts a duplicate" in found[13]
+
+
+def test_a_project_wide_integrity_error_handler_changes_the_message_not_the_finding(tmp_path):
+    server = """\
+        import sqlalchemy as sa
+        from fastapi import FastAPI
+
+
+        async def conflict(request, exc):
+            ...
+
+
+        def create_app():
+            return FastAPI(exception_handlers={sa.exc.IntegrityError: conflict})
+        """
+    found = messages(tmp_path, "RL004", {"models.py": MODELS, "app.py": GET_OR_CREATE, "server.py": server})
+    assert set(found) == {7, 13}
+    assert "project-wide IntegrityError handler (server.py:10)" in found[7]
+    assert "unhandled IntegrityError" not in found[7]
