@@ -32,7 +32,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Callable
 
 from ..facts import Call, Class, Function, Span, Value
-from ..project import Module, Project
+from ..project import Module, Project, last_name
 from .callgraph import CallGraph, FunctionKey, call_graph, key_of
 
 
@@ -106,6 +106,9 @@ class HandlerFinder:
         self.keywords = set(config.handler_keywords)
         self.handlers: dict[FunctionKey, Handler] = {}
         self._may_register = self._register_test()
+        # Names of module-level aliases with Annotated markers: the only annotations worth resolving.
+        self._marked_aliases = {name for m in project.all_modules for name, alias in m.facts.aliases.items()
+                                if alias.markers}
 
     # -- results -----------------------------------------------------------
     def find(self) -> dict[FunctionKey, Handler]:
@@ -164,14 +167,23 @@ class HandlerFinder:
                 self._add(key, f"decorator `{ref}`")
 
     def _annotations(self, module: Module, function: Function) -> None:
-        """`Annotated[T, Depends(fn)]` in a signature."""
+        """`Annotated[T, Depends(fn)]` in a signature, spelled out or through a module-level
+        alias (`CurrentUser = Annotated[User, Depends(current_user)]`, FastAPI's idiom)."""
         for param in function.params:
             annotation = param.annotation
             if annotation is None:
                 continue
-            for callee, argument in annotation.markers:
-                if argument is not None and self._is_dependency(module, callee):
-                    self._add(self._function_ref(module, function, argument), f"dependency `{callee}({argument})`")
+            markers = [(module, function, marker) for marker in annotation.markers]
+            if len(annotation.core) == 1 and last_name(annotation.core[0]) in self._marked_aliases:
+                symbol = self.project.resolve(module, annotation.core[0])
+                alias = self.project.alias(symbol)
+                if alias is not None:
+                    owner = self.project.modules[symbol.module]
+                    top = owner.functions["<module>"]
+                    markers += [(owner, top, marker) for marker in alias.markers]
+            for owner, scope, (callee, argument) in markers:
+                if argument is not None and self._is_dependency(owner, callee):
+                    self._add(self._function_ref(owner, scope, argument), f"dependency `{callee}({argument})`")
 
     # -- calls ---------------------------------------------------------------
     def _register_test(self) -> Callable[[Call], bool]:
