@@ -180,6 +180,10 @@ class Block(Record):
     present: tuple[str, ...] = ()  # subjects known present inside this block
     catches: tuple[str, ...] = ()  # "except": dotted exception names ("" for a bare except)
     items: tuple[Value, ...] = ()  # "with": the context managers
+    # "if"/"else" whose test is one name alone: (name, what entering says of it), the
+    # what one of "truthy" (`if x`), "falsy" (`if not x`), "none" (`if x is None`) and
+    # "not-none" (`if x is not None`); an "else" arm holds the opposite.
+    condition: tuple[str, str] | None = None
 
 
 class Binding(Record):

@@ -25,8 +25,9 @@ class Rule:
 
     Subclasses set `code` and `name` (matching their YAML) and implement `check`.
     `options` holds the YAML defaults merged with the project's configuration.
-    `uses` names the `review_lint.knowledge` modules the rule asks: rules that
-    share one are judged in the same process, which builds that knowledge once.
+    `uses` names the `review_lint.knowledge` modules the rule asks that build
+    project-wide results (those keeping them in `project.memo`): rules that share
+    one are judged in the same process, which builds that knowledge once.
     """
 
     code: ClassVar[str]

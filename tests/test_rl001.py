@@ -190,3 +190,15 @@ def test_cli_diff_then_fix(tmp_path: Path) -> None:
     assert "RL001" not in fixed.stdout and fixed.returncode == 0  # nothing left to report
     again = run_cli(["check", ".", "--select", "RL001", "--diff", "--no-cache"], root)
     assert again.stdout == "" and again.returncode == 0
+
+
+def test_the_chain_cited_is_one_whose_literal_arguments_reach_the_assert() -> None:
+    root = Path(__file__).resolve().parent / "fixtures" / "RL001" / "literal_arguments"
+    messages = {d.path + ":" + str(d.line): d.message for d in run(root).diagnostics}
+    # `ping` calls resolve_worker(session, wid): return_worker defaults to False, which returns first.
+    assert messages["hub/workers.py:8"] == ("assert on the request path of `ready` (via `resolve_worker`) is removed "
+                                            "under `python -O`; raise an explicit error")
+    # The only chain passes strict=None, whose branch returns: reported, and said to be unproven.
+    assert messages["hub/workers.py:15"] == (
+        "assert on the request path of `settings` (via `load_settings`; the literal arguments on this path return "
+        "before it, so the path is possible, not proven) is removed under `python -O`; raise an explicit error")

@@ -26,7 +26,8 @@ class Flow:
         group = self._new_group()
         present, missing = _presence(node.test)
         checking = _is_type_checking(node.test)
-        body = self._push(Block(self._new_block(), "if", group, 0, (0, 0, 0, 0), test=test), node)
+        condition = _condition(node.test)
+        body = self._push(Block(self._new_block(), "if", group, 0, (0, 0, 0, 0), test=test, condition=condition), node)
         self._subjects.append((body, "present", present))
         self._subjects.append((body, "missing", missing))
         was = scope.type_checking
@@ -35,7 +36,9 @@ class Flow:
         scope.type_checking = was
         self._pop(body)
         if node.orelse is not None:
-            other = self._push(Block(self._new_block(), "else", group, 1, (0, 0, 0, 0), test=test), node.orelse)
+            opposite = (condition[0], _OPPOSITE[condition[1]]) if condition is not None else None
+            other = self._push(Block(self._new_block(), "else", group, 1, (0, 0, 0, 0), test=test, condition=opposite),
+                               node.orelse)
             self._subjects.append((other, "present", missing))
             self._subjects.append((other, "missing", present))
             if type(node.orelse) is cst.If:
@@ -114,6 +117,28 @@ class Flow:
 
     def _pop(self, block: Block) -> None:
         self._scope.blocks.pop()
+
+
+_OPPOSITE = {"truthy": "falsy", "falsy": "truthy", "none": "not-none", "not-none": "none"}
+
+
+def _condition(test) -> tuple[str, str] | None:
+    """(name, "truthy" | "falsy" | "none" | "not-none") for a test on one name alone."""
+    kind = type(test)
+    if kind is cst.Name and test.value not in ("True", "False", "None"):
+        return test.value, "truthy"
+    if kind is cst.UnaryOperation and type(test.operator) is cst.Not:
+        inner = _condition(test.expression)
+        return (inner[0], _OPPOSITE[inner[1]]) if inner is not None else None
+    if kind is cst.Comparison and len(test.comparisons) == 1 and type(test.left) is cst.Name:
+        target = test.comparisons[0]
+        if type(target.comparator) is cst.Name and target.comparator.value == "None":
+            operator = type(target.operator)
+            if operator is cst.Is:
+                return test.left.value, "none"
+            if operator is cst.IsNot:
+                return test.left.value, "not-none"
+    return None
 
 
 def _presence(test) -> tuple[list, list]:

@@ -20,11 +20,12 @@ Anything else (callbacks, attributes of attributes, `super()`) is not followed.
 
 from __future__ import annotations
 
+import ast
 from collections import deque
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..facts import Call, Class, Function, Span, Value
-from ..project import Module, Project
+from ..project import Module, Project, last_name
 from .types import types_of
 
 FunctionKey = tuple[str, str]  # (module name, function qualname)
@@ -155,6 +156,41 @@ class CallGraph:
                     found.append(((owner.name, qualname), span))
         return found
 
+    def passed_literals(self, caller: FunctionKey, span: Span, callee: FunctionKey) -> dict[str, str]:
+        """The callee's parameters that the call at `span` in `caller` sets to a literal,
+        passed or left to their default: name -> "none", "false" (falsy) or "true".
+        Positional arguments count for plain functions only (a method's first
+        parameter may or may not be bound)."""
+        located, target = self.function(caller), self.function(callee)
+        if located is None or target is None:
+            return {}
+        function = target[1]
+        call = next((c for c in located[1].calls if c.span == span), None)
+        if call is None or (call.method or last_name(call.callee)) not in (function.name, function.class_qualname and
+                                                                           last_name(function.class_qualname)):
+            return {}  # a wrapper or a callback edge: the call's arguments are not the callee's
+        passed: dict[str, Value | None] = {}
+        if function.class_qualname is None and not call.star_args:
+            positional = [p for p in function.params if p.kind == "positional"]
+            for param, argument in zip(positional, call.args):
+                passed[param.name] = argument
+        for name, argument in call.kwargs:
+            passed[name] = argument
+        known = {}
+        for param in function.params:
+            if param.kind in ("star", "starstar"):
+                continue
+            if param.name in passed:
+                value = passed[param.name]
+            elif call.star_args or call.star_kwargs:
+                continue  # may be among the unpacked arguments
+            else:
+                value = param.default
+            literal = _literal(value)
+            if literal is not None:
+                known[param.name] = literal
+        return known
+
     def _instance(self, module: Module, function: Function, name: str) -> tuple[Module, Class] | None:
         """The project class a local name other than `self`/`cls` holds (types.class_of)."""
         return None if name in ("self", "cls") else self.types.class_of(module, function, name)
@@ -256,11 +292,14 @@ def chains_to(
     sources: set[FunctionKey],
     callers: dict[FunctionKey, list[tuple[FunctionKey, Span]]],
     depth: int | None = None,
+    blocked: Callable[[FunctionKey, Span, FunctionKey, Span | None], bool] | None = None,
 ) -> Iterator[list[tuple[FunctionKey, Span | None]]]:
     """Shortest call chains from each source that reaches `target`, nearest first.
 
     Each chain is `[(source, None), (f1, span of the call in source), ..., (target, span)]`.
-    Cycles are harmless: every function is visited once.
+    Cycles are harmless: every function is visited once. `blocked(caller, span, callee,
+    next_span)` may refuse an edge: the call at `span` cannot get to the callee's call
+    at `next_span` (None: to the target's event).
     """
     previous: dict[FunctionKey, tuple[FunctionKey, Span] | None] = {target: None}
     distance = {target: 0}
@@ -277,11 +316,32 @@ def chains_to(
             yield chain
         if depth is not None and distance[current] >= depth:
             continue
+        following = previous[current][1] if previous[current] is not None else None
         for caller, span in callers.get(current, ()):
-            if caller not in previous:
+            if caller not in previous and not (blocked is not None and blocked(caller, span, current, following)):
                 previous[caller] = (current, span)
                 distance[caller] = distance[current] + 1
                 queue.append(caller)
+
+
+def _literal(value: Value | None) -> str | None:
+    """"none", "false" or "true" for a literal argument; None for anything else."""
+    if value is None:
+        return None
+    if value.kind == "none":
+        return "none"
+    if value.kind != "const" or not value.text:
+        return None
+    text = value.text
+    if text in ("True", "False"):
+        return "true" if text == "True" else "false"
+    try:
+        evaluated = ast.literal_eval(text) if len(text) < 200 else None
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if evaluated is None or isinstance(evaluated, (list, dict, tuple, set)):
+        return None
+    return "true" if evaluated else "false"
 
 
 __all__ = ["CallGraph", "FunctionKey", "chains_to", "key_of"]

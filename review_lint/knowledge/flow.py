@@ -133,3 +133,42 @@ def missing_handler(function: Function, blocks: dict[int, Block], read_blocks: t
             if other is not None and other.kind == "try" and other.group == block.group:
                 return block
     return None
+
+
+def forced_exit(function: Function, point: int, known: dict[str, str]) -> bool:
+    """A return or raise before the event at `point` that every execution reaches when
+    the parameters in `known` hold the literals they name ("none", "false", "true"):
+    `if not flag: return` with `flag=False` passed never gets to the event."""
+    blocks = block_map(function)
+    for exit_ in function.exits:
+        if exit_.kind not in ("return", "raise") or exit_.order >= point or not exit_.blocks:
+            continue
+        rebound = {b.name for b in function.bindings if b.order < exit_.order}
+        decided = False
+        for block_id in exit_.blocks:
+            block = blocks.get(block_id)
+            if block is None:
+                break
+            if block.kind == "with":
+                continue
+            condition = block.condition
+            if condition is None or condition[0] in rebound or condition[0] not in known:
+                break
+            if not _enters(condition[1], known[condition[0]]):
+                break
+            decided = True
+        else:
+            if decided:
+                return True
+    return False
+
+
+def _enters(how: str, literal: str) -> bool:
+    """Whether a block entered when its name is `how` is entered for that literal."""
+    if how == "truthy":
+        return literal == "true"
+    if how == "falsy":
+        return literal in ("none", "false")
+    if how == "none":
+        return literal == "none"
+    return literal in ("true", "false")  # "not-none"

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 from ..diagnostics import Finding, Related
 from ..knowledge.callgraph import CallGraph, FunctionKey, call_graph, chains_to
+from ..knowledge.flow import forced_exit
 from ..knowledge.handlers import Handler, HandlerConfig, find_handlers
 from ..project import Project
 from ..rule import Rule
@@ -53,13 +54,16 @@ class AssertInHandler(Rule):
         asserts = [a for a in function.asserts if not a.in_type_checking]
         if not asserts:
             return
-        chains = list(chains_to(key, set(handlers), callers, depth))
+        sources = set(handlers)
+        chains = list(chains_to(key, sources, callers, depth))
         if not chains:
             return
-        message = _message(chains)
-        related = _related(graph, chains, handlers)
         for fact in asserts:
-            yield Finding(module.path, fact.span, message, list(related), self._fix(fact.test, fact.span))
+            # Prefer chains whose literal arguments do not return before the assert.
+            passable = list(chains_to(key, sources, callers, depth, _blocked_before(graph, key, fact.order)))
+            message = _message(passable or chains, proven=bool(passable))
+            related = _related(graph, passable or chains, handlers)
+            yield Finding(module.path, fact.span, message, related, self._fix(fact.test, fact.span))
 
     def _fix(self, test: str, span) -> dict[str, Any]:
         exception = self.options.get("fix-exception") or "RuntimeError"
@@ -79,17 +83,40 @@ def _name(key: FunctionKey) -> str:
     return key[1]
 
 
-def _message(chains: list[list[tuple[FunctionKey, Any]]]) -> str:
+def _message(chains: list[list[tuple[FunctionKey, Any]]], proven: bool = True) -> str:
     chain = chains[0]
     handler = _name(chain[0][0])
     others = len(chains) - 1
     also = f"; also reached from {others} other handler{'s' if others > 1 else ''}" if others else ""
+    if not proven:
+        also += "; the literal arguments on this path return before it, so the path is possible, not proven"
     if len(chain) == 1:
         where = f"in request handler `{handler}`" + (f" ({also[2:]})" if also else "")
     else:
         via = " -> ".join(f"`{_name(key)}`" for key, _ in chain[1:])
         where = f"on the request path of `{handler}` (via {via}{also})"
     return f"assert {where} is removed under `python -O`; raise an explicit error"
+
+
+def _blocked_before(graph: CallGraph, target: FunctionKey, order: int):
+    """chains_to's edge test: a call whose literal arguments make the callee return
+    before the next step of the chain (the assert, in `target`)."""
+
+    def blocked(caller: FunctionKey, span, callee: FunctionKey, following) -> bool:
+        located = graph.function(callee)
+        if located is None:
+            return False
+        function = located[1]
+        if following is None:
+            point = order if callee == target else None
+        else:
+            point = next((c.order for c in function.calls if c.span == following), None)
+        if point is None:
+            return False
+        known = graph.passed_literals(caller, span, callee)
+        return bool(known) and forced_exit(function, point, known)
+
+    return blocked
 
 
 def _related(graph: CallGraph, chains, handlers: dict[FunctionKey, Handler]) -> list[Related]:

@@ -16,7 +16,7 @@ from ..rule import Rule
 class RepeatedRowRead(Rule):
     code = "RL003"
     name = "repeated-row-read"
-    uses = frozenset({"db", "flow"})
+    uses = frozenset({"db"})
 
     def check(self, project: Project) -> Iterable[Finding]:
         options = DbOptions.from_rule(self.options)

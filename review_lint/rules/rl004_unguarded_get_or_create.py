@@ -53,7 +53,7 @@ class Guard:
 class UnguardedGetOrCreate(Rule):
     code = "RL004"
     name = "unguarded-get-or-create"
-    uses = frozenset({"db", "flow"})
+    uses = frozenset({"db"})
 
     def check(self, project: Project) -> Iterable[Finding]:
         options = DbOptions.from_rule(self.options)
