@@ -296,6 +296,10 @@ def svg(results: list[dict], cores: int) -> str:
                                                 ("judging alone", "judge", "#2ca02c"),
                                                 ("one file changed", "one_changed", "#d62728")]):
         line(x1, memory_max, [(r["files"], r["rss"][key]) for r in results], colour, label, row)
+    target = bottom - (bottom - top) * 1024 / memory_max  # the issue's 1 GB target
+    out.append(f'<line x1="{x1}" y1="{target:.1f}" x2="{x1 + panel}" y2="{target:.1f}" stroke="black" '
+               f'stroke-dasharray="4 3"/>')
+    out.append(f'<text x="{x1 + panel}" y="{target - 4:.1f}" text-anchor="end">target: 1 GB</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
