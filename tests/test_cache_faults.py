@@ -73,8 +73,7 @@ def assert_valid(cache: Path) -> None:
 
 
 # -- concurrent runs --------------------------------------------------------------
-@pytest.mark.slow
-@pytest.mark.parametrize("runs", [2, 8])
+@pytest.mark.parametrize("runs", [2, pytest.param(8, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("content", ["same", "different"])
 def test_concurrent_runs_on_one_cache_give_right_findings_and_leave_a_valid_cache(tmp_path, runs, content):
     """All started at once on one --cache-dir, twice (an empty cache, then a warm one):
