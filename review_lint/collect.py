@@ -134,7 +134,7 @@ class Collector:
         if self.cache_dir is None:
             return None
         if self._verdicts is None or self._verdicts.folder != self.cache_dir:
-            self._verdicts = VerdictCache(self.cache_dir, self._warn_damaged)
+            self._verdicts = VerdictCache(self.cache_dir, self._warn_damaged, self._warn_unwritable)
         return self._verdicts
 
     def contents_key(self, root: Path, files: list[str]) -> str | None:
@@ -153,7 +153,18 @@ class Collector:
         if path.name in self._warned:
             return
         self._warned.add(path.name)
-        message = f"review-lint: warning: ignoring the cache file {path}: {error}; it will be rebuilt"
+        self._say(f"review-lint: warning: ignoring the cache file {path}: {error}; it will be rebuilt")
+
+    def _warn_unwritable(self, folder: Path, error: OSError) -> None:
+        """One line per run when the cache cannot be saved (a read-only or full folder):
+        the run goes on and its findings are complete; the next run parses again."""
+        if "\0unwritable" in self._warned:
+            return
+        self._warned.add("\0unwritable")
+        self._say(f"review-lint: warning: cannot write the cache in {folder}: {error.strerror or error}; "
+                  "this run's results are not cached")
+
+    def _say(self, message: str) -> None:
         if self.warn is not None:
             self.warn(message)
         else:
@@ -167,7 +178,8 @@ class Collector:
         """Facts for every file: parsed where the cache has none, else left encoded
         until someone asks (an unchanged verdict never needs them)."""
         started = time.perf_counter()
-        cache = _Cache.load(self.cache_dir, self._warn_damaged) if self.cache_dir is not None else None
+        cache = (_Cache.load(self.cache_dir, self._warn_damaged, self._warn_unwritable)
+                 if self.cache_dir is not None else None)
         results: dict[str, ModuleFacts | bytes] = {}
         todo: list[tuple[str, bytes | None]] = []
         keys: dict[str, str] = {}
@@ -518,9 +530,11 @@ class VerdictCache:
     when only their facts are known), with the code and settings that judged them.
     """
 
-    def __init__(self, folder: Path, warn_damaged: Callable[[Path, Exception], None]) -> None:
+    def __init__(self, folder: Path, warn_damaged: Callable[[Path, Exception], None],
+                 warn_unwritable: Callable[[Path, OSError], None] | None = None) -> None:
         self.folder = folder
         self._warn_damaged = warn_damaged
+        self._warn_unwritable = warn_unwritable
 
     @staticmethod
     def key(contents: str | None, settings: str) -> str | None:
@@ -558,7 +572,8 @@ class VerdictCache:
             keys += [k for k in entry["keys"] if k not in keys]
         entries = [{"keys": keys[:KEYS_PER_JUDGEMENT], "judgement": codec.dump_judgement(judgement)},
                    *older][:JUDGEMENTS_KEPT]
-        _write_atomically(self.folder, _JUDGEMENT_FILE, codec.seal({"schema": code_fingerprint(), "entries": entries}))
+        _write_atomically(self.folder, _JUDGEMENT_FILE, codec.seal({"schema": code_fingerprint(), "entries": entries}),
+                          self._warn_unwritable)
 
     def _entries(self) -> list[dict]:
         """The stored verdicts, each still encoded (only the one a run uses is decoded)."""
@@ -582,32 +597,35 @@ class _Cache:
     sharing the folder at worst each write a complete file.
     """
 
-    def __init__(self, folder: Path, entries: dict[str, bytes], digests: dict[str, bytes] | None = None) -> None:
+    def __init__(self, folder: Path, entries: dict[str, bytes], digests: dict[str, bytes] | None = None,
+                 warn_unwritable: Callable[[Path, OSError], None] | None = None) -> None:
         self.folder = folder
+        self.warn_unwritable = warn_unwritable
         self.entries = entries
         # Each entry's digest, kept so that a warm run's facts key hashes only new facts.
         self.digests = digests if digests is not None else {}
         self.dirty = False
 
     @classmethod
-    def load(cls, folder: Path, warn_damaged: Callable[[Path, Exception], None]) -> "_Cache":
+    def load(cls, folder: Path, warn_damaged: Callable[[Path, Exception], None],
+             warn_unwritable: Callable[[Path, OSError], None] | None = None) -> "_Cache":
         path = folder / _CACHE_FILE
         try:
             data = path.read_bytes()
         except OSError:
-            return cls(folder, {}, {})
+            return cls(folder, {}, {}, warn_unwritable)
         try:
             head, entries = codec.unseal_entries(data)
         except codec.CodecError as error:
             warn_damaged(path, error)
-            return cls(folder, {}, {})
+            return cls(folder, {}, {}, warn_unwritable)
         if head.get("schema") != code_fingerprint():
-            return cls(folder, {}, {})  # written by another version: rebuilt
+            return cls(folder, {}, {}, warn_unwritable)  # written by another version: rebuilt
         digests = head.get("digests")
         if not _maps_str_to_bytes(digests):
             warn_damaged(path, codec.CodecError("its digests are not digests"))
-            return cls(folder, {}, {})
-        return cls(folder, entries, digests)
+            return cls(folder, {}, {}, warn_unwritable)
+        return cls(folder, entries, digests, warn_unwritable)
 
     def put(self, key: str, facts: ModuleFacts, blob: bytes | None = None) -> None:
         self.entries[key] = blob if blob is not None else codec.dump_facts(facts)
@@ -628,7 +646,8 @@ class _Cache:
             del self.entries[key]
             self.digests.pop(key, None)
         _write_atomically(self.folder, _CACHE_FILE,
-                          codec.seal_entries({"schema": code_fingerprint(), "digests": self.digests}, self.entries))
+                          codec.seal_entries({"schema": code_fingerprint(), "digests": self.digests}, self.entries),
+                          self.warn_unwritable)
 
 
 def _digest(blob: bytes) -> bytes:
@@ -654,38 +673,63 @@ def _read_sealed(path: Path, warn_damaged: Callable[[Path, Exception], None]):
         return None
 
 
-def _write_atomically(folder: Path, name: str, content: bytes) -> None:
+def _write_atomically(folder: Path, name: str, content: bytes,
+                      warn_unwritable: Callable[[Path, OSError], None] | None = None) -> None:
+    """Replace the file whole (a reader, a concurrent run or a run killed half-way
+    never leaves it half-written). A folder that cannot be written (read-only, full)
+    only costs time on the next run: one warning, and the run goes on."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.exists():
-            ignore.write_text("# Created by review-lint: the whole folder is a cache.\n*\n")
+            write_atomically(ignore, b"# Created by review-lint: the whole folder is a cache.\n*\n")
         write_atomically(folder / name, content)
-    except OSError:
-        pass  # a cache that cannot be written only costs time on the next run
+    except OSError as error:
+        if warn_unwritable is not None:
+            warn_unwritable(folder, error)
+        return
+    _remove_stale_temporaries(folder)
 
 
-_FINGERPRINT: list[str] = []
+STALE_TEMPORARY_SECONDS = 3600  # a write under way (another run's) takes far less
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """A run killed while writing leaves its temporary file (never read: only a
+    rename makes a cache file). Remove those an hour old, not a concurrent run's."""
+    now = time.time()
+    for path in folder.glob(".*.review-lint-tmp"):
+        try:
+            if now - path.stat().st_mtime > STALE_TEMPORARY_SECONDS:
+                path.unlink()
+        except OSError:
+            pass
+
+
+_FINGERPRINTS: dict[tuple[Path, ...], str] = {}
 
 
 def code_fingerprint() -> str:
     """A hash of review-lint's own code and rule definitions (and any team rules):
-    facts and verdicts made by other code are never reused."""
-    if not _FINGERPRINT:
-        from .registry import rule_dirs
+    facts and verdicts made by other code are never reused. Kept per set of rule
+    folders: REVIEW_LINT_RULES_PATH may change within one process (an embedder, tests)."""
+    from .registry import rule_dirs
 
+    folders = tuple(rule_dirs())
+    found = _FINGERPRINTS.get(folders)
+    if found is None:
         digest = hashlib.blake2b(__version__.encode(), digest_size=16)
         package = Path(__file__).resolve().parent
         sources = sorted(package.rglob("*.py"))
-        for folder in rule_dirs():
-            sources += sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.py"))
+        for folder in folders:
+            sources += sorted(folder.glob("*.yaml")) + sorted(folder.glob("groups/*.yaml")) + sorted(folder.glob("*.py"))
         for path in sources:
             try:
                 digest.update(path.name.encode() + path.read_bytes())
             except OSError:
                 pass
-        _FINGERPRINT.append(digest.hexdigest())
-    return _FINGERPRINT[0]
+        found = _FINGERPRINTS[folders] = digest.hexdigest()
+    return found
 
 
 def clean(folder: Path) -> bool:

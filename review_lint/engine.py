@@ -276,8 +276,11 @@ class Engine:
         return RunResult(self.root, kept, len(reported), self.specs, loader, internal)
 
     def _judgement_settings(self) -> str:
-        """Everything besides the files and the code that can change a verdict."""
-        return repr((self.settings.exclude, sorted(self.settings.per_file_ignores.items()), self.settings.test_paths,
+        """Everything besides the files and the code that can change a verdict. Part of
+        a cache key that other processes (a later run, another machine) must compute
+        alike: sets are sorted, since their order follows the process's string hashing."""
+        ignores = sorted((pattern, sorted(codes)) for pattern, codes in self.settings.per_file_ignores.items())
+        return repr((self.settings.exclude, ignores, self.settings.test_paths,
                      sorted((code, repr(rule)) for code, rule in self.settings.rules.items()), self.enabled))
 
     def judge(self, all_facts: list[ModuleFacts], jobs: int = 1) -> tuple[Project, tuple[list[Diagnostic], int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,19 +18,39 @@ from gitrepo import CHECKOUT, RULE_DIRS, commit, make_repo, write
 ACTION = yaml.safe_load((CHECKOUT / "action.yml").read_text(encoding="utf-8"))
 
 
+STEPS = {step["name"]: step for step in ACTION["runs"]["steps"]}
+
+
 def test_inputs_and_steps() -> None:
-    assert set(ACTION["inputs"]) == {"paths", "config", "diff-base", "sarif-file", "baseline", "args", "version"}
+    assert set(ACTION["inputs"]) == {"paths", "config", "diff-base", "sarif-file", "baseline", "args", "version",
+                                     "cache"}
     assert ACTION["inputs"]["diff-base"]["default"] == "${{ github.event.pull_request.base.sha }}"
     assert ACTION["runs"]["using"] == "composite"
-    install, _ = ACTION["runs"]["steps"]
+    assert list(STEPS) == ["Install review-lint", "Restore the facts cache", "Run review-lint", "Save the facts cache"]
+    install = STEPS["Install review-lint"]
     assert '"${REVIEW_LINT_VERSION:-$GITHUB_ACTION_PATH}"' in install["run"]  # the action's own checkout by default
+
+
+def test_the_cache_is_on_by_default_restored_and_saved_under_one_key() -> None:
+    assert ACTION["inputs"]["cache"]["default"] == "true"
+    restore, save = STEPS["Restore the facts cache"], STEPS["Save the facts cache"]
+    assert restore["uses"] == "actions/cache/restore@v4" and save["uses"] == "actions/cache/save@v4"
+    assert restore["if"] == "inputs.cache == 'true'"
+    assert save["if"] == "always() && inputs.cache == 'true'"  # findings fail the step; the facts are kept
+    folder = "${{ runner.temp }}/review-lint-cache"
+    assert restore["with"]["path"] == save["with"]["path"] == STEPS["Run review-lint"]["env"]["REVIEW_LINT_CACHE_DIR"] == folder
+    assert restore["with"]["key"] == save["with"]["key"]
+    # The newest cache of the same review-lint code, whichever run wrote it.
+    assert restore["with"]["key"].startswith(restore["with"]["restore-keys"])
+    assert "steps.install.outputs.fingerprint" in restore["with"]["restore-keys"]
+    assert 'fingerprint=' in STEPS["Install review-lint"]["run"] and STEPS["Install review-lint"]["id"] == "install"
 
 
 def run_step(repo: Path, tmp_path: Path, **inputs: str) -> subprocess.CompletedProcess:
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("needs bash")
-    step = ACTION["runs"]["steps"][1]
+    step = STEPS["Run review-lint"]
     environment = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
     environment.update({
         "PATH": str(Path(sys.executable).parent) + os.pathsep + environment.get("PATH", ""),
@@ -105,12 +126,29 @@ def test_the_install_step_installs_the_version_asked_for(tmp_path: Path) -> None
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("needs bash")
-    step = ACTION["runs"]["steps"][0]
-    github_path = tmp_path / "github-path"
+    step = STEPS["Install review-lint"]
+    github_path, github_output = tmp_path / "github-path", tmp_path / "github-output"
     environment = {**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_PATH": str(github_path),
+                   "GITHUB_OUTPUT": str(github_output),
                    "GITHUB_ACTION_PATH": str(tmp_path / "nowhere"), "REVIEW_LINT_VERSION": str(CHECKOUT)}
     done = subprocess.run([bash, "-c", step["run"]], capture_output=True, text=True, env=environment)
     assert done.returncode == 0, done.stderr
     bin_folder = Path(github_path.read_text().strip())
     version = subprocess.run([str(bin_folder / "review-lint"), "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("review-lint, version ")
+    # The cache key's part: the installed review-lint's code fingerprint.
+    [output] = github_output.read_text().splitlines()
+    assert re.fullmatch(r"fingerprint=[0-9a-f]{32}", output), output
+
+
+def test_with_the_cache_the_run_step_keeps_it_in_the_given_folder(repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "runner-temp" / "review-lint-cache"
+    first = run_step(repo, tmp_path, paths=".", diff_base="", cache="true", cache_dir=str(cache))
+    assert first.returncode == 1, first.stderr
+    assert (cache / "facts.msgpack").is_file() and not (repo / ".review-lint-cache").exists()
+    again = run_step(repo, tmp_path, paths=".", diff_base="", cache="true", cache_dir=str(cache))
+    assert (again.returncode, again.stdout) == (1, first.stdout)
+    # `args` still wins: --no-cache there means no cache at all.
+    other = tmp_path / "other-cache"
+    off = run_step(repo, tmp_path, paths=".", diff_base="", cache="true", cache_dir=str(other), args="--no-cache")
+    assert (off.returncode, off.stdout) == (1, first.stdout) and not any(other.iterdir())

@@ -51,6 +51,12 @@ def _findings(done: subprocess.CompletedProcess) -> list[tuple]:
     return [(d["path"], d["line"], d["rule"]) for d in json.loads(done.stdout)["diagnostics"]]
 
 
+CHECKSUM = "its checksum does not match (truncated or damaged)"
+WHY = {"truncated": CHECKSUM, "one byte flipped": CHECKSUM, "empty": "not a review-lint cache file of this format",
+       "zero-filled": "not a review-lint cache file of this format",
+       "garbage": "not a review-lint cache file of this format"}
+
+
 def _sealed(payload) -> bytes:
     return codec.seal(payload)
 
@@ -107,13 +113,16 @@ def test_a_well_sealed_file_of_hostile_contents_is_discarded_entry_by_entry(tmp_
     assert _findings(done) == expected
 
 
-@pytest.mark.parametrize("damage", ["truncated", "zero-filled", "garbage", "one byte flipped"])
-def test_a_damaged_cache_file_is_detected_and_rebuilt(tmp_path, damage):
+@pytest.mark.parametrize("name", ["facts.msgpack", "verdicts.msgpack"])
+@pytest.mark.parametrize("damage", ["truncated", "empty", "zero-filled", "garbage", "one byte flipped"])
+def test_a_damaged_cache_file_is_detected_and_rebuilt(tmp_path, damage, name):
     root = _project(tmp_path)
     expected = _findings(_check(root))
-    stored = root / ".review-lint-cache" / "facts.msgpack"
+    stored = root / ".review-lint-cache" / name
     data = stored.read_bytes()
-    if damage == "truncated":
+    if damage == "empty":
+        data = b""
+    elif damage == "truncated":
         data = data[: len(data) // 2]
     elif damage == "zero-filled":
         data = bytes(len(data))
@@ -125,7 +134,8 @@ def test_a_damaged_cache_file_is_detected_and_rebuilt(tmp_path, damage):
     (root / "app" / "views.py").write_text(HANDLER + "\n")  # the verdicts alone would not need the facts
     done = _check(root)
     assert _findings(done) == expected
-    assert len(done.stderr.splitlines()) == 1 and "ignoring the cache file" in done.stderr
+    assert done.stderr.splitlines() == [
+        f"review-lint: warning: ignoring the cache file {stored}: {WHY[damage]}; it will be rebuilt"]
     assert _check(root).stderr == ""  # rebuilt
 
 
