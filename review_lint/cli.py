@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # `python -m review_lint.cli`: Ctrl-C during the imports below is one line
+    from review_lint import _starting
+
+    _starting.guard()
+
 import gc
 import os
 import sys
@@ -369,4 +374,5 @@ def entry() -> None:
 
 
 if __name__ == "__main__":
+    _starting.release()
     entry()

@@ -10,6 +10,8 @@ the test instead of the test run.
 from __future__ import annotations
 
 import json
+import signal
+import time
 import os
 import subprocess
 import sys
@@ -505,3 +507,29 @@ def test_ctrl_c_in_a_cold_or_warm_run_prints_one_line_and_leaves_no_process(tmp_
         assert done.returncode in (1, 2), done.stderr  # 1: finished before the signal
         if done.returncode == 2:
             assert done.stderr.strip() == "review-lint: aborted", done.stderr
+
+
+SLOW_CLICK = '''
+import importlib, os, sys, time
+time.sleep(5)  # the command is still importing when Ctrl-C comes
+sys.path.remove(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+del sys.modules["click"]
+sys.modules["click"] = importlib.import_module("click")
+'''
+
+
+@pytest.mark.parametrize("module", ["review_lint", "review_lint.cli"])
+def test_ctrl_c_while_the_command_is_still_importing_is_one_line_too(tmp_path, module):
+    # A stand-in for a slow import (a cold disk, a loaded machine): click takes 5 s.
+    shim = tmp_path / "shim" / "click"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text(SLOW_CLICK)
+    root = project(tmp_path, {"app.py": "x = 1\n"})
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "shim"), *sys.path])}
+    process = subprocess.Popen([sys.executable, "-m", module, "check", "."], cwd=root, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(1.5)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, out, err) == (2, "", "review-lint: aborted\n")
