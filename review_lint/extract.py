@@ -350,9 +350,20 @@ class Extractor:
                 value is not None and value.kind == "seq" and len(value.elements) == len(elements)
                 and not any(type(e) is cst.StarredElement for e in elements)
             )
+            # `a, b = f()`: each name an "unpacked" element of the call's result.
+            unpacked = (
+                not pairwise and value is not None and value.call is not None and value.kind in ("call", "await")
+                and not any(type(e) is cst.StarredElement for e in elements)
+            )
             for index, element in enumerate(elements):
                 # `a, b = x, y` binds each name to its own value; other unpacking is unknown.
-                self._bind_target(element.value, value.elements[index] if pairwise else None, None)
+                if pairwise:
+                    item = value.elements[index]
+                elif unpacked:
+                    item = Value("unpacked", "", call=value.call, elements=(Value("const", str(index)),))
+                else:
+                    item = None
+                self._bind_target(element.value, item, None)
         elif kind is cst.StarredElement:
             self._bind_target(target.value, None, None)
         else:
@@ -488,6 +499,14 @@ class Extractor:
             name = dotted(node)
             if name is not None:
                 return self._plain(name, "attr")
+            # `f().a.b` / `(await f()).a`: "member", carrying the call (the attribute
+            # path is the text after the call's closing parenthesis: `member_path`).
+            base = node.value
+            while type(base) is cst.Attribute:
+                base = base.value
+            if type(base) is cst.Call or (type(base) is cst.Await and type(base.expression) is cst.Call):
+                inner = self._expr(base)
+                return self._tracked(node, Value("member", "", call=inner.call) if inner.call else Value("other", ""))
             self._scan(node.value)
             return self._tracked(node, Value("other", ""))
         if kind is cst.Call:

@@ -8,7 +8,7 @@ an external base ends the walk, as it does for a reader of the code.
 
 from __future__ import annotations
 
-from ..facts import Call, Class, Field, Function, Value
+from ..facts import Call, Class, Field, Function, Value, member_path
 from ..project import Module, Project, base_ref, last_name
 
 Located = tuple[Module, Class]
@@ -122,6 +122,16 @@ class Types:
             self._assigned[key] = self._assigned_class(module, cls, name)
         return self._assigned[key]
 
+    def attribute_chain(self, owner: Located, parts: list[str]) -> Located | None:
+        """The project class of `obj.a.b` where `obj` is an instance of `owner`: each
+        attribute's class in turn (`attribute_class`); None where one is not known."""
+        for part in parts:
+            found = self.attribute_class(owner[0], owner[1], part)
+            if found is None:
+                return None
+            owner = found
+        return owner
+
     def _assigned_class(self, module: Module, cls: Class, name: str) -> Located | None:
         """`self.<name> = Foo(...)`, `self.<name>: Foo = ...` or `self.<name> = param`
         with `param: Foo`, in a method of the class or of its project bases."""
@@ -193,10 +203,28 @@ class Types:
                 return found
         return None
 
+    def dotted_class(self, module: Module, function: Function, dotted: str, depth: int = 0) -> Located | None:
+        """The project class of `a.b.c` in `function`: the class of the local name `a`
+        (`class_of`), then the declared class of each attribute."""
+        head, *parts = dotted.split(".")
+        owner = self.class_of(module, function, head, depth)
+        return self.attribute_chain(owner, parts) if owner is not None else None
+
+    def returned(self, module: Module, function: Function, call: Call, depth: int = 0) -> tuple[Module, Function] | None:
+        """The project function a call runs, when it is annotated with its return type."""
+        target = self.callee(module, function, call, depth)
+        return target if target is not None and target[1].returns is not None else None
+
     def class_of_value(self, module: Module, function: Function, value: Value, depth: int = 0) -> Located | None:
         """`Cls(...)`, reads of `Cls` (`session.get(Cls, ..)`, `select(Cls)...`,
-        `Cls.objects...`), or a project function annotated to return `Cls`."""
-        if depth > _MAX_DEPTH or value.kind not in ("call", "await") or value.call is None:
+        `Cls.objects...`), a project function annotated to return `Cls`, or an
+        attribute of such a call's result (`get_settings().api`, a "member")."""
+        if depth > _MAX_DEPTH or value.call is None:
+            return None
+        if value.kind == "member":
+            owner = self.class_of_value(module, function, Value("call", "", call=value.call), depth + 1)
+            return self.attribute_chain(owner, member_path(value)) if owner is not None else None
+        if value.kind not in ("call", "await"):
             return None
         call = value.call
         if call.callee is not None:
