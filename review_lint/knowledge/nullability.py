@@ -291,12 +291,8 @@ class Nullability:
             declared = self.types.declared(module, cls).get(name[:-3])
             if declared is not None and _call_name(declared[2].value) in ("ForeignKey", "OneToOneField"):
                 return self.field_may_be_none(declared[0], declared[2])
-        method = self.types.method(module, cls, name)
-        if method is not None:
-            function = method[1]
-            is_property = any(last_name(d.ref) in ("property", "cached_property") for d in function.decorators)
-            return is_property and self.project.optional(method[0], function.returns)
-        return False
+        getter = self.types.getter(module, cls, name)
+        return getter is not None and self.project.optional(getter[0], getter[1].returns)
 
     def _instance_attribute_may_be_none(self, module: Module, cls: Class, name: str, depth: int) -> bool:
         target = "self." + name

@@ -86,6 +86,20 @@ class Types:
                 return (owner_module, function) if function is not None else None
         return None
 
+    def getter(self, module: Module, cls: Class, name: str) -> tuple[Module, Function] | None:
+        """The `@property` (or `@cached_property`) getter `name` on the class, also
+        when a `@name.setter` defined after it is what the method table keeps."""
+        found = self.method(module, cls, name)
+        if found is None:
+            return None
+        owner_module, function = found
+        for candidate in (function, *owner_module.facts.functions):
+            if candidate.qualname == function.qualname and any(
+                last_name(d.ref) in ("property", "cached_property") for d in candidate.decorators
+            ):
+                return owner_module, candidate
+        return None
+
     def declared(self, module: Module, cls: Class) -> dict[str, tuple[Module, Class, Field]]:
         """Class-level declarations (`name: T`, `name = value`), inherited as Python
         resolves them: the class's own first, then its ancestors in MRO order."""
