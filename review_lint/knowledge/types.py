@@ -8,7 +8,7 @@ an external base ends the walk, as it does for a reader of the code.
 
 from __future__ import annotations
 
-from ..facts import Call, Class, Field, Function, Value, member_path
+from ..facts import Call, Class, Field, Function, Value
 from ..project import Module, Project, base_ref, last_name
 
 Located = tuple[Module, Class]
@@ -231,14 +231,8 @@ class Types:
 
     def class_of_value(self, module: Module, function: Function, value: Value, depth: int = 0) -> Located | None:
         """`Cls(...)`, reads of `Cls` (`session.get(Cls, ..)`, `select(Cls)...`,
-        `Cls.objects...`), a project function annotated to return `Cls`, or an
-        attribute of such a call's result (`get_settings().api`, a "member")."""
-        if depth > _MAX_DEPTH or value.call is None:
-            return None
-        if value.kind == "member":
-            owner = self.class_of_value(module, function, Value("call", "", call=value.call), depth + 1)
-            return self.attribute_chain(owner, member_path(value)) if owner is not None else None
-        if value.kind not in ("call", "await"):
+        `Cls.objects...`), or a project function annotated to return `Cls`."""
+        if depth > _MAX_DEPTH or value.kind not in ("call", "await") or value.call is None:
             return None
         call = value.call
         if call.callee is not None:
