@@ -339,7 +339,12 @@ class Extractor:
         scope = self._scope
         kind = type(target)
         if kind is cst.Name:
-            if value is not None and value.call is not None and value.call.assigned_to is None:
+            # `x = f()` names the call's result; `x, y = f()` ("unpacked") and `x = f().a`
+            # ("member") do not.
+            if (
+                value is not None and value.call is not None and value.call.assigned_to is None
+                and value.kind not in ("unpacked", "member")
+            ):
                 value.call.assigned_to = target.value
             fact = Binding(target.value, scope.next_order(), tuple(scope.blocks), value, annotation, (0, 0, 0, 0))
             scope.function.bindings.append(fact)
@@ -506,6 +511,12 @@ class Extractor:
                 base = base.value
             if type(base) is cst.Call or (type(base) is cst.Await and type(base.expression) is cst.Call):
                 inner = self._expr(base)
+                # The call itself stays out of the function's calls, as before "member"
+                # existed (only the calls inside it were recorded): recording it would
+                # give the call graph new edges, an RL001 change of its own.
+                calls = self._scope.function.calls
+                if inner.call is not None and calls and calls[-1] is inner.call:
+                    calls.pop()
                 return self._tracked(node, Value("member", "", call=inner.call) if inner.call else Value("other", ""))
             self._scan(node.value)
             return self._tracked(node, Value("other", ""))
