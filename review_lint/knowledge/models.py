@@ -327,10 +327,23 @@ class Models:
             for binding in function.bindings:
                 if binding.value is not None and binding.annotation is not None:
                     yield from self._typed_literal(module, function, binding.annotation, binding.value, "annotated")
+                    if self._decoded(module, binding.value):
+                        # `snapshot: Session = json.loads(text)`: data read from outside, typed as the model.
+                        for model in self.models_of(module, binding.annotation):
+                            yield Site(model, module, function, binding.span, "decoded", opaque=True)
             if function.returns is not None:
                 for exit in function.exits:
                     if exit.kind == "return" and exit.value is not None:
                         yield from self._typed_literal(module, function, function.returns, exit.value, "return")
+
+    def _decoded(self, module: Module, value: Value) -> bool:
+        """A call of a function from outside the project (`json.loads(...)`,
+        `yaml.safe_load(...)`): its result is data the code does not spell out."""
+        call = value.call if value.kind in ("call", "await") else None
+        if call is None or not call.callee:
+            return False
+        symbol = self.project.resolve(module, call.callee)
+        return symbol is not None and symbol.external and self.model_at(module, call.callee) is None
 
     def _escapes(self, module: Module, function: Function, call) -> list[Site]:
         """The class itself handed to a call (`fetch(model=Row)`, `response_model=Out`,
