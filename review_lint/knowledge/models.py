@@ -285,7 +285,7 @@ class Models:
 
     def _alias_models(self, module: Module, name: str) -> list[ModelInfo]:
         """Models named by a module-level type alias (`Body = Annotated[Model, ...]`,
-        `Actions = Union[A, B]`), read from the alias's source text."""
+        `Actions = Union[A, B]`, `Console = Stream | Media`), read from the alias's source text."""
         key = (module.name, "alias:" + name)
         cached = self._aliases.get(key)
         if cached is not None:
@@ -296,7 +296,7 @@ class Models:
         if symbol is not None and symbol.kind == "variable" and "." not in symbol.qualname:
             owner = self.project.modules.get(symbol.module)
             value = owner.variables.get(symbol.qualname) if owner is not None else None
-            if owner is not None and value is not None and value.kind == "other" and "[" in value.text:
+            if owner is not None and value is not None and value.kind == "other" and ("[" in value.text or "|" in value.text):
                 text = _STRING.sub("", value.text)
                 for word in dict.fromkeys(_DOTTED.findall(text)):
                     info = self.model_at(owner, word)
