@@ -511,11 +511,12 @@ class Extractor:
                 base = base.value
             if type(base) is cst.Call or (type(base) is cst.Await and type(base.expression) is cst.Call):
                 inner = self._expr(base)
-                # The call itself stays out of the function's calls, as before "member"
-                # existed (only the calls inside it were recorded): recording it would
-                # give the call graph new edges, an RL001 change of its own.
+                # The calls recorded stay as they were before "member" existed: the
+                # scan of `f().a` saw only the calls inside `f()`, never `f()` itself
+                # (`f().a.b` and `(await f()).a` did record it). Recording it would give
+                # the call graph new edges, an RL001 change of its own.
                 calls = self._scope.function.calls
-                if inner.call is not None and calls and calls[-1] is inner.call:
+                if node.value is base and inner.call is not None and calls and calls[-1] is inner.call:
                     calls.pop()
                 return self._tracked(node, Value("member", "", call=inner.call) if inner.call else Value("other", ""))
             self._scan(node.value)
