@@ -125,9 +125,24 @@ _TYPES = {
 }
 
 
+def type_words(type_name: str) -> str:
+    """`one-of[a,b]` -> "one of a, b"; other types as written."""
+    if type_name.startswith("one-of[") and type_name.endswith("]"):
+        return "one of " + ", ".join(type_name[len("one-of["):-1].split(","))
+    return type_name
+
+
+def _shown(type_name: str, value: Any) -> str:
+    if type_name.startswith("one-of[") and isinstance(value, str):
+        return repr(value)[:40]
+    return type(value).__name__
+
+
 def check_type(type_name: str, value: Any) -> bool:
     if type_name.endswith("|null"):
         return value is None or check_type(type_name[: -len("|null")], value)
+    if type_name.startswith("one-of[") and type_name.endswith("]"):  # one-of[a,b,c]: one of these strings
+        return isinstance(value, str) and value in type_name[len("one-of["):-1].split(",")
     test = _TYPES.get(type_name)
     return test is not None and test(value)
 
@@ -357,7 +372,7 @@ def _group_settings(path: Path, data: dict, group: str, specs: dict[str, RuleSpe
             raise ConfigError(f"{at}: unknown option (known: {', '.join(sorted(known))})")
         for code, option in known[name]:
             if not check_type(option.type, value):
-                raise ConfigError(f"{at}: must be {option.type}, got {type(value).__name__}")
+                raise ConfigError(f"{at}: must be {type_words(option.type)}, got {_shown(option.type, value)}")
             settings.rules[code].options[name] = value
 
 
@@ -407,7 +422,7 @@ def _rule_overrides(path: Path, data: dict, specs: dict[str, RuleSpec], settings
             elif name in spec.options:
                 option = spec.options[name]
                 if not check_type(option.type, value):
-                    raise ConfigError(f"{at}: must be {option.type}, got {type(value).__name__}")
+                    raise ConfigError(f"{at}: must be {type_words(option.type)}, got {_shown(option.type, value)}")
                 current.options[name] = value
             else:
                 known = ", ".join(["enabled", "severity", *spec.options]) or "enabled, severity"

@@ -102,7 +102,9 @@ class Value(Record):
     kind is one of: "none" (the literal None), "maybe_none" (a form that can
     evaluate to None: `x if c else None`, `a or None`, `d.get(k)`,
     `getattr(o, n, None)`, `next(it, None)`), "const" (other literals),
-    "name", "attr", "call", "dict", "seq", "await", "other".
+    "name", "attr", "call", "dict", "seq", "await", "member" (an attribute of a
+    call's result, `f().a.b`: `call` is `f()`, see `member_path`), "unpacked" (a
+    name bound by `a, b = f()`: `call` is `f()`, `elements[0].text` the index), "other".
     """
 
     __slots__ = ()
@@ -115,6 +117,12 @@ class Value(Record):
     opaque_entries: bool = False  # dict literal with `**spread` or non-string keys
     elements: tuple[Value, ...] = ()  # list / tuple / set literal
     span: Span = NO_SPAN
+
+
+def member_path(value: Value) -> list[str]:
+    """The attribute names after the call of a "member" value: `f(x).a.b` -> ["a", "b"]."""
+    tail = value.text.rpartition(")")[2]
+    return [part for part in "".join(tail.split()).split(".") if part]
 
 
 class Call(Record):
@@ -150,6 +158,9 @@ class Annotation:
     # Calls in `Annotated[T, ...]` metadata, as (callee, the name handed to it first or as
     # `dependency=`): `Annotated[User, Depends(current_user)]` -> ("Depends", "current_user").
     markers: tuple[tuple[str, str | None], ...] = ()
+    # `tuple[A, B | None]`: each element's annotation (`tuple[A, ...]`: A, then one whose
+    # text is "..."); empty for any other annotation.
+    items: tuple[Annotation, ...] = ()
 
 
 class Param(Record):

@@ -66,6 +66,9 @@ WRONG = {
                                    "3: rules.RL900.skip-tests: must be bool, got str"),
     "str option given a list": ("rules:\n  any-assert:\n    message: [a]\n",
                                 "3: rules.any-assert.message: must be str, got list"),
+    "one-of option given another word": ("rules:\n  RL002:\n    defaulted-fields: always\n",
+                                         "3: rules.RL002.defaulted-fields: must be one of forced, skip, judge, "
+                                         "got 'always'"),
     "unknown option": ("rules:\n  RL900:\n    skip_tests: true\n",
                        "3: rules.RL900.skip_tests: unknown option (known: enabled, severity, skip-tests, message)"),
     "non-scalar key": ("? [a, b]\n: 1\n", "1: a key must be a plain value"),

@@ -102,7 +102,7 @@ def test_a_suppression_comment_takes_the_rule_name_as_config_does(tmp_path):
 def test_the_text_output_shows_the_places_that_explain_a_finding(tmp_path):
     done = run_cli(["check", "examples", "--select", "RL001,RL002", "-q"], REPO)
     lines = done.stdout.splitlines()
-    at = lines.index("examples/workerhub/protocol.py:16:5: RL002 [optional-field-always-populated] `ReadyPayload."
+    at = lines.index("examples/workerhub/protocol.py:17:5: RL002 [optional-field-always-populated] `ReadyPayload."
                      "worker_id` is declared `UUID | None`, but the only construction site gives it a value that "
                      "cannot be None; make the field required or stop sending it; `worker.id` may expose an "
                      "internal identifier to clients")

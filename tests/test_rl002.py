@@ -28,7 +28,7 @@ def test_min_sites_option_is_read_from_the_project(tmp_path: Path) -> None:
         "from typing import Optional\n"
         "from pydantic import BaseModel\n\n\n"
         "class M(BaseModel):\n"
-        "    x: Optional[int] = None\n\n\n"
+        "    x: Optional[int]\n\n\n"
         "def build() -> M:\n"
         "    return M(x=1)\n"
     )
@@ -39,3 +39,30 @@ def test_min_sites_option_is_read_from_the_project(tmp_path: Path) -> None:
     assert run() == 1
     (tmp_path / ".review-lint.yaml").write_text("rules:\n  RL002:\n    min-sites: 2\n")
     assert run() == 0
+
+
+DEFAULTED = Path(__file__).resolve().parent / "fixtures" / "RL002" / "defaulted_fields"
+
+
+def _fields_reported(tmp_path: Path, setting: str | None) -> set[str]:
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(DEFAULTED, project)
+    if setting is not None:
+        (project / ".review-lint.yaml").write_text(f"rules:\n  RL002:\n    defaulted-fields: {setting}\n")
+    engine = Engine(Options(paths=[str(project)], select=["RL002"], root=str(project)), cwd=project)
+    return {d.message.split("`")[1] for d in engine.run().diagnostics}
+
+
+def test_defaulted_fields_option_chooses_which_defaults_are_judged(tmp_path: Path) -> None:
+    forced = _fields_reported(tmp_path / "forced", None)
+    assert "ActionContext.selection" in forced and "ProviderError.provider" in forced
+    assert "ReadyFrame.trace_id" not in forced and "ExportOptions.stdout" not in forced
+    # skip: only fields without a default (required TypedDict keys).
+    skip = _fields_reported(tmp_path / "skip", "skip")
+    assert skip == forced - {"ActionContext.selection", "ProviderError.provider"}
+    # judge: every Optional field, the rule's behaviour before the criterion.
+    judge = _fields_reported(tmp_path / "judge", "judge")
+    assert {"ReadyFrame.trace_id", "WorkerFilter.name", "ExportOptions.stdout", "KeywordRequest.stderr"} <= judge
+    assert forced < judge

@@ -24,9 +24,15 @@ class Annotations:
     def _annotation(self, node) -> Annotation:
         markers: list[tuple[str, str | None]] = []
         optional, core, container = _unwrap(node, 0, markers)
-        fact = Annotation("", optional, tuple(core), container, tuple(markers))
+        fact = Annotation("", optional, tuple(core), container, tuple(markers), self._items(node))
         self._track(node, fact)
         return fact
+
+    def _items(self, node) -> tuple[Annotation, ...]:
+        """The element annotations of `tuple[A, B]` / `Tuple[A, ...]`."""
+        if type(node) is not cst.Subscript or last_name(dotted(node.value)) not in ("tuple", "Tuple"):
+            return ()
+        return tuple(self._annotation(e.slice.value) for e in node.slice if type(e.slice) is cst.Index)
 
     def _alias(self, name: str, node, declared: Annotation | None = None) -> None:
         """A module-level assignment whose value is a type expression (`X[...]`, `A | B`,

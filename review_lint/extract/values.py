@@ -67,7 +67,16 @@ class Values:
             name = dotted(node)
             if name is not None:
                 return self._plain(name, "attr")
-            self._scan_node(node.value)  # `f(x).attr`: the call itself is a call of the function
+            # `f(x).a.b` / `(await f()).a`: "member", carrying the call (the attribute path
+            # is the text after the call's closing parenthesis: facts.member_path). The
+            # call itself is a call of the function, recorded like any other.
+            base = node.value
+            while type(base) is cst.Attribute:
+                base = base.value
+            if type(base) is cst.Call or (type(base) is cst.Await and type(base.expression) is cst.Call):
+                inner = self._expr(base)  # only names lie between the call and the last attribute
+                return self._tracked(node, Value("member", "", call=inner.call) if inner.call else Value("other", ""))
+            self._scan_node(node.value)
             return self._tracked(node, Value("other", ""))
         if kind is cst.Call:
             return self._call(node)

@@ -160,7 +160,12 @@ class Walk:
         scope = self._scope
         kind = type(target)
         if kind is cst.Name:
-            if value is not None and value.call is not None and value.call.assigned_to is None:
+            # `x = f()` names the call's result; `x, y = f()` ("unpacked") and `x = f().a`
+            # ("member") do not.
+            if (
+                value is not None and value.call is not None and value.call.assigned_to is None
+                and value.kind not in ("unpacked", "member")
+            ):
                 value.call.assigned_to = target.value
             fact = Binding(target.value, scope.next_order(), tuple(scope.blocks), value, annotation, (0, 0, 0, 0))
             scope.function.bindings.append(fact)
@@ -171,9 +176,20 @@ class Walk:
                 value is not None and value.kind == "seq" and len(value.elements) == len(elements)
                 and not any(type(e) is cst.StarredElement for e in elements)
             )
+            # `a, b = f()`: each name an "unpacked" element of the call's result.
+            unpacked = (
+                not pairwise and value is not None and value.call is not None and value.kind in ("call", "await")
+                and not any(type(e) is cst.StarredElement for e in elements)
+            )
             for index, element in enumerate(elements):
                 # `a, b = x, y` binds each name to its own value; other unpacking is unknown.
-                self._bind_target(element.value, value.elements[index] if pairwise else None, None)
+                if pairwise:
+                    item = value.elements[index]
+                elif unpacked:
+                    item = Value("unpacked", "", call=value.call, elements=(Value("const", str(index)),))
+                else:
+                    item = None
+                self._bind_target(element.value, item, None)
         elif kind is cst.StarredElement:
             self._bind_target(target.value, None, None)
         else:

@@ -56,6 +56,14 @@ class ModelField:
     module: Module  # where it is declared
     cls: Class
     aliases: tuple[str, ...] = ()
+    # The declaration lets a site leave the field out: a default (`= None`,
+    # `Field(default=...)`, `field(default_factory=...)`), or a TypedDict key that
+    # is not required (`total=False`, `NotRequired[...]`).
+    defaulted: bool = False
+    # The default is forced by field order: in a model built with positional
+    # arguments, an earlier field (own or inherited) has a default, so this one
+    # could not be declared without one.
+    forced: bool = False
 
     @property
     def annotation(self) -> Annotation | None:
@@ -194,7 +202,7 @@ class Models:
                 info.fields[name] = model_field
                 if name in inherited.positional and name not in info.positional:
                     info.positional.append(name)
-        keyword_only = False
+        keyword_only = self._keyword_only_class(module, cls)
         for fact in cls.fields:
             annotation = fact.annotation
             if annotation is None:
@@ -210,13 +218,28 @@ class Models:
             if pydantic and (fact.name.startswith("_") or fact.name in _PYDANTIC_PRIVATE):
                 continue
             aliases = _aliases(fact.value) if pydantic else ()
-            info.fields[fact.name] = ModelField(fact.name, fact, module, cls, aliases)
+            defaulted = _key_not_required(cls, annotation) if keyed else _has_default(fact.value)
+            info.fields[fact.name] = ModelField(fact.name, fact, module, cls, aliases, defaulted)
             if ordered and not keyword_only and not _keyword_only(fact.value) and fact.name not in info.positional:
                 info.positional.append(fact.name)
         if not ordered and "root" in info.fields:  # pydantic RootModel: the one positional argument
             info.positional = ["root"]
+        for index, name in enumerate(info.positional):
+            own = info.fields[name]
+            if own.cls is cls and own.defaulted:
+                own.forced = any(info.fields[earlier].defaulted for earlier in info.positional[:index])
         self._infos[key] = info
         return info
+
+    def _keyword_only_class(self, module: Module, cls: Class) -> bool:
+        """`@dataclass(kw_only=True)`, `@attrs.define(kw_only=True)`, `class S(Struct,
+        kw_only=True)`: no field takes a positional argument."""
+        for decorator in cls.decorators:
+            if decorator.kind == "call" and decorator.call is not None:
+                flag = decorator.call.kwarg("kw_only")
+                if flag is not None and flag.text == "True" and self._decorator_name(module, decorator) in self.decorators:
+                    return True
+        return any(key == "kw_only" and value.text == "True" for key, value in cls.keywords)
 
     def model_at(self, module: Module, dotted: str | None) -> ModelInfo | None:
         if not dotted or dotted.rsplit(".", 1)[-1] not in self.model_names:
@@ -259,7 +282,7 @@ class Models:
 
     def _alias_models(self, module: Module, name: str) -> list[ModelInfo]:
         """Models named by a module-level type alias (`Body = Annotated[Model, ...]`,
-        `Actions = Union[A, B]`)."""
+        `Actions = Union[A, B]`, `Console = Stream | Media`)."""
         key = (module.name, "alias:" + name)
         cached = self._aliases.get(key)
         if cached is not None:
@@ -299,10 +322,23 @@ class Models:
             for binding in function.bindings:
                 if binding.value is not None and binding.annotation is not None:
                     yield from self._typed_literal(module, function, binding.annotation, binding.value, "annotated")
+                    if self._decoded(module, binding.value):
+                        # `snapshot: Session = json.loads(text)`: data read from outside, typed as the model.
+                        for model in self.models_of(module, binding.annotation):
+                            yield Site(model, module, function, binding.span, "decoded", opaque=True)
             if function.returns is not None:
                 for exit in function.exits:
                     if exit.kind == "return" and exit.value is not None:
                         yield from self._typed_literal(module, function, function.returns, exit.value, "return")
+
+    def _decoded(self, module: Module, value: Value) -> bool:
+        """A call of a function from outside the project (`json.loads(...)`,
+        `yaml.safe_load(...)`): its result is data the code does not spell out."""
+        call = value.call if value.kind in ("call", "await") else None
+        if call is None or not call.callee:
+            return False
+        symbol = self.project.resolve(module, call.callee)
+        return symbol is not None and symbol.external and self.model_at(module, call.callee) is None
 
     def _escapes(self, module: Module, function: Function, call) -> list[Site]:
         """The class itself handed to a call (`fetch(model=Row)`, `response_model=Out`,
@@ -462,6 +498,43 @@ def _keyword_only(value: Value | None) -> bool:
         return False
     flag = value.call.kwarg("kw_only")
     return flag is not None and flag.text == "True"
+
+
+# Field specifiers whose call gives a default only through these keywords (or, for
+# pydantic's `Field` and attrs' `ib`/`attrib`, a first positional argument).
+_SPECIFIERS = {"Field", "field", "ib", "attrib", "attr"}
+_DEFAULT_KEYWORDS = ("default", "default_factory", "factory")
+
+
+def _has_default(value: Value | None) -> bool:
+    """Whether a class-level declaration's value gives the field a default. A field
+    specifier (`Field(...)`, `field(...)`, `attr.ib(...)`) gives one only through
+    `default`/`default_factory`/`factory` or a first positional argument other than
+    `...`; any other value is the default itself."""
+    if value is None:
+        return False
+    if _call_name(value) not in _SPECIFIERS:
+        return True
+    call = value.call
+    for key in _DEFAULT_KEYWORDS:
+        given = call.kwarg(key)
+        if given is not None:
+            return given.text != "..."
+    if call.args and _call_name(value) in ("Field", "ib", "attrib"):
+        return call.args[0].text != "..."
+    return False
+
+
+def _key_not_required(cls: Class, annotation: Annotation | None) -> bool:
+    """A TypedDict key a dict may leave out: `NotRequired[...]`, or a class declared
+    `total=False` unless the key is `Required[...]`."""
+    text = annotation.text.replace(" ", "") if annotation is not None else ""
+    head = text.split("[", 1)[0].rsplit(".", 1)[-1]
+    if head == "NotRequired":
+        return True
+    if head == "Required":
+        return False
+    return any(key == "total" and value.text == "False" for key, value in cls.keywords)
 
 
 def _aliases(value: Value | None) -> tuple[str, ...]:

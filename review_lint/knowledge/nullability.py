@@ -24,7 +24,8 @@ Anything else counts as a value.
 
 from __future__ import annotations
 
-from ..facts import Call, Class, Field, Function, Value
+
+from ..facts import Call, Class, Field, Function, Value, member_path
 from ..project import Module, Project, last_name
 from .models import Models
 from .types import types_of
@@ -51,6 +52,7 @@ class Nullability:
         self._nullable_names: dict[str, set[tuple[str, str]]] | None = None
         self._ignore: tuple[str, str] | None = None
         self._optional_method_names: set[str] | None = None
+        self._asking: set[tuple[str, str, str]] = set()
 
     def nullable_somewhere(self, name: str, ignore: tuple[str, str] | None = None) -> bool:
         """Whether some project class (other than `ignore`: (path, class qualname))
@@ -66,7 +68,8 @@ class Nullability:
                     if function.class_qualname is None:
                         continue
                     for binding in function.attribute_bindings:
-                        if binding.name.startswith("self.") and self._binding_may_be_none(module, binding):
+                        # Shallow: a full judgement could come back here for an unknown receiver.
+                        if binding.name.startswith("self.") and self._binding_may_be_none(module, binding, function, False):
                             names.setdefault(binding.name[5:], set()).add((module.path, function.class_qualname))
             self._nullable_names = names
         return bool(self._nullable_names.get(name, set()) - {ignore})
@@ -89,6 +92,10 @@ class Nullability:
             return self._name(module, function, value.text, depth)
         if kind == "attr":
             return self._attribute(module, function, value.text, depth)
+        if kind == "member" and value.call is not None:
+            return self._member(module, function, value, depth)
+        if kind == "unpacked" and value.call is not None:
+            return self._unpacked(module, function, value, depth)
         if kind == "other" and self.subscripts and _is_subscript(value.text):
             return True  # `row["fee"]`, `parts[5]`: an element of data the code does not describe
         if kind == "other" and value.elements:
@@ -186,14 +193,52 @@ class Nullability:
             # untyped parameter): if a project class declares this attribute
             # nullable, the object may well be one of those.
             return self.guess_unknown_receivers and self.nullable_somewhere(parts[-1], self._ignore)
-        for part in parts[1:-1]:
-            declared = self.types.declared(*owner).get(part)
-            if declared is None or declared[2].annotation is None:
-                return False
-            annotation = declared[2].annotation
-            owner = self._class_of_annotation(declared[0], annotation.core)
-            if owner is None:
-                return self.guess_unknown_receivers and self._external(declared[0], annotation)
+        return self._chain_may_be_none(owner, parts[1:])
+
+    def _member(self, module: Module, function: Function, value: Value, depth: int) -> bool:
+        """`f().a.b`: the class `f` is annotated to return, then each attribute's
+        declared class (the type layer), and the last attribute's nullability."""
+        parts = member_path(value)
+        if not parts:
+            return False
+        target = self.types.returned(module, function, value.call, depth + 1)
+        if target is None:
+            # An external or unannotated function: its result's class is not known.
+            return self.guess_unknown_receivers and self.nullable_somewhere(parts[-1], self._ignore)
+        returns = target[1].returns
+        owner = None if returns.container else self.types.class_of_annotation(target[0], returns.core)
+        if owner is None:
+            return self.guess_unknown_receivers and self._external(target[0], returns)
+        return self._chain_may_be_none(owner, parts)
+
+    def _unpacked(self, module: Module, function: Function, value: Value, depth: int) -> bool:
+        """`a, b = f()`: the element's type in `f`'s return annotation (`tuple[A, B | None]`);
+        an element of a result the code does not describe is like a subscript."""
+        target = self.types.returned(module, function, value.call, depth + 1)
+        if target is None:
+            return self.subscripts
+        elements = target[1].returns.items
+        if not elements:
+            return self.subscripts
+        index = int(value.elements[0].text) if value.elements and value.elements[0].text.isdigit() else -1
+        if len(elements) == 2 and elements[1].text == "...":
+            element = elements[0]
+        elif 0 <= index < len(elements):
+            element = elements[index]
+        else:
+            return self.subscripts
+        return self.project.optional(target[0], element)
+
+    def _chain_may_be_none(self, owner: tuple[Module, Class], parts: list[str]) -> bool:
+        """`obj.a.b.c` with `obj` of class `owner`: `a`, `b` followed through the type
+        layer, then whether `c` may be None."""
+        for part in parts[:-1]:
+            found = self.types.attribute_class(owner[0], owner[1], part)
+            if found is None:
+                declared = self.types.declared(*owner).get(part)
+                annotation = declared[2].annotation if declared is not None else None
+                return annotation is not None and self.guess_unknown_receivers and self._external(declared[0], annotation)
+            owner = found
         return self.attribute_may_be_none(owner[0], owner[1], parts[-1])
 
     # -- classes -------------------------------------------------------------
@@ -201,13 +246,42 @@ class Nullability:
         """Whether a class-level declaration (in `module`) says the attribute can hold None."""
         return _field_says_none(fact, self.project.optional(module, fact.annotation))
 
-    def _binding_may_be_none(self, module: Module, binding) -> bool:
-        return _binding_says_none(binding, self.project.optional(module, binding.annotation))
+    def _binding_may_be_none(self, module: Module, binding, function: Function | None = None, deep: bool = True) -> bool:
+        """`self.x = v` in `function`: annotated Optional, or a value that may be None
+        there. `deep`: judged like any value (`a if c else f()`, a call annotated
+        Optional...); shallow: only a parameter typed Optional or defaulting to None."""
+        if _binding_says_none(binding, self.project.optional(module, binding.annotation)):
+            return True
+        value = binding.value
+        if function is None or value is None:
+            return False
+        if not deep:
+            param = function.param(value.text) if value.kind == "name" else None
+            return param is not None and (
+                self.project.optional(module, param.annotation)
+                or (param.default is not None and param.default.kind == "none")
+            )
+        if value.kind not in ("name", "other", "call", "await", "member"):
+            return False
+        return self.may_be_none(module, function, value, _MAX_DEPTH - 2)
 
     def attribute_may_be_none(self, module: Module, cls: Class, name: str) -> bool:
+        key = (module.name, cls.qualname, name)
+        if key in self._asking or len(self._asking) > _MAX_DEPTH:  # `self.a = self.b` / `self.b = self.a`
+            return False
+        self._asking.add(key)
+        try:
+            return self._attribute_may_be_none(module, cls, name)
+        finally:
+            self._asking.discard(key)
+
+    def _attribute_may_be_none(self, module: Module, cls: Class, name: str) -> bool:
         declared = self.types.declared(module, cls).get(name)
         if declared is not None and self.field_may_be_none(declared[0], declared[2]):
             return True
+        if declared is not None and self.guess_unknown_receivers and declared[2].annotation is not None:
+            if _is_any(declared[2].annotation):
+                return True  # `content: Any` admits None
         if self._instance_attribute_may_be_none(module, cls, name, 0):
             return True  # `self.name = None` in a method
         if declared is not None:
@@ -216,12 +290,8 @@ class Nullability:
             declared = self.types.declared(module, cls).get(name[:-3])
             if declared is not None and _call_name(declared[2].value) in ("ForeignKey", "OneToOneField"):
                 return self.field_may_be_none(declared[0], declared[2])
-        method = self.types.method(module, cls, name)
-        if method is not None:
-            function = method[1]
-            is_property = any(last_name(d.ref) in ("property", "cached_property") for d in function.decorators)
-            return is_property and self.project.optional(method[0], function.returns)
-        return False
+        getter = self.types.getter(module, cls, name)
+        return getter is not None and self.project.optional(getter[0], getter[1].returns)
 
     def _instance_attribute_may_be_none(self, module: Module, cls: Class, name: str, depth: int) -> bool:
         target = "self." + name
@@ -230,7 +300,7 @@ class Nullability:
             if function is None:
                 continue
             for binding in function.attribute_bindings:
-                if binding.name == target and self._binding_may_be_none(module, binding):
+                if binding.name == target and self._binding_may_be_none(module, binding, function):
                     return True
         if depth > 20:
             return False

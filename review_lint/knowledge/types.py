@@ -86,6 +86,20 @@ class Types:
                 return (owner_module, function) if function is not None else None
         return None
 
+    def getter(self, module: Module, cls: Class, name: str) -> tuple[Module, Function] | None:
+        """The `@property` (or `@cached_property`) getter `name` on the class, also
+        when a `@name.setter` defined after it is what the method table keeps."""
+        found = self.method(module, cls, name)
+        if found is None:
+            return None
+        owner_module, function = found
+        for candidate in (function, *owner_module.facts.functions):
+            if candidate.qualname == function.qualname and any(
+                last_name(d.ref) in ("property", "cached_property") for d in candidate.decorators
+            ):
+                return owner_module, candidate
+        return None
+
     def declared(self, module: Module, cls: Class) -> dict[str, tuple[Module, Class, Field]]:
         """Class-level declarations (`name: T`, `name = value`), inherited as Python
         resolves them: the class's own first, then its ancestors in MRO order."""
@@ -121,6 +135,16 @@ class Types:
         if key not in self._assigned:
             self._assigned[key] = self._assigned_class(module, cls, name)
         return self._assigned[key]
+
+    def attribute_chain(self, owner: Located, parts: list[str]) -> Located | None:
+        """The project class of `obj.a.b` where `obj` is an instance of `owner`: each
+        attribute's class in turn (`attribute_class`); None where one is not known."""
+        for part in parts:
+            found = self.attribute_class(owner[0], owner[1], part)
+            if found is None:
+                return None
+            owner = found
+        return owner
 
     def _assigned_class(self, module: Module, cls: Class, name: str) -> Located | None:
         """`self.<name> = Foo(...)`, `self.<name>: Foo = ...` or `self.<name> = param`
@@ -192,6 +216,18 @@ class Types:
             if found is not None:
                 return found
         return None
+
+    def dotted_class(self, module: Module, function: Function, dotted: str, depth: int = 0) -> Located | None:
+        """The project class of `a.b.c` in `function`: the class of the local name `a`
+        (`class_of`), then the declared class of each attribute."""
+        head, *parts = dotted.split(".")
+        owner = self.class_of(module, function, head, depth)
+        return self.attribute_chain(owner, parts) if owner is not None else None
+
+    def returned(self, module: Module, function: Function, call: Call, depth: int = 0) -> tuple[Module, Function] | None:
+        """The project function a call runs, when it is annotated with its return type."""
+        target = self.callee(module, function, call, depth)
+        return target if target is not None and target[1].returns is not None else None
 
     def class_of_value(self, module: Module, function: Function, value: Value, depth: int = 0) -> Located | None:
         """`Cls(...)`, reads of `Cls` (`session.get(Cls, ..)`, `select(Cls)...`,

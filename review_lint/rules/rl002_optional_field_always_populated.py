@@ -9,7 +9,7 @@ from ..facts import NO_SPAN, Value
 from ..knowledge.handlers import HandlerConfig, find_handlers
 from ..knowledge.models import ModelField, Models, Site
 from ..knowledge.nullability import Nullability
-from ..project import Project
+from ..project import Project, last_name
 from ..rule import Rule
 
 
@@ -23,6 +23,10 @@ def _states_an_external_specification(cls, fragments: list[str]) -> bool:
     them, whatever this code sends."""
     name = cls.name.lower()
     return cls.specification is not None or any(fragment in name for fragment in fragments)
+
+
+# Functions that copy a model with some fields replaced: `replace(obj, field=value)`.
+_REPLACES = {"dataclasses.replace", "msgspec.structs.replace", "attr.evolve", "attrs.evolve", "copy.replace"}
 
 
 def _plural(count: int, word: str) -> str:
@@ -71,15 +75,81 @@ class OptionalFieldAlwaysPopulated(Rule):
                 entry[1].append((site, site.values.get(name)))
 
         fragments = [f.lower() for f in options["external-specification-names"]]
-        for model_field, sites in evidence.values():
-            if project.is_test(model_field.module.path) or len(sites) < min_sites:
-                continue
-            if _states_an_external_specification(model_field.cls, fragments):
-                continue
+        defaulted = options["defaulted-fields"]
+        judged = [
+            (model_field, sites) for model_field, sites in evidence.values()
+            if not project.is_test(model_field.module.path) and len(sites) >= min_sites
+            and not _states_an_external_specification(model_field.cls, fragments)
+            and self._judges(defaulted, models, model_field, optional_fields)
+        ]
+        written = self._none_written(project, models, nulls, {key for key in evidence})
+        for model_field, sites in judged:
+            if model_field.key in written:
+                continue  # `obj.field = None` somewhere: a site that gives None
             nulls.judging((model_field.module.path, model_field.cls.qualname))
             if any(value is None or nulls.may_be_none(site.module, site.function, value) for site, value in sites):
                 continue
             yield self._finding(model_field, sites)
+
+    @staticmethod
+    def _judges(defaulted: str, models: Models, model_field: ModelField, optional_fields) -> bool:
+        """Whether the declaration makes "every site gives a value" a contradiction
+        (option `defaulted-fields`). A field without a default (a required TypedDict
+        key) forces every site to choose: always judged. A defaulted one is an
+        optional input ("omit it"), judged only with `judge`, or with `forced` when
+        field order forced the default and the model is not a bag of options (more
+        than half of its fields Optional with a default: filters, updates, settings)."""
+        if not model_field.defaulted or defaulted == "judge":
+            return True
+        if defaulted != "forced" or not model_field.forced:
+            return False
+        info = models.info(model_field.module, model_field.cls)
+        fields = list(info.fields.values()) if info is not None else []
+        options = sum(
+            1 for f in fields
+            if f.defaulted and optional_fields.get(f.key, models.project.optional(f.module, f.annotation))
+        )
+        return options * 2 <= len(fields)
+
+    @staticmethod
+    def _none_written(project: Project, models: Models, nulls: Nullability, keys) -> set[tuple[str, str, str]]:
+        """Optional fields some code sets to None after construction: `obj.field = None`
+        (or a value that may be None) where the class of `obj` is known to be a
+        model declaring the field. Such an assignment is a site that gives None."""
+        names = {key[2] for key in keys}
+        written: set[tuple[str, str, str]] = set()
+
+        def write(module, function, head: str, name: str, value) -> None:
+            if not head or name not in names or value is None:
+                return
+            owner = models.types.dotted_class(module, function, head)
+            info = models.info(*owner) if owner is not None else None
+            target = info.fields.get(name) if info is not None else None
+            if target is not None and target.key in keys and target.key not in written:
+                if nulls.may_be_none(module, function, value):
+                    written.add(target.key)
+
+        for module in project.judged_modules():
+            for function in module.facts.functions:
+                for binding in function.attribute_bindings:
+                    head, _, name = binding.name.rpartition(".")
+                    write(module, function, head, name, binding.value)
+                for call in function.calls:
+                    # `replace(obj, field=None)` / `obj._replace(field=None)`: a copy with None.
+                    if not call.kwargs:
+                        continue
+                    if call.method == "_replace" and call.receiver is not None:
+                        copied = call.receiver
+                    elif call.args and last_name(call.callee) in ("replace", "evolve") and (
+                        project.qualified(project.resolve(module, call.callee)) in _REPLACES
+                    ):
+                        copied = call.args[0]
+                    else:
+                        continue
+                    if copied.kind in ("name", "attr"):
+                        for name, value in call.kwargs:
+                            write(module, function, copied.text, name, value)
+        return written
 
     def _finding(self, model_field: ModelField, sites: list[tuple[Site, Value]]) -> Finding:
         related = []
