@@ -38,9 +38,9 @@ from pydantic import BaseModel
 
 
 class Note(BaseModel):
-    text: Optional[str] = None
+    text: Optional[str]  # required but nullable: what RL002 judges by default
 """
-BUILD = "from .schemas import Note\n\n\ndef make(text: str) -> Note:\n    return Note()\n"
+BUILD = "from .schemas import Note\n\n\ndef make(text: str) -> Note:\n    return Note(text=None)\n"
 PROJECT = {".review-lint.yaml": "", "app/__init__.py": "", "app/helpers.py": HELPERS, "app/routes.py": ROUTES,
            "app/schemas.py": SCHEMAS, "app/build.py": BUILD}
 WAIT = 15  # seconds: a bound for a stuck server, not a measurement
@@ -116,7 +116,7 @@ async def test_cross_file_diagnostics_follow_unsaved_edits(client: LanguageClien
     await until(client, lambda: codes(client, project, "app/helpers.py") == [])
 
     # A construction site in one module fills the Optional field: RL002 in another.
-    change(client, project, "app/build.py", BUILD.replace("Note()", "Note(text=text)"))
+    change(client, project, "app/build.py", BUILD.replace("Note(text=None)", "Note(text=text)"))
     await until(client, lambda: codes(client, project, "app/schemas.py") == ["RL002"])
     [contract] = client.diagnostics[uri(project, "app/schemas.py")]
     assert contract.range.start == types.Position(6, 4)
