@@ -68,14 +68,8 @@ class CallGraph:
 
     def local_function(self, module: Module, scope: str, name: str) -> FunctionKey | None:
         """A function named `name` nested in `scope` or in the functions enclosing it."""
-        while scope and scope != "<module>":
-            candidate = f"{scope}.{name}"
-            if candidate in module.functions:
-                return (module.name, candidate)
-            scope = scope.rpartition(".")[0]
-            if scope not in module.functions:
-                break
-        return None
+        found = self.types.local_function(module, scope, name)
+        return key_of(module, found) if found is not None else None
 
     # -- calls -------------------------------------------------------------
     def callees(self, key: FunctionKey, runners: frozenset[str] = frozenset()) -> list[tuple[FunctionKey, Span]]:

@@ -110,6 +110,8 @@ class Nullability:
             if call.args and call.args[0].kind in ("name", "attr") and self._class(module, call.args[0].ref):
                 return True  # session.get(Cls, pk)
             default = call.args[1] if len(call.args) > 1 else call.kwarg("default")
+            if default is None:
+                return True  # `request.args.get("k", type=int)`: no default, None when the key is missing
             return self.may_be_none(module, function, default, depth + 1)
         if call.method is not None and call.method in self.none_methods:
             return True

@@ -250,6 +250,10 @@ class Types:
         """The project function a call runs: a function by name, or a method of a
         receiver whose class `class_of` knows."""
         if call.callee is not None:
+            if "." not in call.callee:
+                nested = self.local_function(module, function.qualname, call.callee)
+                if nested is not None:
+                    return module, nested
             symbol = self.project.resolve(module, call.callee)
             if symbol is not None and symbol.kind == "function":
                 found = self.project.function(symbol)
@@ -259,6 +263,18 @@ class Types:
             owner = self.class_of(module, function, call.receiver.text, depth + 1)
             if owner is not None:
                 return self.method(owner[0], owner[1], call.method)
+        return None
+
+    @staticmethod
+    def local_function(module: Module, scope: str, name: str) -> Function | None:
+        """A function named `name` nested in `scope` or in the functions enclosing it."""
+        while scope and scope != "<module>":
+            found = module.functions.get(f"{scope}.{name}")
+            if found is not None:
+                return found
+            scope = scope.rpartition(".")[0]
+            if scope not in module.functions:
+                break
         return None
 
     def _read_class(self, module: Module, value: Value, depth: int) -> Located | None:
