@@ -426,18 +426,8 @@ class Db:
         return located[1] if located is not None else None
 
     def located(self, call: Call) -> tuple[Module, Function] | None:
-        """The module and project function a call runs."""
-        callee = call.callee
-        if not callee:
-            return None
-        head, _, rest = callee.partition(".")
-        if head in ("self", "cls") and rest and "." not in rest and self.function.class_qualname:
-            cls = self.module.classes.get(self.function.class_qualname)
-            qualname = cls.methods.get(rest) if cls is not None else None
-            function = self.module.functions.get(qualname) if qualname else None
-            return (self.module, function) if function is not None else None
-        symbol = self.project.resolve(self.module, callee)
-        return self.project.function(symbol) if symbol is not None else None
+        """The module and project function a call runs (the type layer's answer)."""
+        return types_of(self.project).callee(self.module, self.function, call)
 
     def helper_model(self, call: Call) -> str | None:
         """The model a project helper reads or inserts: its return annotation's class
