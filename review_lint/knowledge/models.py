@@ -14,12 +14,11 @@ dict literal in a place typed as the model (a field of another site, a
 
 from __future__ import annotations
 
-import ast
 import functools
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..facts import Annotation, Class, Field, Function, Span, Value
+from ..facts import Annotation, Class, Field, Function, Span, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
 from .types import types_of
 
@@ -37,16 +36,6 @@ _PYDANTIC_PRIVATE = {"model_config", "Config"}
 def _base_ref(value: Value) -> str | None:
     """A base that can make a class a model: a call (`declarative_base()`) cannot."""
     return None if value.kind == "call" else base_ref(value)
-
-
-def _literal_string(value: Value | None) -> str | None:
-    if value is None or value.kind != "const" or not value.text:
-        return None
-    try:
-        parsed = ast.literal_eval(value.text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-    return parsed if isinstance(parsed, str) else None
 
 
 @dataclass(slots=True)
@@ -209,10 +198,10 @@ class Models:
                 if not _is_attrs_field(fact.value):
                     continue
             else:
-                text = annotation.text.replace(" ", "")
-                if text.rsplit(".", 1)[-1].startswith("ClassVar"):
+                core = last_name(annotation.core[0]) if len(annotation.core) == 1 else ""
+                if "ClassVar" in annotation.wrappers or core == "ClassVar":
                     continue
-                if text.rsplit(".", 1)[-1] == "KW_ONLY":
+                if core == "KW_ONLY":
                     keyword_only = True
                     continue
             if pydantic and (fact.name.startswith("_") or fact.name in _PYDANTIC_PRIVATE):
@@ -528,11 +517,10 @@ def _has_default(value: Value | None) -> bool:
 def _key_not_required(cls: Class, annotation: Annotation | None) -> bool:
     """A TypedDict key a dict may leave out: `NotRequired[...]`, or a class declared
     `total=False` unless the key is `Required[...]`."""
-    text = annotation.text.replace(" ", "") if annotation is not None else ""
-    head = text.split("[", 1)[0].rsplit(".", 1)[-1]
-    if head == "NotRequired":
+    wrappers = annotation.wrappers if annotation is not None else ()
+    if "NotRequired" in wrappers:
         return True
-    if head == "Required":
+    if "Required" in wrappers:
         return False
     return any(key == "total" and value.text == "False" for key, value in cls.keywords)
 
@@ -542,7 +530,7 @@ def _aliases(value: Value | None) -> tuple[str, ...]:
         return ()
     found = []
     for key in ("alias", "validation_alias"):
-        text = _literal_string(value.call.kwarg(key))
+        text = string_literal(value.call.kwarg(key))
         if text:
             found.append(text)
     return tuple(found)
