@@ -16,6 +16,7 @@ from typing import Iterator
 from ..config import name_matches
 from ..facts import Binding, Call, Function, Param, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
+from .callgraph import call_graph, key_of
 from .types import types_of
 
 # Methods that end a query chain with (at most) one row.
@@ -959,7 +960,7 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
     """"startup" (`lifespan`, `on_startup`, an `AppConfig.ready`) or "command" (only one-shot
     commands) when every chain of project callers of `function` ends in such entry points, or None (a function nobody in the project
     calls, such as a request handler, is not startup-only)."""
-    index = _callers_index(project)
+    graph = call_graph(project)
     seen: set[tuple[str, str]] = set()
     frontier = [(module, function)]
     entry = None
@@ -975,7 +976,7 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
                 entry = "startup" if entry == "startup" or kind == "startup" else "command"
                 continue
             callers = []
-            for candidate in index.get(current.name, ()):
+            for candidate in graph.calling(current.name):
                 verdict = _calls(project, candidate, current_module, current)
                 if verdict is None:
                     return None  # `obj.name(...)` the project cannot resolve: maybe this function, from anywhere
@@ -1006,37 +1007,24 @@ def _startup_decorated(function: Function) -> str | None:
     return None
 
 
-def _callers_index(project: Project) -> dict[str, list[tuple[Module, Function]]]:
-    memo = project.memo("db-callers")
-    if "index" not in memo:
-        index: dict[str, list[tuple[Module, Function]]] = {}
-        for module in project.all_modules:
-            for function in module.facts.functions:
-                names = {last(c.callee or c.method or "") for c in function.calls}
-                for name in names:
-                    if name:
-                        index.setdefault(name, []).append((module, function))
-        memo["index"] = index
-    return memo["index"]
-
-
 def _calls(project: Project, caller: tuple[Module, Function], module: Module, function: Function) -> bool | None:
-    """Whether `caller` calls `function`: True when a call resolves to it through imports (or
-    is a plain name the project cannot resolve, such as a function-local import), None when a
-    call by that name goes through an object the project cannot resolve (`client.name(...)`:
-    it may be this function), False otherwise."""
+    """Whether `caller` calls `function` (the call graph's answer): True when a call resolves
+    to it (or is a plain name nothing resolves, such as a function-local import), None when
+    a call by that name goes through an object nothing resolves (`client.name(...)`: it may
+    be this function), False otherwise."""
     caller_module, caller_function = caller
     if caller_function.qualname == "<module>":
         return True
+    graph = call_graph(project)
+    wanted = key_of(module, function)
     found: bool | None = False
     for call in caller_function.calls:
         if last(call.callee or call.method or "") != function.name:
             continue
-        symbol = project.resolve(caller_module, call.callee) if call.callee else None
-        located = project.function(symbol) if symbol is not None else None
-        if located is not None:
-            if located[1] is function:
-                return True
+        target = graph.target(caller_module, caller_function, call)
+        if target == wanted:
+            return True
+        if target is not None:
             continue
         if call.callee and "." not in call.callee:
             return True
