@@ -52,7 +52,8 @@ class ModelField:
     defaulted: bool = False
     # The default is forced by field order: in a model built with positional
     # arguments, an earlier field (own or inherited) has a default, so this one
-    # could not be declared without one.
+    # could not be declared without one, and it is None, a placeholder (a default
+    # with a value, `permissions: Sequence[str] | None = ()`, is a chosen one).
     forced: bool = False
 
     @property
@@ -216,7 +217,7 @@ class Models:
             info.positional = ["root"]
         for index, name in enumerate(info.positional):
             own = info.fields[name]
-            if own.cls is cls and own.defaulted:
+            if own.cls is cls and own.defaulted and _defaults_to_none(own.fact.value):
                 own.forced = any(info.fields[earlier].defaulted for earlier in info.positional[:index])
         self._infos[key] = info
         return info
@@ -553,6 +554,18 @@ def _has_default(value: Value | None) -> bool:
     if call.args and _call_name(value) in ("Field", "ib", "attrib"):
         return call.args[0].text != "..."
     return False
+
+
+def _defaults_to_none(value: Value | None) -> bool:
+    """The default a declaration gives is None: `= None`, `Field(None)`, `field(default=None)`."""
+    if value is None:
+        return False
+    if value.kind == "none" or _call_name(value) not in _SPECIFIERS:
+        return value.kind == "none"
+    given = value.call.kwarg("default")
+    if given is None and value.call.args and _call_name(value) in ("Field", "ib", "attrib"):
+        given = value.call.args[0]
+    return given is not None and given.kind == "none"
 
 
 def _key_not_required(cls: Class, annotation: Annotation | None) -> bool:
