@@ -40,7 +40,8 @@ class CallGraph:
         self.project = project
         # By function and set of runners: dotted names of functions that run the function
         # given as their first argument before returning (RL001's `runner-functions`).
-        self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = {}
+        # A project memo: its entries remember what they were computed from (project.Memo).
+        self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = project.memo("callees")
         self.types = types_of(project)
 
     # -- lookups -----------------------------------------------------------

@@ -21,11 +21,13 @@ _READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "o
 class Types:
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._classes: dict[tuple[str, str], Located | None] = {}
-        self._mro: dict[tuple[str, str], list[Located]] = {}
-        self._declared: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = {}
-        self._assigned: dict[tuple[str, str, str], Located | None] = {}
-        self._locals: dict[tuple[str, str, str], Located | None] = {}
+        # Project memos, not dicts of this object: their entries remember what they were
+        # computed from, which incremental judgement needs (project.Memo).
+        self._classes: dict[tuple[str, str], Located | None] = project.memo("types-classes")
+        self._mro: dict[tuple[str, str], list[Located]] = project.memo("types-mro")
+        self._declared: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = project.memo("types-declared")
+        self._assigned: dict[tuple[str, str, str], Located | None] = project.memo("types-assigned")
+        self._locals: dict[tuple[str, str, str], Located | None] = project.memo("types-locals")
 
     # -- classes -----------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> Located | None:

@@ -1,0 +1,110 @@
+"""Incremental judgement: after an edit, judge again only what the edit can change.
+
+The language server judges the project after every edit. Most of that work gives
+the same verdicts as before: a rule's findings in a module depend on that module
+and on the modules its judgement read (what names resolved to, the helpers a call
+runs, the classes of the models), and an edit changes one module.
+
+So every judgement is made under dependency tracking (project.reading): each rule's
+verdict on each module (`Rule.per_module`) is kept with the set of modules read to
+reach it, including the reads behind every memo entry it used (project.Memo). The
+next judgement reuses a verdict when neither its module nor anything it read
+changed, and when the rule's own work outside the per-module verdicts (choosing
+the modules, project-wide knowledge built first, as RL001's call graph) read
+nothing that changed either; everything else is judged again. Judging is
+deterministic, so a judgement that reads only unchanged modules would decide as
+before: the verdicts equal a full judgement's (tests/test_incremental.py checks it
+edit by edit, bench/incremental_diff.py on a real corpus).
+
+A change of the files themselves (one created, deleted, renamed) or of the settings
+starts again from a full judgement: module names and every rule's options follow
+from those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .diagnostics import Finding
+from .facts import ModuleFacts
+from .project import EVERYTHING, Module
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One rule's findings in one module, and what they were judged from."""
+
+    findings: list[Finding]
+    failures: list  # rule.ModuleFailure: the module could not be judged
+    reads: frozenset[str]  # the paths of the modules read
+
+
+@dataclass
+class RuleVerdicts:
+    """One rule's verdicts: the last judgement's, which this one may reuse, and this one's."""
+
+    before: dict[str, Verdict]
+    changed: frozenset[str]
+    now: dict[str, Verdict] = field(default_factory=dict)
+    reused: int = 0
+
+    def reusable(self, path: str, rule_reads: dict[str, int]) -> Verdict | None:
+        """The last verdict on `path` if nothing it or the rule's own work so far read changed."""
+        prior = self.before.get(path)
+        if (prior is None or path in self.changed or EVERYTHING in prior.reads or EVERYTHING in rule_reads
+                or not self.changed.isdisjoint(prior.reads) or not self.changed.isdisjoint(rule_reads)):
+            return None
+        self.now[path] = prior
+        self.reused += 1
+        return prior
+
+    def keep(self, path: str, verdict: Verdict) -> None:
+        self.now[path] = verdict
+
+
+class Judgements:
+    """What the last judgement of one project left for the next: its modules, and
+    every rule's per-module verdicts (with what each read)."""
+
+    def __init__(self) -> None:
+        self.modules: dict[str, Module] = {}  # path -> the Module judged last time
+        self.verdicts: dict[str, dict[str, Verdict]] = {}  # rule code -> path -> verdict
+        self.settings: object | None = None  # the settings judged under (an edit replaces the object)
+        self.current: dict[str, RuleVerdicts] = {}
+        self.changed: frozenset[str] | None = None  # None: judged in full
+        self.judged_again: dict[str, int] = {}  # rule code -> modules judged again (tests, the benchmark)
+
+    def modules_for(self, facts: list[ModuleFacts], settings: object, names: dict[str, tuple[str, bool]]) -> list[Module]:
+        """The project's modules, reusing every Module whose facts and name did not change;
+        sets what changed since the last judgement (None when it starts again in full)."""
+        modules = []
+        for item in facts:
+            name, is_package = names[item.path]
+            old = self.modules.get(item.path)
+            if old is not None and old._facts is item and old.name == name and old.is_package == is_package:
+                modules.append(old)
+            else:
+                modules.append(Module(name, is_package, item))
+        same_files = settings is self.settings and len(modules) == len(self.modules) and all(
+            m.path in self.modules for m in modules)
+        if same_files:
+            self.changed = frozenset(m.path for m in modules if self.modules[m.path] is not m)
+        else:
+            self.changed = None
+            self.verdicts = {}
+        self.settings = settings
+        self.modules = {m.path: m for m in modules}
+        self.current = {}
+        return modules
+
+    def for_rule(self, code: str) -> RuleVerdicts:
+        changed = self.changed
+        before = self.verdicts.get(code, {}) if changed is not None else {}
+        verdicts = self.current[code] = RuleVerdicts(before, changed or frozenset())
+        return verdicts
+
+    def finish(self) -> None:
+        """The verdicts of this judgement become those the next one may reuse."""
+        self.verdicts = {code: verdicts.now for code, verdicts in self.current.items()}
+        self.judged_again = {code: len(v.now) - v.reused for code, v in self.current.items()}
+        self.current = {}
