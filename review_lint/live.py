@@ -204,10 +204,12 @@ class LiveProject:
         return error
 
     # -- judgement ----------------------------------------------------------------
-    def judge(self) -> dict[str, list[Diagnostic]]:
-        """Re-extract what changed, judge again what it can affect; path -> its diagnostics."""
+    def judge(self, full: bool = False) -> dict[str, list[Diagnostic]]:
+        """Re-extract what changed, judge again what it can affect; path -> its diagnostics.
+        `full`: judge everything again, remembering nothing (what incremental judgement
+        must equal: the differential tests and bench/incremental_diff.py compare them)."""
         facts = self.source.gather(self.root, self.files).facts()
-        _, (diagnostics, _) = self.engine.judge(facts, self.source.jobs, self.judgements)
+        _, (diagnostics, _) = self.engine.judge(facts, self.source.jobs, None if full else self.judgements)
         findings: dict[str, list[Diagnostic]] = defaultdict(list)
         internal = []
         known = set(self.files)
