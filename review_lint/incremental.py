@@ -47,9 +47,11 @@ class RuleVerdicts:
     changed: frozenset[str]
     now: dict[str, Verdict] = field(default_factory=dict)
     reused: int = 0
+    asked: bool = False  # whether the rule judges module by module at all (Rule.per_module)
 
     def reusable(self, path: str, rule_reads: dict[str, int]) -> Verdict | None:
         """The last verdict on `path` if nothing it or the rule's own work so far read changed."""
+        self.asked = True
         prior = self.before.get(path)
         if (prior is None or path in self.changed or EVERYTHING in prior.reads or EVERYTHING in rule_reads
                 or not self.changed.isdisjoint(prior.reads) or not self.changed.isdisjoint(rule_reads)):
@@ -72,7 +74,9 @@ class Judgements:
         self.settings: object | None = None  # the settings judged under (an edit replaces the object)
         self.current: dict[str, RuleVerdicts] = {}
         self.changed: frozenset[str] | None = None  # None: judged in full
-        self.judged_again: dict[str, int] = {}  # rule code -> modules judged again (tests, the benchmark)
+        # Rule code -> modules judged again by the last judgement, or None for a rule that
+        # judges the whole project at once (tests, bench/incremental_diff.py).
+        self.judged_again: dict[str, int | None] = {}
 
     def modules_for(self, facts: list[ModuleFacts], settings: object, names: dict[str, tuple[str, bool]]) -> list[Module]:
         """The project's modules, reusing every Module whose facts and name did not change;
@@ -106,5 +110,5 @@ class Judgements:
     def finish(self) -> None:
         """The verdicts of this judgement become those the next one may reuse."""
         self.verdicts = {code: verdicts.now for code, verdicts in self.current.items()}
-        self.judged_again = {code: len(v.now) - v.reused for code, v in self.current.items()}
+        self.judged_again = {code: len(v.now) - v.reused if v.asked else None for code, v in self.current.items()}
         self.current = {}
