@@ -295,9 +295,9 @@ class Engine:
             project = self.build_project(all_facts)
             return project, self._judge_all(all_facts, project, jobs)
         modules = judgements.modules_for(all_facts, self, self.module_names(all_facts))
-        project = Project(self.root, modules, self.settings.is_test, tracked=True)
+        project = judgements.project(self.root, modules, self.settings.is_test)
         judged = self._judge_all(all_facts, project, 1, judgements)
-        judgements.finish()
+        judgements.finish(project)
         return project, judged
 
     def _judge_all(self, all_facts: list[ModuleFacts], project: Project, jobs: int = 1,

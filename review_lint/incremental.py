@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .diagnostics import Finding
 from .facts import ModuleFacts
-from .project import EVERYTHING, Module
+from .project import EVERYTHING, Module, Project
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ class Judgements:
         self.modules: dict[str, Module] = {}  # path -> the Module judged last time
         self.verdicts: dict[str, dict[str, Verdict]] = {}  # rule code -> path -> verdict
         self.settings: object | None = None  # the settings judged under (an edit replaces the object)
+        self.memos: dict = {}  # the last project's kept memos (Project.memo(kept=True))
         self.current: dict[str, RuleVerdicts] = {}
         self.changed: frozenset[str] | None = None  # None: judged in full
         # Rule code -> modules judged again by the last judgement, or None for a rule that
@@ -96,6 +97,7 @@ class Judgements:
         else:
             self.changed = None
             self.verdicts = {}
+            self.memos = {}
         self.settings = settings
         self.modules = {m.path: m for m in modules}
         self.current = {}
@@ -107,8 +109,13 @@ class Judgements:
         verdicts = self.current[code] = RuleVerdicts(before, changed or frozenset())
         return verdicts
 
-    def finish(self) -> None:
+    def project(self, root, modules: list[Module], is_test) -> Project:
+        """The project to judge, tracked, with the kept memos' entries that are still good."""
+        return Project(root, modules, is_test, tracked=True, earlier=self.memos, changed=self.changed or frozenset())
+
+    def finish(self, project: Project) -> None:
         """The verdicts of this judgement become those the next one may reuse."""
+        self.memos = project.kept
         self.verdicts = {code: verdicts.now for code, verdicts in self.current.items()}
         self.judged_again = {code: len(v.now) - v.reused if v.asked else None for code, v in self.current.items()}
         self.current = {}

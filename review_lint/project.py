@@ -193,6 +193,13 @@ class Memo(dict):
         else:
             self._reads[key] = tuple(frame)
 
+    def carry(self, earlier: "Memo", changed: frozenset[str]) -> None:
+        """Take the entries of the same memo of the last judgement that read nothing in `changed`."""
+        for key, reads in earlier._reads.items():
+            if EVERYTHING not in reads and changed.isdisjoint(reads):
+                dict.__setitem__(self, key, dict.__getitem__(earlier, key))
+                self._reads[key] = reads
+
     def update(self, *args, **kwargs) -> None:
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
@@ -276,10 +283,15 @@ class Module:
 
 
 class Project:
-    def __init__(self, root: Path, modules: list[Module], is_test: Callable[[str], bool], tracked: bool = False) -> None:
-        """`tracked`: memos remember what their entries were computed from (incremental.py)."""
+    def __init__(self, root: Path, modules: list[Module], is_test: Callable[[str], bool], tracked: bool = False,
+                 earlier: dict[str, Memo] | None = None, changed: frozenset[str] = frozenset()) -> None:
+        """`tracked`: memos remember what their entries were computed from (incremental.py);
+        `earlier`: the kept memos of the last judgement, `changed`: the modules changed since."""
         self.root = root
         self.tracked = tracked
+        self._earlier = earlier or {}
+        self._changed = changed
+        self.kept: dict[str, Memo] = {}  # the memos the next judgement may take entries from
         self.modules: dict[str, Module] = {}
         for module in modules:
             # Two files can claim one name (scripts in different folders); keep the first.
@@ -292,14 +304,33 @@ class Project:
         self._is_test = is_test
         self._memos: dict[str, dict] = {}
 
-    def memo(self, kind: str) -> dict:
+    def memo(self, kind: str, kept: bool = False) -> dict:
         """Where a knowledge module keeps what it derives from the whole project, so
         that it is built once however many rules ask (each rule names what it asks
-        in `Rule.uses`, and the engine judges rules that share it in one process)."""
+        in `Rule.uses`, and the engine judges rules that share it in one process).
+
+        `kept`: judged incrementally, the entries outlive an edit that changes none of
+        the modules they read. For memos whose values hold no Project and no id(),
+        and whose entries read (after their miss, through Module) every module their
+        value comes from: the asker's objects are those of the last judgement."""
         memo = self._memos.get(kind)
         if memo is None:
-            memo = self._memos[kind] = Memo() if self.tracked else {}
+            if not self.tracked:
+                memo = {}
+            else:
+                memo = Memo()
+                if kept:
+                    earlier = self._earlier.get(kind)
+                    if earlier is not None:
+                        memo.carry(earlier, self._changed)
+                    self.kept[kind] = memo
+            self._memos[kind] = memo
         return memo
+
+    def cache(self) -> dict:
+        """A memo of the caller's own (a knowledge object's cache): its entries remember
+        what they were computed from, as Project.memo's do; never kept across edits."""
+        return Memo() if self.tracked else {}
 
     def is_test(self, path: str) -> bool:
         return self._is_test(path)

@@ -40,8 +40,10 @@ class CallGraph:
         self.project = project
         # By function and set of runners: dotted names of functions that run the function
         # given as their first argument before returning (RL001's `runner-functions`).
-        # A project memo: its entries remember what they were computed from (project.Memo).
-        self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = project.memo("callees")
+        # A project memo: its entries remember what they were computed from, and outlive
+        # an edit that changes none of it (project.Memo, incremental.py).
+        self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = project.memo(
+            "callees", kept=True)
         self.types = types_of(project)
 
     # -- lookups -----------------------------------------------------------
