@@ -141,8 +141,11 @@ def _note(path: str) -> None:
 class Memo(dict):
     """A project memo (Project.memo) whose entries remember the modules read to compute
     them, so that a judgement finding an entry counts those reads as its own. An entry
-    computed after a miss holds what was read since the miss (the asker reads what
-    forms the key itself); one stored without a miss holds everything its frame read."""
+    stored after a miss holds what was read from the miss to its last store (the asker
+    reads what forms the key itself): so the last store of an entry must end its
+    computation (a placeholder stored first against recursion is stored again, even
+    when the value stays the placeholder). One stored without a miss holds everything
+    its frame had read."""
 
     __slots__ = ("_reads", "_missed")
 

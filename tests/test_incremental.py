@@ -228,3 +228,44 @@ def test_files_created_and_deleted_start_again_in_full(live: LiveProject, tmp_pa
     (tmp_path / "app/more.py").unlink()
     live.disk_changed("app/more.py")
     assert live.judge() == live.judge(full=True)
+
+
+# -- the mechanism: what a memo entry read counts for whoever finds it -----------------
+def _project(modules: dict[str, str], earlier=None, changed=frozenset()):
+    from review_lint.facts import ModuleFacts
+    from review_lint.project import Module, Project
+
+    made = [Module(name, False, ModuleFacts(path=path)) for path, name in modules.items()]
+    return Project(Path("."), made, lambda path: False, tracked=True, earlier=earlier, changed=changed), made
+
+
+def test_a_memo_entry_counts_what_it_read_for_whoever_finds_it():
+    from review_lint.project import reading
+
+    project, (a, b, c) = _project({"a.py": "a", "b.py": "b", "c.py": "c"})
+    memo = project.memo("answers")
+    with reading() as judging_a:
+        a.functions  # what forms the key: the asker's own read
+        if "question" not in memo:
+            c.classes  # what the answer comes from
+            memo["question"] = 42
+    with reading() as judging_b:
+        b.functions
+        assert memo["question"] == 42
+    assert set(judging_a) == {"a.py", "c.py"}
+    assert set(judging_b) == {"b.py", "c.py"}  # c.py through the entry, never read here
+
+
+def test_kept_memo_entries_outlive_only_edits_of_modules_they_did_not_read():
+    from review_lint.project import reading
+
+    project, (a, b) = _project({"a.py": "a", "b.py": "b"})
+    memo = project.memo("answers", kept=True)
+    with reading():
+        for module in (a, b):
+            if module.path not in memo:
+                module.facts
+                memo[module.path] = module.name.upper()
+    again, _ = _project({"a.py": "a", "b.py": "b"}, earlier=project.kept, changed=frozenset({"b.py"}))
+    assert dict(again.memo("answers", kept=True)) == {"a.py": "A"}
+    assert again.memo("not kept") == {}

@@ -191,6 +191,7 @@ class Models:
         self._infos[key] = None
         ancestors, decorated = self._ancestors(module, cls)
         if not decorated and not (ancestors & self.bases):
+            self._infos[key] = None  # stored again: a memo entry's last store ends its computation
             return None
         ordered = decorated or bool(ancestors & self.ordered_bases)
         keyed = bool(ancestors & self.keyed_bases)
@@ -255,10 +256,19 @@ class Models:
         own names, and the local names of imports that bring one in (`import ... as`),
         followed through re-exports. A dotted name whose last part is not here cannot
         resolve to a model, so most calls are dismissed without resolving them."""
-        names = {
-            cls.name for module in self.project.all_modules for cls in module.facts.classes
-            if self.info(module, cls) is not None
-        }
+        # Each module's model classes: a project memo whose entries outlive an edit that
+        # changes none of what they read (incremental.py), under the options they depend on.
+        by_module = self.project.memo("model-classes", kept=True)
+        context = (frozenset(self.bases), frozenset(self.decorators), frozenset(self.ordered_bases),
+                   frozenset(self.keyed_bases))
+        names: set[str] = set()
+        for module in self.project.all_modules:
+            key = (context, module.path)
+            found = by_module.get(key)
+            if found is None:
+                found = by_module[key] = frozenset(
+                    cls.name for cls in module.facts.classes if self.info(module, cls) is not None)
+            names |= found
         imports = [fact for module in self.project.all_modules for fact in module.facts.imports]
         while True:
             more = {
