@@ -78,6 +78,7 @@ class Judgements:
         # Rule code -> modules judged again by the last judgement, or None for a rule that
         # judges the whole project at once (tests, bench/incremental_diff.py).
         self.judged_again: dict[str, int | None] = {}
+        self._judging: tuple[object, dict[str, Module]] | None = None
 
     def modules_for(self, facts: list[ModuleFacts], settings: object, names: dict[str, tuple[str, bool]]) -> list[Module]:
         """The project's modules, reusing every Module whose facts and name did not change;
@@ -92,14 +93,9 @@ class Judgements:
                 modules.append(Module(name, is_package, item))
         same_files = settings is self.settings and len(modules) == len(self.modules) and all(
             m.path in self.modules for m in modules)
-        if same_files:
-            self.changed = frozenset(m.path for m in modules if self.modules[m.path] is not m)
-        else:
-            self.changed = None
-            self.verdicts = {}
-            self.memos = {}
-        self.settings = settings
-        self.modules = {m.path: m for m in modules}
+        self.changed = frozenset(m.path for m in modules if self.modules[m.path] is not m) if same_files else None
+        # Committed by `finish`: a judgement that fails leaves the last one's state whole.
+        self._judging = (settings, {m.path: m for m in modules})
         self.current = {}
         return modules
 
@@ -111,10 +107,13 @@ class Judgements:
 
     def project(self, root, modules: list[Module], is_test) -> Project:
         """The project to judge, tracked, with the kept memos' entries that are still good."""
-        return Project(root, modules, is_test, tracked=True, earlier=self.memos, changed=self.changed or frozenset())
+        earlier = self.memos if self.changed is not None else {}
+        return Project(root, modules, is_test, tracked=True, earlier=earlier, changed=self.changed or frozenset())
 
     def finish(self, project: Project) -> None:
         """The verdicts of this judgement become those the next one may reuse."""
+        self.settings, self.modules = self._judging
+        self._judging = None
         self.memos = project.kept
         self.verdicts = {code: verdicts.now for code, verdicts in self.current.items()}
         self.judged_again = {code: len(v.now) - v.reused if v.asked else None for code, v in self.current.items()}

@@ -269,3 +269,20 @@ def test_kept_memo_entries_outlive_only_edits_of_modules_they_did_not_read():
     again, _ = _project({"a.py": "a", "b.py": "b"}, earlier=project.kept, changed=frozenset({"b.py"}))
     assert dict(again.memo("answers", kept=True)) == {"a.py": "A"}
     assert again.memo("not kept") == {}
+
+
+def test_a_judgement_that_fails_leaves_the_last_one_to_compare_with(live: LiveProject, monkeypatch):
+    from review_lint.engine import Engine
+
+    live.set_buffer("app/store.py", RENAMED_STORE)
+    live.set_buffer("app/crud.py", RENAMED_CRUD)
+    assert codes(live.judge(), "app/crud.py") == ["RL003"]
+    live.set_buffer("app/store.py", GUARDED_STORE)  # the read helper's old name: crud.py's import fails
+    monkeypatch.setattr(Engine, "_suppressed", lambda *args: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # the server logs it and goes on
+        live.judge()
+    monkeypatch.undo()
+    live.set_buffer("app/schemas.py", SCHEMAS + "\n")
+    findings = live.judge()
+    assert findings == live.judge(full=True)
+    assert codes(findings, "app/crud.py") == []  # the edit made before the failure was seen
