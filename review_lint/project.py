@@ -306,6 +306,7 @@ class Project:
         self.all_modules = modules
         self._is_test = is_test
         self._memos: dict[str, dict] = {}
+        self._tests: dict[str, bool] = {}
 
     def memo(self, kind: str, kept: bool = False) -> dict:
         """Where a knowledge module keeps what it derives from the whole project, so
@@ -336,12 +337,15 @@ class Project:
         return Memo() if self.tracked else {}
 
     def is_test(self, path: str) -> bool:
-        return self._is_test(path)
+        found = self._tests.get(path)
+        if found is None:  # asked of every module by every rule: matched once
+            found = self._tests[path] = self._is_test(path)
+        return found
 
     def judged_modules(self) -> Iterator[Module]:
         """Modules outside test paths."""
         for module in self.all_modules:
-            if not self._is_test(module.path):
+            if not self.is_test(module.path):
                 yield module
 
     # -- resolution --------------------------------------------------------
