@@ -45,6 +45,7 @@ class CallGraph:
         self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = project.memo(
             "callees", kept=True)
         self.types = types_of(project)
+        self._indexes: dict[str, dict[str, list[tuple[Module, Function]]]] = project.memo("callgraph-indexes")
 
     # -- lookups -----------------------------------------------------------
     def function(self, key: FunctionKey) -> tuple[Module, Function] | None:
@@ -250,6 +251,20 @@ class CallGraph:
                 return None
             located = self.attribute_class(located[0], located[1], name)
         return located
+
+    def calling(self, name: str) -> list[tuple[Module, Function]]:
+        """The functions with a call whose last name is `name` (`name(...)`, `x.name(...)`):
+        the candidates among which the callers of a function of that name are."""
+        index = self._indexes.get("by called name")
+        if index is None:
+            index = {}
+            for module in self.project.all_modules:
+                for function in module.facts.functions:
+                    for called in {last_name(c.callee or c.method or "") for c in function.calls}:
+                        if called:
+                            index.setdefault(called, []).append((module, function))
+            self._indexes["by called name"] = index
+        return index.get(name, [])
 
     # -- reach -------------------------------------------------------------
     def reach(

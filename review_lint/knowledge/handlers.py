@@ -265,6 +265,10 @@ class HandlerFinder:
                 if located is not None:
                     self._view_class(located[0], located[1], f"{how} (`{call.receiver.ref}.as_view()`)")
                 return
+            located = self.graph.resolve_class(module, call.callee) if call.callee else None
+            if located is not None:  # an instance as the handler: Falcon's `app.add_route("/x", Things())`
+                self._view_class(located[0], located[1], f"{how} (an instance of `{located[1].qualname}`)")
+                return
             for argument in call.args:  # wrappers: csrf_exempt(view), login_required(view)
                 self._targets_of(module, function, argument, how, depth + 1)
 
