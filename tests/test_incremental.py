@@ -286,3 +286,19 @@ def test_a_judgement_that_fails_leaves_the_last_one_to_compare_with(live: LivePr
     findings = live.judge()
     assert findings == live.judge(full=True)
     assert codes(findings, "app/crud.py") == []  # the edit made before the failure was seen
+
+
+def test_knowledge_shared_through_project_memos_keeps_its_caches_in_memos(live: LiveProject):
+    # A cache kept on a shared object (a plain dict the type layer fills) hides what its
+    # entries read from every later judgement that finds them: reuse would go wrong.
+    from review_lint.project import Memo
+
+    facts = live.source.gather(live.root, live.files).facts()
+    project, _ = live.engine.judge(facts, 1, live.judgements)
+    shared = [value for memo in project._memos.values() for value in dict.values(memo)
+              if type(value).__module__.startswith("review_lint.knowledge")]
+    assert {type(value).__name__ for value in shared} >= {"Types", "CallGraph"}
+    for value in shared:
+        for name, attribute in vars(value).items():
+            if isinstance(attribute, (dict, list, set)):
+                assert isinstance(attribute, Memo), f"{type(value).__name__}.{name}: use project.memo or project.cache"
