@@ -161,16 +161,31 @@ class Types:
                     located = None
                     if binding.annotation is not None and binding.annotation.core and not binding.annotation.container:
                         located = self.class_at(owner_module, binding.annotation.core[0])
-                    value = binding.value
-                    if located is None and value is not None and value.kind == "call" and value.ref:
-                        located = self.class_at(owner_module, value.ref)
-                    if located is None and value is not None and value.kind == "name":
-                        param = method.param(value.ref or "")
-                        annotation = param.annotation if param is not None else None
-                        if annotation is not None and annotation.core and not annotation.container:
-                            located = self.class_at(owner_module, annotation.core[0])
+                    if located is None and binding.value is not None:
+                        located = self._assigned_value_class(owner_module, method, binding.value)
                     if located is not None:
                         return located
+        return None
+
+    def _assigned_value_class(self, module: Module, method: Function, value: Value) -> Located | None:
+        """The class of a value assigned to an attribute: `Foo(...)`, a factory or classmethod
+        annotated to return `Foo` (`make_client()`, `Client.from_settings()`), a parameter typed
+        `Foo`, or the one known class of its alternatives (`client or Client()`)."""
+        if value.kind == "name":
+            param = method.param(value.ref or "")
+            annotation = param.annotation if param is not None else None
+            if annotation is not None and annotation.core and not annotation.container:
+                return self.class_at(module, annotation.core[0])
+            return None
+        if value.kind in ("call", "await"):
+            if value.ref:
+                found = self.class_at(module, value.ref)
+                if found is not None:
+                    return found
+            return self.class_of_value(module, method, value, 1)
+        if value.kind == "other" and value.elements:
+            found = {id(c[1]): c for c in (self._assigned_value_class(module, method, e) for e in value.elements) if c}
+            return next(iter(found.values())) if len(found) == 1 else None
         return None
 
 
