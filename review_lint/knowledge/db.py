@@ -129,6 +129,8 @@ class Insert:
     call: Call
     form: str
     model: str | None
+    # "cascade": where the parent object the insert cascades to was built (its order, blocks, span)
+    built: tuple[int, tuple[int, ...], tuple[int, int, int, int]] | None = None
 
 
 class Db:
@@ -339,7 +341,7 @@ class Db:
             return self._session_read(top, root, links)
         if method and receiver is not None and receiver.kind == "attr" and receiver.ref:
             owner, _, manager = receiver.ref.rpartition(".")
-            if manager == "objects" and _is_class_name(owner, self):
+            if manager == "objects" and (_is_class_name(owner, self) or self.class_parameter(owner)):
                 return self._django_read(top, root, links, owner)
             if manager == "query" and _is_class_name(owner, self) and (top is not root or method in ROW_ENDINGS):
                 if top.method in ROW_ENDINGS:
@@ -372,8 +374,7 @@ class Db:
         if top.method not in ROW_ENDINGS:
             return None
         if method == "query":
-            model = root.args[0].ref if root.args and root.args[0].kind in ("name", "attr") else None
-            return self._chain_read(top, "session.query", last(model) or None)
+            return self._chain_read(top, "session.query", self.selected_model(root))
         if method in STATEMENT_RUNNERS:
             return self._runner_read(top, method, root)
         return None
@@ -383,7 +384,20 @@ class Db:
         found = self.statement(root.args[0] if root.args else None, root.order)
         if found is None or found[0] != "select":
             return None
-        return self._statement_read(top, f"session.{method}", found[1], root)
+        read = self._statement_read(top, f"session.{method}", found[1], root)
+        read.model = self.selected_model(found[1]) or read.model
+        return read
+
+    def selected_model(self, select: Call) -> str | None:
+        """The model a `select(...)` / `session.query(...)` reads rows of: its first argument,
+        a model (`select(Label)`) or one of its columns (`query(Label.id)`)."""
+        first = select.args[0] if select.args else None
+        if first is None or first.kind not in ("name", "attr") or not first.ref:
+            return None
+        if _is_class_value(first, self):
+            return last(first.ref)
+        owner = first.ref.rpartition(".")[0]
+        return last(owner) if owner and _is_class_name(owner, self) else last(first.ref)
 
     def _statement_read(self, top: Call, form: str, select: Call, runner: Call) -> Read:
         model = select.args[0].ref if select.args and select.args[0].kind in ("name", "attr") else None
@@ -419,6 +433,40 @@ class Db:
         if top.method in ("first", "last", "get", "earliest", "latest"):
             return self._chain_read(top, "Model.objects", last(owner))
         return None
+
+    # -- reads through project functions found by what they do -----------------------
+    def check_reads(self) -> list[Read]:
+        """The reads that can answer "is the row there?": `reads()`, plus calls of project
+        functions that return a row they read, whatever their name (`find_user(name)`)."""
+        found = self.reads()
+        known = {id(read.call) for read in found}
+        for top in self.tops():
+            if id(top) not in known:
+                read = self.found_read(top)
+                if read is not None:
+                    found.append(read)
+        return found
+
+    def check_read_of(self, top: Call) -> Read | None:
+        """`read_of`, or a call of a project find helper (`found_read`)."""
+        return self.read_of(top) or self.found_read(top)
+
+    def found_read(self, top: Call) -> Read | None:
+        """A call of a project function whose returns are rows it reads (or None): a find
+        helper, recognised by its body rather than its name."""
+        if top.receiver is not None and top.receiver.call is not None:
+            return None
+        name = last(top.callee or top.method or "")
+        if name not in _row_returner_names(self.project):
+            return None
+        located = self.located(top)
+        if located is None or not returns_row(self.project, located, self.options):
+            return None
+        names: set[str] = set()
+        exact = self.call_names(top, names, drop_sessions=True)
+        qualified = f"{located[0].name}.{located[1].qualname}"
+        return self._read(top, "helper", "helper:" + qualified + self._helper_args(top), self.helper_model(top),
+                          names, exact)
 
     def definition(self, call: Call) -> Function | None:
         """The project function a call runs, through imports and `self.` methods."""
@@ -528,14 +576,16 @@ class Db:
             return None
         if method and receiver is not None and receiver.kind == "attr" and receiver.ref:
             owner, _, manager = receiver.ref.rpartition(".")
-            if manager == "objects" and method == "create" and _is_class_name(owner, self):
+            if manager == "objects" and method == "create" and (
+                _is_class_name(owner, self) or self.class_parameter(owner)
+            ):
                 return Insert(call, "Model.objects.create", last(owner))
         if method == "save" and receiver is not None and receiver.kind == "name" and receiver.ref:
             binding = self.binding_before(receiver.ref, call.order)
             if binding is not None and binding.value is not None and binding.value.call is not None:
-                made = binding.value.call
-                if made.callee and _is_class_value(Value("name", made.callee, ref=made.callee), self):
-                    return Insert(call, "save", last(made.callee))
+                model = self.saved_model(binding.value.call)
+                if model is not None:
+                    return Insert(call, "save", model)
             return None
         if receiver is not None and receiver.call is not None:
             return None
@@ -573,9 +623,87 @@ class Db:
             value = binding.value
         if value.call is not None and value.call.callee:
             callee = value.call.callee
-            if _is_class_value(Value("name", callee, ref=callee), self):
+            if _is_class_value(Value("name", callee, ref=callee), self) or self.model_parameter(callee):
                 return last(callee)
         return None
+
+    def class_parameter(self, name: str) -> bool:
+        """A parameter (not `self` / `cls`) that holds a class: `model.objects` in a generic
+        helper (`def _get_or_create(model, **fields)`)."""
+        return "." not in name and name not in ("self", "cls") and self.function.param(name) is not None
+
+    def model_parameter(self, name: str) -> bool:
+        """A parameter holding a model class that the function reads rows of
+        (`session.query(model)`, `select(model)`, `model.objects`), or annotated `type[...]`:
+        calling it builds a new row."""
+        if not self.class_parameter(name):
+            return False
+        annotation = self.function.param(name).annotation
+        if annotation is not None and annotation.text.startswith(("type[", "Type[", "typing.Type[")):
+            return True
+        return any(read.model == name for read in self.reads())
+
+    # -- cascades, forms and serializers --------------------------------------------
+    def cascades(self, insert: Insert) -> list[Insert]:
+        """The new parent objects a `session.add(child)` also inserts through the relationship
+        cascade: `Child(parent=parent)` where `parent = Parent(...)` was built in this function
+        (or `Child(parent=Parent(...))`). Each is an insert of the parent's model, built where
+        the parent was constructed."""
+        if insert.form != "session.add":
+            return []
+        child = insert.call.args[0]
+        order = insert.call.order
+        if child.kind == "name" and child.ref:
+            binding = self.binding_before(child.ref, order)
+            child, order = (binding.value, binding.order) if binding is not None else (None, order)
+        if child is None or child.call is None:
+            return []
+        found = []
+        for value in list(child.call.args) + [v for _, v in child.call.kwargs]:
+            built = None
+            if value.kind == "call" and value.call is not None and self._project_model(value.call.callee):
+                built = (value.call.order, value.call.blocks, value.call.span), value.call.callee
+            elif value.kind == "name" and value.ref:
+                binding = self.binding_before(value.ref, order)
+                made = binding.value.call if binding is not None and binding.value is not None else None
+                if made is not None and self._project_model(made.callee):
+                    built = (binding.order, binding.blocks, binding.span), made.callee
+            if built is not None:
+                found.append(Insert(insert.call, "cascade", last(built[1]), built[0]))
+        return found
+
+    def _project_model(self, callee: str | None) -> bool:
+        return bool(callee) and types_of(self.project).class_at(self.module, callee) is not None
+
+    def saved_model(self, made: Call) -> str | None:
+        """The model whose new row `obj.save()` inserts, where `obj = made`: a model built
+        with `Model(...)`; a DRF serializer or Django model form whose `Meta.model` is the
+        model, built without an instance to update (`TagSerializer(data=...)`,
+        `self.get_serializer(data=...)` of a view whose `serializer_class` is one)."""
+        if made.method == "get_serializer" and made.receiver is not None and made.receiver.ref == "self":
+            located = self._serializer_class()
+            if located is None:
+                return None
+        else:
+            located = types_of(self.project).class_at(self.module, made.callee) if made.callee else None
+        if located is not None:
+            meta = meta_model(self.project, located)
+            if meta is not None:
+                return None if _updates_instance(made, located) else meta
+        if made.callee and _is_class_value(Value("name", made.callee, ref=made.callee), self):
+            return last(made.callee)
+        return None
+
+    def _serializer_class(self):
+        """The `serializer_class` of the view class the function is a method of."""
+        types = types_of(self.project)
+        cls = self.module.classes.get(self.function.class_qualname or "")
+        if cls is None:
+            return None
+        declared = types.declared(self.module, cls).get("serializer_class")
+        if declared is None or declared[2].value is None or not declared[2].value.ref:
+            return None
+        return types.class_at(declared[0], declared[2].value.ref)
 
     def core_write(self, call: Call) -> tuple[str, str | None] | None:
         """("update" | "insert" | "delete", model or None) for `session.execute(update(M)...)`-style
@@ -698,6 +826,76 @@ def random_order(call: Call) -> bool:
         receiver = call.receiver
         call = receiver.call if receiver is not None else None
     return False
+
+
+def _row_returner_names(project: Project) -> frozenset[str]:
+    """Names of functions with a `return` of a row-ending chain (`return q.first()`) or of a
+    name: the cheap first test before a call's function is resolved and its body read."""
+    memo = project.memo("db-row-returners")
+    if "names" not in memo:
+        names = set()
+        for module in project.all_modules:
+            for function in module.facts.functions:
+                for exit_ in function.exits:
+                    value = exit_.value
+                    if exit_.kind != "return" or value is None:
+                        continue
+                    if value.kind == "name" or (value.call is not None and (
+                            value.call.method in ROW_ENDINGS or value.call.method == "exists")):
+                        names.add(function.name)
+                        break
+        memo["names"] = frozenset(names)
+    return memo["names"]
+
+
+def returns_row(project: Project, located: tuple[Module, Function], options: DbOptions) -> bool:
+    """Every value the function returns is None or a row it read (`return q.first()`,
+    `user = q.one_or_none(); return user`), and at least one is."""
+    module, function = located
+    memo = project.memo("db-returns-row")
+    key = (module.name, function.qualname, options.reads_key())
+    if key not in memo:
+        memo[key] = False  # a recursive helper ends here
+        db = Db(project, module, function, options)
+        reads = db.reads()
+        calls = {id(read.call) for read in reads}
+        bound = {read.call.assigned_to for read in reads if read.call.assigned_to}
+        verdicts = []
+        for exit_ in function.exits:
+            value = exit_.value
+            if exit_.kind != "return" or value is None or value.kind == "none":
+                continue
+            verdicts.append((value.call is not None and id(value.call) in calls)
+                            or (value.kind == "name" and value.ref in bound
+                                and all(b.value is not None and (b.value.kind == "none" or (
+                                    b.value.call is not None and id(b.value.call) in calls))
+                                        for b in db.bindings_of(value.ref))))
+        memo[key] = bool(verdicts) and all(verdicts)
+    return memo[key]
+
+
+def meta_model(project: Project, located) -> str | None:
+    """The model a DRF `ModelSerializer` or a Django `ModelForm` is of: `Meta.model` in the
+    class or its project ancestors."""
+    types = types_of(project)
+    for module, cls in types.mro(*located):
+        meta = module.classes.get(f"{cls.qualname}.Meta")
+        if meta is None:
+            continue
+        for declared in meta.fields:
+            if declared.name == "model" and declared.value is not None and declared.value.ref:
+                return last(declared.value.ref)
+    return None
+
+
+def _updates_instance(made: Call, located) -> bool:
+    """A serializer or form given the row it updates: `instance=` (a form's first positional
+    argument is its data, a serializer's is the instance)."""
+    if made.kwarg("instance") is not None:
+        return True
+    names = [located[1].name] + [last(base_ref(b) or "") for b in located[1].bases]
+    serializer = made.method == "get_serializer" or any(n.endswith("Serializer") for n in names)
+    return serializer and bool(made.args) and made.args[0].kind != "none"
 
 
 def _is_class_name(dotted: str, db: Db) -> bool:

@@ -70,9 +70,10 @@ class UnguardedGetOrCreate(Rule):
                   missing_exceptions: tuple[str, ...]) -> Iterable[Finding]:
         db = Db(project, module, function, options)
         inserts = [i for i in (db.insert_of(c) for c in function.calls) if i is not None]
+        inserts += [cascade for insert in inserts for cascade in db.cascades(insert)]
         if not inserts:
             return
-        reads = sorted(db.reads(), key=lambda r: -r.call.order)
+        reads = sorted(db.check_reads(), key=lambda r: -r.call.order)
         if not reads:
             return
         blocks = block_map(function)
@@ -118,22 +119,25 @@ class UnguardedGetOrCreate(Rule):
 
 
 def _same_thing(read: Read, insert: Insert) -> bool:
+    if insert.form == "cascade":  # a parent inserted along with its child: only a read of that parent
+        return bool(read.model) and last(read.model) == insert.model
     return not read.model or not insert.model or last(read.model) == last(insert.model)
 
 
 def _check_then(function: Function, blocks: dict[int, Block], reads: list[Read], insert: Insert,
                 missing_exceptions: tuple[str, ...]) -> tuple[Read, Block] | None:
-    """The latest earlier read of the same thing on whose missing branch the insert runs."""
-    call = insert.call
+    """The latest earlier read of the same thing on whose missing branch the insert runs (for a
+    cascade: on whose missing branch the parent was built)."""
+    order, where, span = insert.built or (insert.call.order, insert.call.blocks, insert.call.span)
     for read in reads:
-        if read.call.order >= call.order or not _same_thing(read, insert):
+        if read.call.order >= order or not _same_thing(read, insert):
             continue
-        subjects = {read.call.text}
+        subjects = {read.call.text, f"await {read.call.text}"}  # `if await find(...): return`
         if read.call.assigned_to:
             subjects.add(read.call.assigned_to)
-        branch = missing_branch(function, subjects, read.call.span, call.blocks, call.span, read.call.blocks)
+        branch = missing_branch(function, subjects, read.call.span, where, span, read.call.blocks)
         if branch is None:
-            branch = missing_handler(function, blocks, read.call.blocks, call.blocks, missing_exceptions)
+            branch = missing_handler(function, blocks, read.call.blocks, where, missing_exceptions)
         if branch is not None:
             return read, branch
     return None
@@ -214,7 +218,7 @@ def _rereads(db: Db, function: Function, blocks: dict[int, Block], handler: Bloc
     """A read in the handler, or right after the try statement on the handler's path."""
     arms = {b.id for b in blocks.values() if b.group == try_block.group}
     for top in db.tops():
-        if top.order <= insert.order or db.read_of(top) is None:
+        if top.order <= insert.order or db.check_read_of(top) is None:
             continue
         if handler.id in top.blocks:
             return True
