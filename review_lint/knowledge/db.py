@@ -442,14 +442,37 @@ class Db:
         known = {id(read.call) for read in found}
         for top in self.tops():
             if id(top) not in known:
-                read = self.found_read(top)
+                read = self.bound_read(top) or self.found_read(top)
                 if read is not None:
                     found.append(read)
         return found
 
     def check_read_of(self, top: Call) -> Read | None:
-        """`read_of`, or a call of a project find helper (`found_read`)."""
-        return self.read_of(top) or self.found_read(top)
+        """`read_of`, a query kept in a name and ended later (`bound_read`), or a call of a
+        project find helper (`found_read`)."""
+        return self.read_of(top) or self.bound_read(top) or self.found_read(top)
+
+    def bound_read(self, top: Call) -> Read | None:
+        """A query chain bound to a name, ended by a row ending later:
+        `qs = Tag.objects.filter(name=n)` then `qs.exists()`, `q = session.query(Tag)` then
+        `q.filter_by(name=n).first()`."""
+        links = self.chain(top)
+        receiver = links[-1].receiver
+        if receiver is None or receiver.kind != "name" or not receiver.ref or self.function.param(receiver.ref):
+            return None
+        binding = self.binding_before(receiver.ref, links[-1].order)
+        if binding is None or binding.value is None or binding.value.kind != "call" or binding.value.call is None:
+            return None
+        inner = self.chain(binding.value.call)
+        root = inner[-1]
+        if root.receiver is None or not root.method:
+            return None
+        if self.is_session(root.receiver):
+            return self._session_read(top, root, links + inner) if root.method == "query" else None
+        owner, _, manager = (root.receiver.ref or "").rpartition(".")
+        if root.receiver.kind == "attr" and manager == "objects" and _is_class_name(owner, self):
+            return self._django_read(top, root, links + inner, owner)
+        return None
 
     def found_read(self, top: Call) -> Read | None:
         """A call of a project function whose returns are rows it reads (or None): a find
