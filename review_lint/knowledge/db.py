@@ -385,19 +385,20 @@ class Db:
         if found is None or found[0] != "select":
             return None
         read = self._statement_read(top, f"session.{method}", found[1], root)
-        read.model = self.selected_model(found[1]) or read.model
+        read.model = self.selected_model(found[1])
         return read
 
     def selected_model(self, select: Call) -> str | None:
         """The model a `select(...)` / `session.query(...)` reads rows of: its first argument,
-        a model (`select(Label)`) or one of its columns (`query(Label.id)`)."""
+        a model (`select(Label)`), one of its columns (`query(Label.id)`) or a class handed in
+        as a parameter (`query(model)`); None when unknown (`query(exists_clause)`)."""
         first = select.args[0] if select.args else None
         if first is None or first.kind not in ("name", "attr") or not first.ref:
             return None
-        if _is_class_value(first, self):
+        if _is_class_value(first, self) or self.class_parameter(first.ref):
             return last(first.ref)
         owner = first.ref.rpartition(".")[0]
-        return last(owner) if owner and _is_class_name(owner, self) else last(first.ref)
+        return last(owner) if owner and _is_class_name(owner, self) else None
 
     def _statement_read(self, top: Call, form: str, select: Call, runner: Call) -> Read:
         model = select.args[0].ref if select.args and select.args[0].kind in ("name", "attr") else None

@@ -153,10 +153,15 @@ def _new_object_name(insert: Insert) -> str | None:
 
 
 def _keyed_by_new_row(inserts: list[Insert], read: Read) -> bool:
-    """The read looks for children of a row this function itself inserted just before
-    (`email.save()`, then `Attachment.objects.filter(email=email)`): no one else can race on it."""
+    """The read looks for children of a row this function itself inserted just before, on
+    every path to the read (`email.save()`, then `Attachment.objects.filter(email=email)`): no
+    one else can race on it. A row inserted only on some paths (`if tag is None: add(tag)`)
+    may be another request's."""
     for insert in inserts:
-        if insert.call.order < read.call.order and _new_object_name(insert) in read.names:
+        if (
+            insert.call.order < read.call.order and _new_object_name(insert) in read.names
+            and read.call.blocks[: len(insert.call.blocks)] == insert.call.blocks
+        ):
             return True
     return False
 
