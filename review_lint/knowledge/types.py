@@ -263,7 +263,8 @@ class Types:
 
     def callee(self, module: Module, function: Function, call: Call, depth: int = 0) -> tuple[Module, Function] | None:
         """The project function a call runs: a function by name, or a method of a
-        receiver whose class `class_of` knows."""
+        receiver whose class the type layer knows (`class_of`, through attributes:
+        `dotted_class`)."""
         if call.callee is not None:
             if "." not in call.callee:
                 nested = self.local_function(module, function.qualname, call.callee)
@@ -274,8 +275,9 @@ class Types:
                 found = self.project.function(symbol)
                 if found is not None:
                     return found
-        if call.method is not None and call.receiver is not None and call.receiver.kind == "name":
-            owner = self.class_of(module, function, call.receiver.text, depth + 1)
+        if call.method is not None and call.receiver is not None and call.receiver.kind in ("name", "attr"):
+            # `repo.find(x)`, `self.users.find(x)`: the receiver's class, through its attributes
+            owner = self.dotted_class(module, function, call.receiver.text, depth + 1)
             if owner is not None:
                 return self.method(owner[0], owner[1], call.method)
         return None
