@@ -610,6 +610,10 @@ class Db:
                 model = self.saved_model(binding.value.call)
                 if model is not None:
                     return Insert(call, "save", model)
+            elif binding is None and self._creating_serializer(receiver.ref):
+                located = self._serializer_class()
+                model = meta_model(self.project, located) if located is not None else None
+                return Insert(call, "save", model) if model is not None else None
             return None
         if receiver is not None and receiver.call is not None:
             return None
@@ -717,6 +721,12 @@ class Db:
         if made.callee and _is_class_value(Value("name", made.callee, ref=made.callee), self):
             return last(made.callee)
         return None
+
+    def _creating_serializer(self, name: str) -> bool:
+        """DRF's `perform_create(self, serializer)`: the view's serializer, built by the framework
+        from the request data with no instance, so its `save()` creates."""
+        params = [p.name for p in self.function.params]
+        return self.function.name == "perform_create" and params[1:2] == [name] and params[:1] == ["self"]
 
     def _serializer_class(self):
         """The `serializer_class` of the view class the function is a method of."""
