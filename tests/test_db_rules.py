@@ -96,3 +96,35 @@ def test_a_project_wide_integrity_error_handler_changes_the_message_not_the_find
     assert set(found) == {7, 13}
     assert "project-wide IntegrityError handler (server.py:10)" in found[7]
     assert "unhandled IntegrityError" not in found[7]
+
+
+CASCADE = """\
+    from sqlalchemy import ForeignKey, select
+    from sqlalchemy.orm import mapped_column, relationship
+
+    from models import Base, Pool
+
+
+    class Slot(Base):
+        __tablename__ = "slots"
+        pool_id = mapped_column(ForeignKey("pools.id"), primary_key=True)
+        pool = relationship(Pool)
+
+
+    def reserve(session, name):
+        pool = session.scalars(select(Pool).where(Pool.name == name)).first()
+        if pool is None:
+            pool = Pool(name=name)
+        session.add(Slot(pool=pool))
+    """
+
+
+def test_an_insert_by_relationship_cascade_names_the_parent_and_where_it_was_built(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    for name, text in {"models.py": MODELS, "app.py": CASCADE}.items():
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    engine = Engine(Options(paths=[str(tmp_path)], root=str(tmp_path), select=["RL004"]), cwd=tmp_path)
+    [finding] = [d for d in engine.run().diagnostics if d.rule == "RL004"]
+    assert finding.line == 17
+    assert "also inserts the new `Pool`" in finding.message and "relationship cascade" in finding.message
+    assert [r.span[0] for r in finding.related] == [14, 15, 16]  # read, missing branch, the new parent

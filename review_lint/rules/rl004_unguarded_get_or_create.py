@@ -40,6 +40,7 @@ BROAD = (
     "other failure"
 )
 BROAD_REREAD = "and that handler neither re-reads the winner's row nor raises"
+CASCADE = "adding the child also inserts the new `{model}` built where it was missing (relationship cascade): "
 
 
 @dataclass
@@ -115,6 +116,9 @@ class UnguardedGetOrCreate(Rule):
                 Related(module.path, read.call.span, "the read that found no row"),
                 Related(module.path, branch.span, "the branch where the row is missing"),
             ]
+            if insert.built is not None:
+                related.append(Related(module.path, insert.built[2], f"the new `{insert.model}` the insert cascades to"))
+                message = CASCADE.format(model=insert.model) + message
             yield Finding(module.path, insert.call.span, f"check-then-insert race: {message}", related)
 
 
