@@ -211,9 +211,11 @@ class Types:
         param = function.param(name)
         if param is not None:
             return self.class_of_annotation(module, param.annotation.core) if param.annotation else None
+        bound = False
         for binding in function.bindings:
             if binding.name != name:
                 continue
+            bound = True
             if binding.annotation is not None:
                 found = self.class_of_annotation(module, binding.annotation.core)
                 if found is not None:
@@ -222,7 +224,32 @@ class Types:
                 found = self.class_of_value(module, function, binding.value, depth + 1)
                 if found is not None:
                     return found
-        return None
+        if bound or function.qualname == "<module>":
+            return None
+        return self.module_instance(module, name)
+
+    def module_instance(self, module: Module, dotted: str) -> Located | None:
+        """The project class of a module-level instance a name refers to, defined here or
+        imported (`billing = BillingClient()`, then `billing.charge(...)` in a handler;
+        `clients.billing`): its annotation, or the value assigned to it."""
+        key = (module.name, "<module-instance>", dotted)
+        if key in self._locals:
+            return self._locals[key]
+        self._locals[key] = None  # an instance defined through itself ends here
+        found = None
+        symbol = self.project.resolve(module, dotted)
+        owner = self.project.modules.get(symbol.module) if symbol is not None and symbol.kind == "variable" else None
+        top = owner.functions.get("<module>") if owner is not None and "." not in symbol.qualname else None
+        if top is not None:
+            for binding in top.bindings:
+                if binding.name != symbol.qualname:
+                    continue
+                if binding.annotation is not None and binding.annotation.core and not binding.annotation.container:
+                    found = self.class_at(owner, binding.annotation.core[0])
+                if found is None and binding.value is not None:
+                    found = self._assigned_value_class(owner, top, binding.value)
+        self._locals[key] = found
+        return found
 
     def class_of_annotation(self, module: Module, core) -> Located | None:
         """The first project class an annotation's names (`core`) refer to."""
@@ -237,6 +264,9 @@ class Types:
         (`class_of`), then the declared class of each attribute."""
         head, *parts = dotted.split(".")
         owner = self.class_of(module, function, head, depth)
+        if owner is None and parts and self.project.resolve(module, head) is not None:
+            # `clients.billing.charge()`: an instance defined in another module
+            owner, parts = self.module_instance(module, f"{head}.{parts[0]}"), parts[1:]
         return self.attribute_chain(owner, parts) if owner is not None else None
 
     def returned(self, module: Module, function: Function, call: Call, depth: int = 0) -> tuple[Module, Function] | None:
