@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..facts import Binding, Call, Function, Param, Value
+from ..facts import Binding, Call, Function, Param, Span, Value
 from ..project import Module, Project, base_ref, last_name
 from .types import types_of
 
@@ -130,7 +130,7 @@ class Insert:
     form: str
     model: str | None
     # "cascade": where the parent object the insert cascades to was built (its order, blocks, span)
-    built: tuple[int, tuple[int, ...], tuple[int, int, int, int]] | None = None
+    built: tuple[int, tuple[int, ...], Span] | None = None
 
 
 class Db:
