@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What changed between two `bench/sweep.py --findings` folders, finding by finding.
+"""What changed between two `bench/sweep.py --findings` (or `bench/hunt.sh`) folders, finding by finding.
 
     python bench/compare.py /tmp/before /tmp/after
 
@@ -16,7 +16,15 @@ from pathlib import Path
 
 
 def findings(path: Path) -> set[str]:
-    return {json.dumps(d, sort_keys=True) for d in json.loads(path.read_text())} if path.is_file() else set()
+    """The findings of one corpus: a list (`bench/sweep.py --findings`) or the `--format json`
+    envelope (`{"diagnostics": [...]}`, as `bench/hunt.sh` writes), whose keys would otherwise
+    be compared instead of its findings."""
+    if not path.is_file():
+        return set()
+    data = json.loads(path.read_text())
+    if isinstance(data, dict):
+        data = data.get("diagnostics", [])
+    return {json.dumps(d, sort_keys=True) for d in data}
 
 
 def line(encoded: str) -> str:

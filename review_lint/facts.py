@@ -14,6 +14,7 @@ position pass cheap: declare only what judgement reads.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -103,8 +104,14 @@ class Value(Record):
     evaluate to None: `x if c else None`, `a or None`, `d.get(k)`,
     `getattr(o, n, None)`, `next(it, None)`), "const" (other literals),
     "name", "attr", "call", "dict", "seq", "await", "member" (an attribute of a
-    call's result, `f().a.b`: `call` is `f()`, see `member_path`), "unpacked" (a
-    name bound by `a, b = f()`: `call` is `f()`, `elements[0].text` the index), "other".
+    call's result, `f().a.b`: `call` is `f()`, `op` the attribute path ".a.b"),
+    "unpacked" (a name bound by `a, b = f()`: `call` is `f()`, `elements[0].text`
+    the index), "op" (an operator applied to `elements`, named by `op`: "==",
+    "in", "not in", "<,<=" for a chained comparison, "+", "|", "not", "-", "[]"
+    for a subscript `elements[0][elements[1:]]`, "f" for an f-string of the
+    expressions in `elements`, ".a.b" for attributes of a value that is no
+    name, `rows[0].a.b`), "other" (anything else; with `elements`, one of them:
+    `a if c else b`, `a or b`).
     """
 
     __slots__ = ()
@@ -115,14 +122,25 @@ class Value(Record):
     call: Call | None = None
     entries: tuple[tuple[str, Value], ...] = ()  # dict literal: string keys only
     opaque_entries: bool = False  # dict literal with `**spread` or non-string keys
-    elements: tuple[Value, ...] = ()  # list / tuple / set literal
+    elements: tuple[Value, ...] = ()  # list / tuple / set literal; an "op"'s operands; a dict's other keys
     span: Span = NO_SPAN
+    op: str | None = None  # "op": the operator; "member": the attribute path (see above)
 
 
 def member_path(value: Value) -> list[str]:
     """The attribute names after the call of a "member" value: `f(x).a.b` -> ["a", "b"]."""
-    tail = value.text.rpartition(")")[2]
-    return [part for part in "".join(tail.split()).split(".") if part]
+    return value.op.split(".")[1:] if value.op else []
+
+
+def string_literal(value: Value | None) -> str | None:
+    """The string a string literal (not cut short) stands for, else None."""
+    if value is None or value.kind != "const" or value.text.endswith("…"):
+        return None
+    try:
+        found = ast.literal_eval(value.text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return found if type(found) is str else None
 
 
 class Call(Record):
@@ -161,6 +179,10 @@ class Annotation:
     # `tuple[A, B | None]`: each element's annotation (`tuple[A, ...]`: A, then one whose
     # text is "..."); empty for any other annotation.
     items: tuple[Annotation, ...] = ()
+    # The qualifiers unwrapped on the way to the core, by last name: `Mapped[int | None]` ->
+    # ("Mapped",), `ClassVar[dict]` -> ("ClassVar",), `Annotated[NotRequired[str], ...]` ->
+    # ("Annotated", "NotRequired").
+    wrappers: tuple[str, ...] = ()
 
 
 class Param(Record):

@@ -23,8 +23,9 @@ class Annotations:
 
     def _annotation(self, node) -> Annotation:
         markers: list[tuple[str, str | None]] = []
-        optional, core, container = _unwrap(node, 0, markers)
-        fact = Annotation("", optional, tuple(core), container, tuple(markers), self._items(node))
+        wrappers: list[str] = []
+        optional, core, container = _unwrap(node, 0, markers, wrappers)
+        fact = Annotation("", optional, tuple(core), container, tuple(markers), self._items(node), tuple(wrappers))
         self._track(node, fact)
         return fact
 
@@ -62,9 +63,9 @@ def _marker(node) -> tuple[str, str | None] | None:
     return callee, handed
 
 
-def _unwrap(node, depth: int, markers: list) -> tuple[bool, list[str], bool]:
+def _unwrap(node, depth: int, markers: list, wrappers: list) -> tuple[bool, list[str], bool]:
     """(optional, core dotted names, container) of an annotation expression; the calls
-    in its `Annotated[...]` metadata go into `markers`."""
+    in its `Annotated[...]` metadata go into `markers`, the qualifiers unwrapped into `wrappers`."""
     if depth > 20:
         return False, [], False
     kind = type(node)
@@ -81,10 +82,10 @@ def _unwrap(node, depth: int, markers: list) -> tuple[bool, list[str], bool]:
             parsed = cst.parse_expression(text.strip())
         except Exception:
             return False, [], False
-        return _unwrap(parsed, depth + 1, markers)
+        return _unwrap(parsed, depth + 1, markers, wrappers)
     if kind is cst.BinaryOperation and type(node.operator) is cst.BitOr:
-        lo, lc, lk = _unwrap(node.left, depth + 1, markers)
-        ro, rc, rk = _unwrap(node.right, depth + 1, markers)
+        lo, lc, lk = _unwrap(node.left, depth + 1, markers, wrappers)
+        ro, rc, rk = _unwrap(node.right, depth + 1, markers, wrappers)
         return lo or ro, lc + rc, lk or rk
     if kind is cst.Subscript:
         base = last_name(dotted(node.value))
@@ -92,23 +93,24 @@ def _unwrap(node, depth: int, markers: list) -> tuple[bool, list[str], bool]:
         if not elements:
             return False, [], False
         if base in _OPTIONAL_WRAPPERS:
-            _, core, container = _unwrap(elements[0], depth + 1, markers)
+            _, core, container = _unwrap(elements[0], depth + 1, markers, wrappers)
             return True, core, container
         if base in _UNION:
             optional, core, container = False, [], False
             for element in elements:
-                o, c, k = _unwrap(element, depth + 1, markers)
+                o, c, k = _unwrap(element, depth + 1, markers, wrappers)
                 optional, container = optional or o, container or k
                 core += c
             return optional, core, container
         if base in _UNWRAP_FIRST:
+            wrappers.append(base)
             if base == "Annotated":
                 markers.extend(m for m in map(_marker, elements[1:]) if m is not None)
-            return _unwrap(elements[0], depth + 1, markers)
+            return _unwrap(elements[0], depth + 1, markers, wrappers)
         if base in _CONTAINERS:
             core: list[str] = []
             for element in elements[-1:] if base in ("dict", "Dict", "Mapping", "MutableMapping") else elements:
-                _, c, _ = _unwrap(element, depth + 1, markers)
+                _, c, _ = _unwrap(element, depth + 1, markers, wrappers)
                 core += c
             return False, core, True
         name = dotted(node.value)

@@ -67,17 +67,7 @@ class Values:
             name = dotted(node)
             if name is not None:
                 return self._plain(name, "attr")
-            # `f(x).a.b` / `(await f()).a`: "member", carrying the call (the attribute path
-            # is the text after the call's closing parenthesis: facts.member_path). The
-            # call itself is a call of the function, recorded like any other.
-            base = node.value
-            while type(base) is cst.Attribute:
-                base = base.value
-            if type(base) is cst.Call or (type(base) is cst.Await and type(base.expression) is cst.Call):
-                inner = self._expr(base)  # only names lie between the call and the last attribute
-                return self._tracked(node, Value("member", "", call=inner.call) if inner.call else Value("other", ""))
-            self._scan_node(node.value)
-            return self._tracked(node, Value("other", ""))
+            return self._attributes(node)
         if kind is cst.Call:
             return self._call(node)
         if kind is cst.Await:
@@ -108,8 +98,73 @@ class Values:
             value = self._expr(node.value)
             self._bind_target(node.target, value, None)
             return value
+        if kind is cst.Comparison:
+            operands = [self._operand(node.left)]
+            operators = []
+            for target in node.comparisons:
+                operators.append(_OPERATORS[type(target.operator)])
+                operands.append(self._operand(target.comparator))
+            return self._operation(node, ",".join(operators), operands)
+        if kind is cst.BinaryOperation:
+            return self._operation(node, _OPERATORS[type(node.operator)],
+                                   [self._operand(node.left), self._operand(node.right)])
+        if kind is cst.UnaryOperation:
+            return self._operation(node, _OPERATORS[type(node.operator)], [self._operand(node.expression)])
+        if kind is cst.Subscript:
+            return self._subscript(node)
+        if kind is cst.FormattedString:
+            return self._formatted(node)
         self._scan(node)
         return self._tracked(node, Value("other", ""))
+
+    def _operand(self, node) -> Value:
+        """An operator's operand: literals keep their token as text, untracked (an
+        operator's span and text are its own; `x == 1` need not position the `1`)."""
+        kind = type(node)
+        if (kind is cst.Integer or kind is cst.SimpleString) and not node.lpar and len(node.value) < MAX_OPERAND:
+            return Value("const", node.value)
+        return self._expr(node)
+
+    def _operation(self, node, operator: str, operands: list[Value]) -> Value:
+        return self._tracked(node, Value("op", "", elements=tuple(operands), op=operator))
+
+    def _attributes(self, node: cst.Attribute) -> Value:
+        """`f(x).a.b` / `(await f()).a`: "member", carrying the call and the path (the
+        call itself is a call of the function, recorded like any other); `rows[0].a`:
+        an ".a" operation on the value it is taken of."""
+        names = []
+        base = node
+        while type(base) is cst.Attribute:
+            names.append(base.attr.value)
+            base = base.value
+        path = "." + ".".join(reversed(names))
+        if type(base) is cst.Call or (type(base) is cst.Await and type(base.expression) is cst.Call):
+            inner = self._expr(base)
+            if inner.call is not None:
+                return self._tracked(node, Value("member", "", call=inner.call, op=path))
+            return self._tracked(node, Value("other", ""))
+        return self._operation(node, path, [self._operand(base)])
+
+    def _subscript(self, node: cst.Subscript) -> Value:
+        operands = [self._operand(node.value)]
+        for element in node.slice:
+            index = element.slice
+            if type(index) is cst.Index and index.star is None:
+                operands.append(self._operand(index.value))
+            else:  # a slice `a[1:n]`: its bounds are scanned, the slice itself is opaque
+                self._scan(index)
+                operands.append(Value("other", ""))
+        return self._operation(node, "[]", operands)
+
+    def _formatted(self, node: cst.FormattedString) -> Value:
+        operands = []
+        for part in node.parts:
+            if type(part) is cst.FormattedStringExpression:
+                operands.append(self._expr(part.expression))
+                if part.format_spec:
+                    for inner in part.format_spec:
+                        self._scan_node(inner)
+        return self._operation(node, "f", operands)
 
     def _plain(self, name: str, kind: str) -> Value:
         """The Value of a name or dotted name: one object per distinct name in a file.
@@ -132,6 +187,7 @@ class Values:
 
     def _dict(self, node: cst.Dict) -> Value:
         entries = []
+        keys = []  # the keys that are no string literal: `{IntegrityError: handler}`
         opaque = False
         for element in node.elements:
             if type(element) is cst.DictElement:
@@ -140,12 +196,13 @@ class Values:
                 if type(key) is cst.SimpleString:
                     entries.append((_string_value(key), value))
                 else:
-                    self._scan(key)
+                    keys.append(self._expr(key))
                     opaque = True
             else:
                 self._scan(element.value)
                 opaque = True
-        return self._tracked(node, Value("dict", "", entries=tuple(entries), opaque_entries=opaque))
+        return self._tracked(node, Value("dict", "", entries=tuple(entries), opaque_entries=opaque,
+                                         elements=tuple(keys)))
 
     def _call(self, node: cst.Call) -> Value:
         scope = self._scope
@@ -214,6 +271,16 @@ class Values:
             return
         else:
             self._scan(node)
+
+
+MAX_OPERAND = 80  # a longer literal operand is positioned and cut like any other value
+_OPERATORS: dict[type, str] = {
+    cst.Equal: "==", cst.NotEqual: "!=", cst.LessThan: "<", cst.GreaterThan: ">", cst.LessThanEqual: "<=",
+    cst.GreaterThanEqual: ">=", cst.In: "in", cst.NotIn: "not in", cst.Is: "is", cst.IsNot: "is not",
+    cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.Divide: "/", cst.FloorDivide: "//", cst.Modulo: "%",
+    cst.Power: "**", cst.LeftShift: "<<", cst.RightShift: ">>", cst.BitOr: "|", cst.BitAnd: "&", cst.BitXor: "^",
+    cst.MatrixMultiply: "@", cst.Not: "not", cst.Minus: "-", cst.Plus: "+", cst.BitInvert: "~",
+}
 
 
 def _either(*outcomes: Value) -> Value:

@@ -44,6 +44,7 @@ class CallGraph:
         # given as their first argument before returning (RL001's `runner-functions`).
         self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = {}
         self.types = types_of(project)
+        self._by_called_name: dict[str, list[tuple[Module, Function]]] | None = None
 
     # -- lookups -----------------------------------------------------------
     def function(self, key: FunctionKey) -> tuple[Module, Function] | None:
@@ -231,6 +232,19 @@ class CallGraph:
             if cls is not None:
                 return self.method(target_module, cls, member)
         return None
+
+    def calling(self, name: str) -> list[tuple[Module, Function]]:
+        """The functions with a call whose last name is `name` (`name(...)`, `x.name(...)`):
+        the candidates among which the callers of a function of that name are."""
+        if self._by_called_name is None:
+            index: dict[str, list[tuple[Module, Function]]] = {}
+            for module in self.project.all_modules:
+                for function in module.facts.functions:
+                    for called in {last_name(c.callee or c.method or "") for c in function.calls}:
+                        if called:
+                            index.setdefault(called, []).append((module, function))
+            self._by_called_name = index
+        return self._by_called_name.get(name, [])
 
     # -- reach -------------------------------------------------------------
     def reach(

@@ -9,15 +9,14 @@ definition takes a session. `Db` answers for one function of one module.
 from __future__ import annotations
 
 import builtins
-import fnmatch
 import functools
-import keyword
-import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..facts import Binding, Call, Function, Param, Span, Value
+from ..config import name_matches
+from ..facts import Binding, Call, Function, Param, Span, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
+from .callgraph import call_graph, key_of
 from .types import types_of
 
 # Methods that end a query chain with (at most) one row.
@@ -31,31 +30,11 @@ DJANGO_QUERYSET = frozenset(
     {"filter", "exclude", "select_related", "prefetch_related", "only", "defer", "order_by", "all", "annotate",
      "using", "select_for_update", "values", "values_list", "distinct"}
 )
-_STRING = re.compile(r"""(?:[rbuRBUfF]{0,2})(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")""", re.S)
-_IDENT = re.compile(r"(?<![\w.])([A-Za-z_]\w*)(?!\s*=[^=])")
-_SPACE_NEAR_PUNCT = re.compile(r"\s+(?=[^\w\s])|(?<=[^\w\s])\s+")
 _BUILTINS = frozenset(dir(builtins))
 _NOT_MODELS = frozenset({"Any", "Optional", "Union", "None", "UUID", "Sequence", "List", "Dict", "Awaitable"})
 
 
-def normalise(text: str) -> str:
-    """Source text with insignificant whitespace removed."""
-    return _SPACE_NEAR_PUNCT.sub("", " ".join(text.split()))
-
-
-_GLOBS: dict[tuple[str, ...], re.Pattern | None] = {}
-
-
-def matches(name: str, patterns: list[str]) -> bool:
-    """Whether `name` matches any of the glob patterns (called ~100,000 times on Django)."""
-    key = tuple(patterns)
-    compiled = _GLOBS.get(key)
-    if compiled is None and key not in _GLOBS:
-        compiled = re.compile("|".join(fnmatch.translate(p) for p in key)) if key else None
-        _GLOBS[key] = compiled
-    return compiled is not None and compiled.match(name) is not None
-
-
+matches = name_matches  # option globs over names; the rules import it from here
 last = last_name  # the rules import it from here
 
 # Session methods after which the identity map no longer answers `session.get` without SQL.
@@ -63,7 +42,6 @@ EXPIRING = frozenset({"commit", "rollback", "expire", "expire_all", "expunge", "
                       "invalidate", "reset"})
 # Session methods that detach or expire one object (or all): a later read of its row reads new state.
 DETACHING = frozenset({"expunge", "expire", "expunge_all", "expire_all", "refresh"})
-_MIGRATION_FOLDERS = re.compile(r"(?:^|/)(?:[\w.-]*migrations|alembic)/")
 
 
 def is_migration(module: Module) -> bool:
@@ -71,7 +49,7 @@ def is_migration(module: Module) -> bool:
     `alembic/`) or by shape: Alembic's module-level `upgrade()` and `downgrade()` beside a
     `revision` (or in a `versions/` folder), or Django's `class Migration(...Migration)`."""
     path = module.path
-    if _MIGRATION_FOLDERS.search(path):
+    if any(folder.endswith("migrations") or folder == "alembic" for folder in path.split("/")[:-1]):
         return True
     functions = module.functions
     if "upgrade" in functions and "downgrade" in functions and (
@@ -122,6 +100,28 @@ class Read:
     names: frozenset[str]  # local names the key depends on
     exact: bool = True  # False when the key text was cut short or uses unknown names
     check_only: bool = False  # `.exists()`: tells presence, returns no row
+    terms: tuple[Value, ...] = ()  # the values the key is made of (the chain's arguments, a bound statement)
+
+    def mentions(self, name: str) -> bool:
+        """The row is looked up by `name` itself or its `.id` / `.pk`: an argument, or an
+        operand of one (`User.id == user.id`), at any depth."""
+        wanted = (name, f"{name}.id", f"{name}.pk")
+        pending = list(self.terms)
+        seen = 0
+        while pending and seen < 500:
+            seen += 1
+            value = pending.pop()
+            if value.kind in ("name", "attr") and value.ref in wanted:
+                return True
+            pending.extend(value.elements)
+            pending.extend(v for _, v in value.entries)
+            call = value.call
+            if call is not None:
+                pending.extend(call.args)
+                pending.extend(v for _, v in call.kwargs)
+                if call.receiver is not None:
+                    pending.append(call.receiver)
+        return False
 
 
 @dataclass
@@ -244,28 +244,46 @@ class Db:
             return False
         return any(link.method in methods for link in self.chain(value.call))
 
-    # -- canonical text ------------------------------------------------------
-    def canon(self, value: Value | None) -> str:
+    # -- canonical keys ------------------------------------------------------
+    # A key is built from the values' structure: equal keys mean the same row. Only
+    # what the facts leave opaque ("other": a lambda, a comprehension) keeps its text,
+    # and such a key is never exact (`names`).
+    def canon(self, value: Value | None, bound: dict[str, str] | None = None) -> str:
+        """The value as key text; `bound` maps local names to the canonical text of what
+        they hold (a statement variable stands for its statement)."""
         if value is None:
             return ""
         if self.is_session(value):
             return "<session>"
-        if value.kind in ("name", "attr") and value.ref:
-            return value.ref
+        kind = value.kind
+        if kind in ("name", "attr", "await") and value.ref and value.call is None:
+            ref = value.ref
+            if bound:
+                head, dot, rest = ref.partition(".")
+                if head in bound:
+                    ref = bound[head] + dot + rest
+            return "await " + ref if kind == "await" else ref
         if value.call is not None:
-            text = self.canon_call(value.call)
-            return "await " + text if value.kind == "await" else text
-        if value.kind == "seq" and value.elements and not value.text.endswith("…"):
-            return normalise(value.text)
-        return normalise(value.text)
+            text = self.canon_call(value.call, bound=bound)
+            if kind == "member":
+                return text + (value.op or "")
+            return "await " + text if kind == "await" else text
+        if kind == "op":
+            return _canon_operation(value.op or "", [self.canon(e, bound) for e in value.elements], value)
+        if kind == "seq":
+            return "(" + ",".join(self.canon(e, bound) for e in value.elements) + ")"
+        if kind == "dict" and not value.opaque_entries:
+            return "{" + ",".join(f"{k!r}:{self.canon(v, bound)}" for k, v in value.entries) + "}"
+        return value.text
 
-    def canon_call(self, call: Call, drop_sessions: bool = False) -> str:
+    def canon_call(self, call: Call, drop_sessions: bool = False, bound: dict[str, str] | None = None) -> str:
         if call.method and call.receiver is not None:
-            head = f"{self.canon(call.receiver)}.{call.method}"
+            head = f"{self.canon(call.receiver, bound)}.{call.method}"
         else:
-            head = call.callee or normalise(call.text.split("(", 1)[0])
-        parts = [self.canon(a) for a in call.args if not (drop_sessions and self.is_session(a))]
-        parts += sorted(f"{k}={self.canon(v)}" for k, v in call.kwargs if not (drop_sessions and self.is_session(v)))
+            head = call.callee or "?"  # a callee that is no name (`fns[0](x)`): `call_names` says inexact
+        parts = [self.canon(a, bound) for a in call.args if not (drop_sessions and self.is_session(a))]
+        parts += sorted(f"{k}={self.canon(v, bound)}" for k, v in call.kwargs
+                        if not (drop_sessions and self.is_session(v)))
         if call.star_args:
             parts.append("*?")
         if call.star_kwargs:
@@ -273,25 +291,29 @@ class Db:
         return f"{head}({','.join(parts)})"
 
     def names(self, value: Value | None, into: set[str]) -> bool:
-        """Collect the local names a value depends on; False if its text was cut short."""
+        """Collect the local names a value depends on; False when the value is opaque
+        (its text cut short, or a form the facts do not break down)."""
         if value is None:
             return True
-        exact = True
-        if value.kind in ("name", "attr") and value.ref:
+        kind = value.kind
+        if value.call is not None:
+            return self.call_names(value.call, into)
+        if kind in ("name", "attr", "await") and value.ref:
             into.add(value.ref.split(".")[0])
-        elif value.call is not None:
-            exact = self.call_names(value.call, into)
-        elif value.kind == "const":
-            pass
-        else:
-            text = value.text
-            if text.endswith("…") or not text:
-                return False
-            for match in _IDENT.finditer(_STRING.sub("''", text)):
-                word = match.group(1)
-                if not keyword.iskeyword(word):
-                    into.add(word)
-        return exact
+            return True
+        if kind in ("const", "none"):
+            return not value.text.endswith("…")
+        if kind in ("op", "seq"):
+            exact = True
+            for element in value.elements:
+                exact = self.names(element, into) and exact
+            return exact and not (value.op == "f" and value.text.endswith("…"))
+        if kind == "dict" and not value.opaque_entries:
+            exact = True
+            for _, element in value.entries:
+                exact = self.names(element, into) and exact
+            return exact
+        return False
 
     def call_names(self, call: Call, into: set[str], drop_sessions: bool = False) -> bool:
         exact = True
@@ -319,8 +341,9 @@ class Db:
 
     def _read(self, top: Call, form: str, key: str, model: str | None, link_names: set[str], exact: bool,
               check_only: bool = False) -> Read:
-        exact = exact and not key.endswith("…") and "…" not in key and all(self.known_name(n) for n in link_names)
-        return Read(top, form, key, model, frozenset(link_names), exact, check_only)
+        exact = exact and all(self.known_name(n) for n in link_names)
+        terms = tuple(v for link in self.chain(top) for v in (*link.args, *(v for _, v in link.kwargs)))
+        return Read(top, form, key, model, frozenset(link_names), exact, check_only, terms)
 
     # -- reads -----------------------------------------------------------------
     def reads(self) -> list[Read]:
@@ -406,19 +429,22 @@ class Db:
         statement = runner.args[0] if runner.args else None
         exact = self.call_names(top, names) and not random_order(top) and not (
             statement is not None and statement.call is not None and random_order(statement.call))
-        key = self.canon_call(top)
+        bound = None
+        terms = ()
         if statement is not None and statement.kind == "name" and statement.ref:
-            # `stmt = select(...)`: the row is the statement's text, not the variable's name.
+            # `stmt = select(...)`: the row is the statement's, not the variable's name.
             binding = self.binding_before(statement.ref, runner.order)
             if binding is not None and binding.value is not None:
-                text = self.canon(binding.value)
-                key = re.sub(rf"\(({re.escape(statement.ref)})(?=[,)])", lambda _: "(" + text, key, count=1)
+                bound = {statement.ref: self.canon(binding.value)}
+                terms = (binding.value,)
                 inner: set[str] = set()
                 exact = self.names(binding.value, inner) and exact and not (
                     binding.value.call is not None and random_order(binding.value.call))
                 names.discard(statement.ref)
                 names |= inner
-        return self._read(top, form, key, last(model) or None, names, exact)
+        read = self._read(top, form, self.canon_call(top, bound=bound), last(model) or None, names, exact)
+        read.terms += terms
+        return read
 
     def _django_read(self, top: Call, root: Call, links: list[Call], owner: str) -> Read | None:
         if top is root:
@@ -634,6 +660,8 @@ class Db:
             if binding is None or binding.value is None:
                 return None
             value = binding.value
+        if value.kind != "seq":
+            return None
         for element in value.elements:
             model = self.model_of_object(element, order)
             if model is not None:
@@ -852,7 +880,7 @@ def random_order(call: Call) -> bool:
             return True
         if call.method == "order_by":
             for argument in call.args:
-                if argument.kind == "const" and argument.text in ('"?"', "'?'"):
+                if string_literal(argument) == "?":
                     return True
                 inner = argument.call
                 if inner is not None and last(inner.callee or inner.method or "") in _RANDOM_FUNCTIONS:
@@ -932,6 +960,24 @@ def _updates_instance(made: Call, located) -> bool:
     return serializer and bool(made.args) and made.args[0].kind != "none"
 
 
+def _canon_operation(op: str, operands: list[str], value: Value) -> str:
+    """An operation's key text from its operands' key texts, parenthesised so that
+    different groupings never give the same text."""
+    if op == "f":
+        return value.text  # an f-string: its literal parts are text
+    if op.startswith("."):
+        return f"({operands[0]}){op}" if operands else op
+    if op == "[]":
+        return f"({operands[0]})[{','.join(operands[1:])}]" if operands else op
+    if len(operands) == 1:
+        return f"({op} {operands[0]})"
+    operators = op.split(",")  # a chained comparison: "<,<="
+    joined = operands[0]
+    for operator, operand in zip(operators, operands[1:]):
+        joined += f" {operator} {operand}"
+    return f"({joined})"
+
+
 def _is_class_name(dotted: str, db: Db) -> bool:
     return bool(dotted) and _is_class_value(Value("name", dotted, ref=dotted), db)
 
@@ -948,9 +994,6 @@ def _is_class_value(value: Value, db: Db) -> bool:
 
 
 # -- unique constraints ----------------------------------------------------------
-_COLUMN_CALLS = frozenset({"mapped_column", "Column", "column_property"})
-_QUOTED = re.compile(r"""["']([A-Za-z_]\w*)["']""")
-_COMPARED = re.compile(r"\.([A-Za-z_]\w*)\s*==")
 _LOOKUP_METHODS = frozenset({"filter", "filter_by", "get", "where", "exclude", "first", "one", "one_or_none"})
 
 
@@ -972,22 +1015,15 @@ def unique_sets(project: Project, located) -> list[frozenset[str]] | None:
     django = False
     for name, (owner_module, owner, declared) in types.declared(module, cls).items():
         value = declared.value
-        call = value.call if value is not None else None
         if name == "__table_args__" and value is not None:
             sets.extend(_constraint_sets(value))
             continue
-        if call is None or not (call.callee or call.method):
-            if declared.annotation is not None and "Mapped" in declared.annotation.text:
-                columns += 1  # `name: Mapped[str]`: a column without options
-            continue
-        final = last(call.callee or call.method or "")
-        is_django = final.endswith("Field") or final in ("ForeignKey", "OneToOneField")
-        if final not in _COLUMN_CALLS and not is_django:
+        column = types.column(owner_module, declared)
+        if column is None or column.kind == "relationship":
             continue
         columns += 1
-        django = django or is_django
-        flags = {k: v.text for k, v in call.kwargs}
-        if flags.get("unique") == "True" or flags.get("primary_key") == "True" or final == "OneToOneField":
+        django = django or column.kind == "django"
+        if column.unique:
             sets.append(frozenset({name}))
     for qualname, inner in module.classes.items():
         if qualname == f"{cls.qualname}.Meta":
@@ -997,7 +1033,7 @@ def unique_sets(project: Project, located) -> list[frozenset[str]] | None:
                 if declared.name == "unique_together":
                     groups = [e for e in declared.value.elements if e.kind == "seq"] or [declared.value]
                     for group in groups:
-                        names = _QUOTED.findall(" ".join(e.text for e in group.elements) or group.text)
+                        names = _column_names(group.elements)
                         if names:
                             sets.append(frozenset(names))
                 elif declared.name == "constraints":
@@ -1018,16 +1054,20 @@ def _constraint_sets(value: Value) -> list[frozenset[str]]:
         final = last(call.callee or call.method or "")
         if final in ("UniqueConstraint", "PrimaryKeyConstraint"):
             fields = call.kwarg("fields")
-            text = fields.text if fields is not None else " ".join(a.text for a in call.args)
-            names = _QUOTED.findall(text) or [last(a.ref) for a in call.args if a.ref]
+            names = _column_names(fields.elements if fields is not None else call.args)
         elif final == "Index" and any(k == "unique" and v.text == "True" for k, v in call.kwargs):
-            rest = call.args[1:]
-            names = _QUOTED.findall(" ".join(a.text for a in rest)) or [last(a.ref) for a in rest if a.ref]
+            names = _column_names(call.args[1:])
         else:
             continue
         if names:
             found.append(frozenset(names))
     return found
+
+
+def _column_names(values) -> list[str]:
+    """The columns a constraint lists: by name (`"email"`), else by attribute (`User.email`)."""
+    quoted = [name for name in map(string_literal, values) if name and name.isidentifier()]
+    return quoted or [last(v.ref) for v in values if v.ref]
 
 
 def lookup_columns(read: Read) -> frozenset[str] | None:
@@ -1048,17 +1088,34 @@ def lookup_columns(read: Read) -> frozenset[str] | None:
             if argument.call is not None and last(argument.call.callee or "") in ("select",):
                 for inner in Db.chain(argument.call):
                     for arg in inner.args:
-                        if inner.method in ("where", "filter", "filter_by"):
-                            if "or_(" in arg.text or "|" in arg.text:
-                                return None
-                            found.update(_COMPARED.findall(arg.text))
+                        if inner.method in ("where", "filter", "filter_by") and not _compared_columns(arg, found):
+                            return None
                     for name, _ in inner.kwargs:
                         found.add(name)
-            elif link.method in ("where", "filter"):
-                if "or_(" in argument.text or "|" in argument.text:
-                    return None
-                found.update(_COMPARED.findall(argument.text))
+            elif link.method in ("where", "filter") and not _compared_columns(argument, found):
+                return None
     return frozenset(found) or None
+
+
+def _compared_columns(condition: Value, into: set[str], depth: int = 0) -> bool:
+    """Add the columns a condition tests for equality (`M.name == x`, also inside `and_()`,
+    `&` and any call); False when an `or_()` / `|` lets other rows match."""
+    if depth > 20:
+        return False
+    if condition.kind == "op":
+        if condition.op == "|":
+            return False
+        operands = condition.elements
+        if condition.op == "==" and operands and operands[0].kind == "attr" and operands[0].ref:
+            into.add(last(operands[0].ref))
+        return all(_compared_columns(operand, into, depth + 1) for operand in operands)
+    call = condition.call
+    if call is None:
+        return True
+    if last(call.callee or call.method or "") == "or_":
+        return False
+    arguments = [*call.args, *(v for _, v in call.kwargs)] + ([call.receiver] if call.receiver is not None else [])
+    return all(_compared_columns(argument, into, depth + 1) for argument in arguments)
 
 
 def guarded_by_constraint(sets: list[frozenset[str]], columns: frozenset[str]) -> bool:
@@ -1076,7 +1133,6 @@ def _column(name: str) -> str:
 
 # -- project-wide IntegrityError handlers -------------------------------------------
 _REGISTRARS = frozenset({"add_exception_handler", "exception_handler", "errorhandler", "register_error_handler"})
-_HANDLER_KEY = re.compile(r"([\w.]*(?:IntegrityError|UniqueViolation\w*))\s*:")
 
 
 def integrity_handler(project: Project, options: DbOptions) -> str | None:
@@ -1099,8 +1155,8 @@ def integrity_handler(project: Project, options: DbOptions) -> str | None:
                     found = f"{module.path}:{call.span[0]}"
                     break
                 # `FastAPI(exception_handlers={IntegrityError: h})`, also nested in a dict of app kwargs
-                if any(db.exception_kind(name) == "integrity" or _cut_integrity(text)
-                       for text in _handler_maps(call) for name in _HANDLER_KEY.findall(text) or [""]):
+                if any(key.ref and db.exception_kind(key.ref) == "integrity"
+                       for mapping in _handler_maps(call) for key in mapping.elements):
                     found = f"{module.path}:{call.span[0]}"
                     break
             if found:
@@ -1111,33 +1167,32 @@ def integrity_handler(project: Project, options: DbOptions) -> str | None:
     return found
 
 
-def _cut_integrity(text: str) -> bool:
-    """A mapping text cut short (facts keep ~200 characters) right inside an IntegrityError key."""
-    return text.endswith("…") and re.search(r"(?:Integrit|UniqueViol)\w*…$", text) is not None
-
-
-def _handler_maps(call: Call) -> Iterator[str]:
-    """The texts of `exception_handlers=` mappings given to a call, directly or inside a dict argument."""
+def _handler_maps(call: Call) -> Iterator[Value]:
+    """The `exception_handlers=` dict literals given to a call, directly or inside a dict argument."""
     pending = [(k, v) for k, v in call.kwargs] + [("", a) for a in call.args]
     seen = 0
     while pending and seen < 100:
         seen += 1
         name, value = pending.pop()
-        if name == "exception_handlers":
-            yield value.text
+        if name == "exception_handlers" and value.kind == "dict":
+            yield value
         elif value.kind == "dict":
             pending.extend(value.entries)
 
 
 # -- startup-only code ---------------------------------------------------------------
-_STARTUP_NAMES = re.compile(r"^(?:\w*_)?lifespan$|^on_startup$|^startup$|^ready$")
+_STARTUP_NAMES = frozenset({"lifespan", "on_startup", "startup", "ready"})
+
+
+def _startup_name(name: str) -> bool:
+    return name in _STARTUP_NAMES or name.endswith("_lifespan")
 
 
 def startup_only(project: Project, module: Module, function: Function, depth: int = 6) -> str | None:
     """"startup" (`lifespan`, `on_startup`, an `AppConfig.ready`) or "command" (only one-shot
     commands) when every chain of project callers of `function` ends in such entry points, or None (a function nobody in the project
     calls, such as a request handler, is not startup-only)."""
-    index = _callers_index(project)
+    graph = call_graph(project)
     seen: set[tuple[str, str]] = set()
     frontier = [(module, function)]
     entry = None
@@ -1148,12 +1203,12 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
             if key in seen:
                 continue
             seen.add(key)
-            kind = "startup" if _STARTUP_NAMES.match(current.name) else _startup_decorated(current)
+            kind = "startup" if _startup_name(current.name) else _startup_decorated(current)
             if kind:
                 entry = "startup" if entry == "startup" or kind == "startup" else "command"
                 continue
             callers = []
-            for candidate in index.get(current.name, ()):
+            for candidate in graph.calling(current.name):
                 verdict = _calls(project, candidate, current_module, current)
                 if verdict is None:
                     return None  # `obj.name(...)` the project cannot resolve: maybe this function, from anywhere
@@ -1184,37 +1239,24 @@ def _startup_decorated(function: Function) -> str | None:
     return None
 
 
-def _callers_index(project: Project) -> dict[str, list[tuple[Module, Function]]]:
-    memo = project.memo("db-callers")
-    if "index" not in memo:
-        index: dict[str, list[tuple[Module, Function]]] = {}
-        for module in project.all_modules:
-            for function in module.facts.functions:
-                names = {last(c.callee or c.method or "") for c in function.calls}
-                for name in names:
-                    if name:
-                        index.setdefault(name, []).append((module, function))
-        memo["index"] = index
-    return memo["index"]
-
-
 def _calls(project: Project, caller: tuple[Module, Function], module: Module, function: Function) -> bool | None:
-    """Whether `caller` calls `function`: True when a call resolves to it through imports (or
-    is a plain name the project cannot resolve, such as a function-local import), None when a
-    call by that name goes through an object the project cannot resolve (`client.name(...)`:
-    it may be this function), False otherwise."""
+    """Whether `caller` calls `function` (the call graph's answer): True when a call resolves
+    to it (or is a plain name nothing resolves, such as a function-local import), None when
+    a call by that name goes through an object nothing resolves (`client.name(...)`: it may
+    be this function), False otherwise."""
     caller_module, caller_function = caller
     if caller_function.qualname == "<module>":
         return True
+    graph = call_graph(project)
+    wanted = key_of(module, function)
     found: bool | None = False
     for call in caller_function.calls:
         if last(call.callee or call.method or "") != function.name:
             continue
-        symbol = project.resolve(caller_module, call.callee) if call.callee else None
-        located = project.function(symbol) if symbol is not None else None
-        if located is not None:
-            if located[1] is function:
-                return True
+        target = graph.target(caller_module, caller_function, call)
+        if target == wanted:
+            return True
+        if target is not None:
             continue
         if call.callee and "." not in call.callee:
             return True

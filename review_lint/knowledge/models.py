@@ -14,12 +14,11 @@ dict literal in a place typed as the model (a field of another site, a
 
 from __future__ import annotations
 
-import ast
 import functools
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..facts import Annotation, Class, Field, Function, Span, Value
+from ..facts import Annotation, Class, Field, Function, Span, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
 from .types import types_of
 
@@ -30,6 +29,7 @@ _FROM_KEYWORDS = {"model_construct", "construct"}
 # Class methods that build an instance from data the code does not spell out.
 _FROM_OPAQUE = {"from_orm", "model_validate_json", "model_validate_strings", "parse_raw", "parse_file"}
 _CASTS = {"typing.cast", "typing_extensions.cast"}
+_RESPONSE_MODEL = "response_model"
 _FROM_ANY = _FROM_MAPPING | _FROM_KEYWORDS | _FROM_OPAQUE
 _PYDANTIC_PRIVATE = {"model_config", "Config"}
 
@@ -37,16 +37,6 @@ _PYDANTIC_PRIVATE = {"model_config", "Config"}
 def _base_ref(value: Value) -> str | None:
     """A base that can make a class a model: a call (`declarative_base()`) cannot."""
     return None if value.kind == "call" else base_ref(value)
-
-
-def _literal_string(value: Value | None) -> str | None:
-    if value is None or value.kind != "const" or not value.text:
-        return None
-    try:
-        parsed = ast.literal_eval(value.text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-    return parsed if isinstance(parsed, str) else None
 
 
 @dataclass(slots=True)
@@ -209,10 +199,10 @@ class Models:
                 if not _is_attrs_field(fact.value):
                     continue
             else:
-                text = annotation.text.replace(" ", "")
-                if text.rsplit(".", 1)[-1].startswith("ClassVar"):
+                core = last_name(annotation.core[0]) if len(annotation.core) == 1 else ""
+                if "ClassVar" in annotation.wrappers or core == "ClassVar":
                     continue
-                if text.rsplit(".", 1)[-1] == "KW_ONLY":
+                if core == "KW_ONLY":
                     keyword_only = True
                     continue
             if pydantic and (fact.name.startswith("_") or fact.name in _PYDANTIC_PRIVATE):
@@ -310,13 +300,14 @@ class Models:
     # -- construction sites --------------------------------------------------
     def sites(self, module: Module) -> Iterator[Site]:
         """Every construction site of a protocol model in one module."""
+        routes = self._handler_routes(module)
         for function in module.facts.functions:
             for call in function.calls:
                 site = self._call_site(module, function, call)
                 if site is not None:
                     yield from self._with_nested(site)
                 elif call.args or call.kwargs:
-                    yield from self._escapes(module, function, call)
+                    yield from self._escapes(module, function, call, id(call) in routes)
             if (module.name, function.qualname) in self.handlers:
                 yield from self._handler_sites(module, function)
             for binding in function.bindings:
@@ -340,28 +331,67 @@ class Models:
         symbol = self.project.resolve(module, call.callee)
         return symbol is not None and symbol.external and self.model_at(module, call.callee) is None
 
-    def _escapes(self, module: Module, function: Function, call) -> list[Site]:
+    def _escapes(self, module: Module, function: Function, call, route: bool = False) -> list[Site]:
         """The class itself handed to a call (`fetch(model=Row)`, `response_model=Out`,
         `Depends(Query)`, `TypeAdapter(Out)`): whatever that call builds, from data
-        this code does not spell out, is a construction site that fills nothing."""
+        this code does not spell out, is a construction site that fills nothing. A
+        handler's route decorator is the exception for its `response_model`: what the
+        handler returns builds that (`_handler_sites`)."""
         if call.callee in self.inspecting or call.method in self.inspecting:
             return []
         found = []
-        for value in (*call.args, *(v for _, v in call.kwargs)):
+        given = (*call.args, *(v for k, v in call.kwargs if not (route and k == _RESPONSE_MODEL)))
+        for value in given:
             if value.kind in ("name", "attr"):
                 model = self.model_at(module, value.ref)
                 if model is not None:
                     found.append(Site(model, module, function, call.span, "escape", opaque=True))
         return found
 
+    def _handler_routes(self, module: Module) -> set[int]:
+        """The decorator calls (by identity) that route a request handler of this module."""
+        return {
+            id(decorator.call) for function in module.facts.functions
+            if (module.name, function.qualname) in self.handlers
+            for decorator in function.decorators if decorator.call is not None
+        }
+
     def _handler_sites(self, module: Module, function: Function) -> Iterator[Site]:
-        """A request handler's model-typed parameters are built from the request,
-        and its model-typed return value may be built from whatever it returns."""
-        annotations = [p.annotation for p in function.params]
-        annotations.append(function.returns)
-        for annotation in annotations:
-            for model in self.models_of(module, annotation):
+        """A request handler's model-typed parameters are built from the request. Its
+        response model (the return annotation, or the route's `response_model=`) is an
+        output protocol built from what the handler returns: a dict literal is a site
+        that fills its keys, a constructor call of the model is a site of its own, and
+        anything else (an ORM row, a variable) fills what the code does not show."""
+        for param in function.params:
+            for model in self.models_of(module, param.annotation):
                 yield Site(model, module, function, function.span, "request", opaque=True)
+        annotated = self.models_of(module, function.returns)
+        returned = [(m, False) for m in annotated]
+        returned += [(m, True) for m in self._response_models(module, function) if m not in annotated]
+        values = [e.value for e in function.exits if e.kind == "return" and e.value is not None]
+        for model, routed in returned:
+            for value in values:
+                if value.kind == "dict" and routed:
+                    yield from self._with_nested(self._dict_site(model, module, function, value, "response"))
+                elif not (value.kind in ("dict", "none") or self._builds(module, value, model)):
+                    yield Site(model, module, function, value.span, "response", opaque=True)
+                    break
+
+    def _response_models(self, module: Module, function: Function) -> list[ModelInfo]:
+        found = []
+        for decorator in function.decorators:
+            given = decorator.call.kwarg(_RESPONSE_MODEL) if decorator.call is not None else None
+            if given is not None and given.kind in ("name", "attr"):
+                model = self.model_at(module, given.ref)
+                if model is not None:
+                    found.append(model)
+        return found
+
+    def _builds(self, module: Module, value: Value, model: ModelInfo) -> bool:
+        """`Model(...)` (or a subclass's constructor): a construction site of its own."""
+        call = value.call if value.kind in ("call", "await") else None
+        built = self.model_at(module, call.callee) if call is not None and call.callee else None
+        return built is not None and any(cls is model.cls for _, cls in self.types.mro(built.module, built.cls))
 
     def _typed_literal(self, module, function, annotation: Annotation, value: Value, form: str) -> Iterator[Site]:
         for model in self.models_of(module, annotation):
@@ -528,11 +558,10 @@ def _has_default(value: Value | None) -> bool:
 def _key_not_required(cls: Class, annotation: Annotation | None) -> bool:
     """A TypedDict key a dict may leave out: `NotRequired[...]`, or a class declared
     `total=False` unless the key is `Required[...]`."""
-    text = annotation.text.replace(" ", "") if annotation is not None else ""
-    head = text.split("[", 1)[0].rsplit(".", 1)[-1]
-    if head == "NotRequired":
+    wrappers = annotation.wrappers if annotation is not None else ()
+    if "NotRequired" in wrappers:
         return True
-    if head == "Required":
+    if "Required" in wrappers:
         return False
     return any(key == "total" and value.text == "False" for key, value in cls.keywords)
 
@@ -542,7 +571,7 @@ def _aliases(value: Value | None) -> tuple[str, ...]:
         return ()
     found = []
     for key in ("alias", "validation_alias"):
-        text = _literal_string(value.call.kwarg(key))
+        text = string_literal(value.call.kwarg(key))
         if text:
             found.append(text)
     return tuple(found)

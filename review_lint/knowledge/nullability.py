@@ -31,7 +31,6 @@ from .models import Models
 from .types import types_of
 
 _MAX_DEPTH = 8
-_COLUMNS = {"Column", "mapped_column"}
 
 
 class Nullability:
@@ -96,7 +95,7 @@ class Nullability:
             return self._member(module, function, value, depth)
         if kind == "unpacked" and value.call is not None:
             return self._unpacked(module, function, value, depth)
-        if kind == "other" and self.subscripts and _is_subscript(value.text):
+        if kind == "op" and value.op == "[]" and self.subscripts:
             return True  # `row["fee"]`, `parts[5]`: an element of data the code does not describe
         if kind == "other" and value.elements:
             # `a if c else b`, `a or b`, `a and b`: None when an outcome can be.
@@ -246,7 +245,15 @@ class Nullability:
     # -- classes -------------------------------------------------------------
     def field_may_be_none(self, module: Module, fact: Field) -> bool:
         """Whether a class-level declaration (in `module`) says the attribute can hold None."""
-        return _field_says_none(fact, self.project.optional(module, fact.annotation))
+        if self.project.optional(module, fact.annotation):
+            return True
+        value = fact.value
+        if value is None:
+            return False
+        if value.kind in ("none", "maybe_none"):
+            return True
+        column = self.types.column(module, fact)
+        return column.nullable if column is not None else _flag(value.call, "nullable") or _flag(value.call, "null")
 
     def _binding_may_be_none(self, module: Module, binding, function: Function | None = None, deep: bool = True) -> bool:
         """`self.x = v` in `function`: annotated Optional, or a value that may be None
@@ -263,7 +270,7 @@ class Nullability:
                 self.project.optional(module, param.annotation)
                 or (param.default is not None and param.default.kind == "none")
             )
-        if value.kind not in ("name", "other", "call", "await", "member"):
+        if value.kind not in ("name", "other", "op", "call", "await", "member"):
             return False
         return self.may_be_none(module, function, value, _MAX_DEPTH - 2)
 
@@ -356,57 +363,12 @@ def _enclosing(module: Module, function: Function) -> Function | None:
     return None
 
 
-def _is_subscript(text: str) -> bool:
-    """`x[...]` / `a.b[...]` / `f()[...]`: ends with a bracket that does not open the text."""
-    if not text.endswith("]") or text.startswith("["):
-        return False
-    depth = 0
-    for index in range(len(text) - 1, -1, -1):
-        char = text[index]
-        if char == "]":
-            depth += 1
-        elif char == "[":
-            depth -= 1
-            if depth == 0:
-                head = text[:index]
-                return bool(head) and (head[-1].isalnum() or head[-1] in "_)]")
-    return False
-
-
 def _call_name(value: Value | None) -> str:
     if value is None or value.kind != "call" or value.call is None:
         return ""
     return last_name(value.call.callee or value.call.method)
 
 
-def _flag(call: Call, name: str) -> bool | None:
-    value = call.kwarg(name)
-    if value is None:
-        return None
-    return value.text == "True"
-
-
-def _field_says_none(fact: Field, declared_optional: bool) -> bool:
-    """Whether a class-level declaration says the attribute can hold None."""
-    annotation = fact.annotation
-    if declared_optional:
-        return True
-    value = fact.value
-    if value is None:
-        return False
-    if value.kind in ("none", "maybe_none"):
-        return True
-    if value.kind != "call" or value.call is None:
-        return False
-    call = value.call
-    nullable = _flag(call, "nullable")
-    if nullable is not None:
-        return nullable
-    name = _call_name(value)
-    if name in _COLUMNS:
-        if _flag(call, "primary_key"):
-            return False
-        # mapped_column() takes its nullability from the Mapped[...] annotation.
-        return annotation is None or name == "Column"
-    null = _flag(call, "null")
-    return bool(null)
+def _flag(call: Call | None, name: str) -> bool:
+    value = call.kwarg(name) if call is not None else None
+    return value is not None and value.text == "True"

@@ -8,7 +8,9 @@ an external base ends the walk, as it does for a reader of the code.
 
 from __future__ import annotations
 
-from ..facts import Call, Class, Field, Function, Value
+from dataclasses import dataclass
+
+from ..facts import Call, Class, Field, Function, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
 
 Located = tuple[Module, Class]
@@ -16,6 +18,30 @@ _MAX_MRO = 64
 _MAX_DEPTH = 8
 # Reads whose first argument is the model class they return a row of.
 _READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "one_or_none", "first_or_404"}
+
+
+_SQLALCHEMY_COLUMNS = frozenset({"Column", "mapped_column", "column_property"})
+_RELATIONSHIPS = frozenset({"relationship", "relation", "Relationship"})
+_DJANGO_RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField", "ParentalKey"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """What an ORM declaration says about its attribute on a row.
+
+    `kind`: "sqlalchemy" (`Column`, `mapped_column`, `column_property`, a bare
+    `Mapped[T]`), "relationship" (`relationship(...)`), or "django" (a Django
+    `*Field`, `ForeignKey`, `OneToOneField`; SQLModel's and pydantic's `Field(...)`
+    take the same flags and read the same).
+    `nullable`: whether a row may hold None there. `target`: the related class as
+    written (`"User"`, `User`, `"auth.User"`) for relations, whose attribute holds a
+    row of it (a `ForeignKey`'s `<name>_id` holds the key)."""
+
+    kind: str
+    nullable: bool
+    primary_key: bool = False
+    unique: bool = False
+    target: str | None = None
 
 
 class Types:
@@ -26,6 +52,7 @@ class Types:
         self._declared: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = {}
         self._assigned: dict[tuple[str, str, str], Located | None] = {}
         self._locals: dict[tuple[str, str, str], Located | None] = {}
+        self._by_name: dict[str, list[Located]] | None = None
 
     # -- classes -----------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> Located | None:
@@ -113,6 +140,61 @@ class Types:
             self._declared[key] = found
         return found
 
+    # -- ORM columns ---------------------------------------------------------
+    def column(self, module: Module, fact: Field) -> Column | None:
+        """The ORM column (or relation) a class-level declaration makes, else None."""
+        annotation = fact.annotation
+        optional = self.project.optional(module, annotation)
+        call = fact.value.call if fact.value is not None and fact.value.kind == "call" else None
+        if call is None:
+            if annotation is not None and "Mapped" in annotation.wrappers:
+                return Column("sqlalchemy", optional)  # `name: Mapped[str]`: a column without options
+            return None
+        name = last_name(call.callee or call.method or "")
+        flags = {key: value.text == "True" for key, value in call.kwargs}
+        primary_key = flags.get("primary_key", False)
+        said = flags.get("nullable", flags.get("null", False)) or optional  # Django says `null=True`
+        if name == "column_property":  # a SQL expression: None only when declared so
+            return Column("sqlalchemy", said, primary_key, flags.get("unique", False) or primary_key)
+        if name in _SQLALCHEMY_COLUMNS:
+            nullable = flags.get("nullable")
+            if nullable is None:
+                # SQLAlchemy: nullable unless a primary key; mapped_column() takes it from Mapped[...].
+                nullable = not primary_key and (annotation is None or name == "Column" or optional)
+            return Column("sqlalchemy", nullable or optional, primary_key, flags.get("unique", False) or primary_key)
+        if name in _RELATIONSHIPS:
+            return Column("relationship", said, target=_target(call.args[0]) if call.args else None)
+        if name.endswith("Field") or name in _DJANGO_RELATIONS:
+            unique = flags.get("unique", False) or primary_key or name == "OneToOneField"
+            target = _target(call.args[0]) if call.args and name in _DJANGO_RELATIONS else None
+            return Column("django", said, primary_key, unique, target)
+        return None
+
+    def related_class(self, module: Module, fact: Field) -> Located | None:
+        """The project class whose row a relation attribute holds (`owner = relationship("User")`,
+        `owner = models.ForeignKey(User, ...)`), else None."""
+        column = self.column(module, fact)
+        if column is None or column.target is None:
+            return None
+        target = column.target
+        if "." in target and self.class_at(module, target) is None:
+            target = target.rsplit(".", 1)[1]  # Django's "app_label.Model"
+        found = self.class_at(module, target)
+        if found is None:
+            found = self._class_named(target)
+        return found
+
+    def _class_named(self, name: str) -> Located | None:
+        """A class referred to by a bare string (`relationship("User")`): SQLAlchemy's and
+        Django's registries resolve it by name, so does this, when the name is unique."""
+        if self._by_name is None:
+            self._by_name = {}
+            for module in self.project.all_modules:
+                for cls in module.facts.classes:
+                    self._by_name.setdefault(cls.name, []).append((module, cls))
+        found = self._by_name.get(name, ())
+        return found[0] if len(found) == 1 else None
+
     # -- attributes of instances -------------------------------------------
     def attribute_class(self, module: Module, cls: Class, name: str) -> Located | None:
         """The project class of `self.<name>` when the class body declares it:
@@ -129,7 +211,7 @@ class Types:
                         return located
                 value = declared.value
                 if value is not None and value.kind == "call" and value.ref:
-                    return self.class_at(owner_module, value.ref)
+                    return self.class_at(owner_module, value.ref) or self.related_class(owner_module, declared)
                 return None
         key = (module.name, cls.qualname, name)
         if key not in self._assigned:
@@ -349,6 +431,14 @@ class Types:
                 if found is not None:
                     return found
         return None
+
+
+def _target(value: Value) -> str | None:
+    """The related class as written: a name, a dotted name, or a string naming it."""
+    if value.kind in ("name", "attr") and value.ref:
+        return value.ref
+    text = string_literal(value)
+    return text if text and text != "self" and text.replace(".", "").isidentifier() else None
 
 
 def _same(a: Located, b: Located) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 from ..diagnostics import Finding, Related
@@ -116,10 +115,7 @@ def _same_row(db: Db, binding: Binding, name: str, depth: int = 0) -> bool:
     if value.call is None:
         return False
     read = db.read_of(value.call)
-    if read is None:
-        return False
-    own = re.compile(rf"(?<![\w.]){re.escape(name)}(?:\.(?:id|pk))?(?=[,)])")
-    return bool(own.search(read.key))
+    return read is not None and read.mentions(name)
 
 
 def _row_text(read: Read) -> str:
