@@ -482,20 +482,23 @@ class Db:
     def bound_read(self, top: Call) -> Read | None:
         """A query chain bound to a name, ended by a row ending later:
         `qs = Tag.objects.filter(name=n)` then `qs.exists()`, `q = session.query(Tag)` then
-        `q.filter_by(name=n).first()`."""
+        `q.filter_by(name=n).first()`, `result = await session.execute(stmt)` then
+        `result.scalar()`."""
         links = self.chain(top)
         receiver = links[-1].receiver
         if receiver is None or receiver.kind != "name" or not receiver.ref or self.function.param(receiver.ref):
             return None
         binding = self.binding_before(receiver.ref, links[-1].order)
-        if binding is None or binding.value is None or binding.value.kind != "call" or binding.value.call is None:
+        value = binding.value if binding is not None else None
+        if value is None or value.kind not in ("call", "await") or value.call is None:
             return None
-        inner = self.chain(binding.value.call)
+        inner = self.chain(value.call)
         root = inner[-1]
         if root.receiver is None or not root.method:
             return None
         if self.is_session(root.receiver):
-            return self._session_read(top, root, links + inner) if root.method == "query" else None
+            runs = root.method == "query" or root.method in STATEMENT_RUNNERS
+            return self._session_read(top, root, links + inner) if runs else None
         owner, _, manager = (root.receiver.ref or "").rpartition(".")
         if root.receiver.kind == "attr" and manager == "objects" and _is_class_name(owner, self):
             return self._django_read(top, root, links + inner, owner)
