@@ -687,20 +687,30 @@ class Db:
         return None
 
     def class_parameter(self, name: str) -> bool:
-        """A parameter (not `self` / `cls`) that holds a class: `model.objects` in a generic
-        helper (`def _get_or_create(model, **fields)`)."""
-        return "." not in name and name not in ("self", "cls") and self.function.param(name) is not None
+        """A name that may hold a class handed in: a parameter other than `self` / `cls`
+        (`def _get_or_create(session, model, **fields)`), `cls` in a classmethod (a model
+        mixin's `cls`), or an attribute of `self` / `cls` (a generic repository's
+        `self.model`)."""
+        head, _, rest = name.partition(".")
+        function = self.function
+        if rest:
+            return head in ("self", "cls") and "." not in rest and function.class_qualname is not None
+        if name == "cls":
+            return function.class_qualname is not None and any(
+                last(d.ref or "") == "classmethod" for d in function.decorators)
+        return name != "self" and function.param(name) is not None
 
     def model_parameter(self, name: str) -> bool:
-        """A parameter holding a model class that the function reads rows of
-        (`session.query(model)`, `select(model)`, `model.objects`), or annotated `type[...]`:
-        calling it builds a new row."""
+        """A name holding a model class (`class_parameter`) that the function reads rows of
+        (`session.query(model)`, `select(self.model)`, `model.objects`), or a parameter
+        annotated `type[...]`: calling it builds a new row."""
         if not self.class_parameter(name):
             return False
-        annotation = self.function.param(name).annotation
+        param = self.function.param(name)
+        annotation = param.annotation if param is not None else None
         if annotation is not None and annotation.text.startswith(("type[", "Type[", "typing.Type[")):
             return True
-        return any(read.model == name for read in self.reads())
+        return any(read.model == last(name) for read in self.check_reads())
 
     # -- cascades, forms and serializers --------------------------------------------
     def cascades(self, insert: Insert) -> list[Insert]:
