@@ -633,6 +633,9 @@ class Db:
                 _is_class_name(owner, self) or self.class_parameter(owner)
             ):
                 return Insert(call, "Model.objects.create", last(owner))
+        if method == "save" and receiver is not None and receiver.kind == "call" and receiver.call is not None:
+            model = self.saved_model(receiver.call)  # `Tag(name=n).save()`: built and saved at once
+            return Insert(call, "save", model) if model is not None else None
         if method == "save" and receiver is not None and receiver.kind == "name" and receiver.ref:
             binding = self.binding_before(receiver.ref, call.order)
             if binding is not None and binding.value is not None and binding.value.call is not None:
