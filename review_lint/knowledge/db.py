@@ -1220,6 +1220,8 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
                 continue
             seen.add(key)
             kind = "startup" if _startup_name(current.name) else _startup_decorated(current)
+            if not kind and key in _migration_receivers(project):
+                kind = "command"
             if kind:
                 entry = "startup" if entry == "startup" or kind == "startup" else "command"
                 continue
@@ -1252,7 +1254,34 @@ def _startup_decorated(function: Function) -> str | None:
             return "startup"
         if last(text) in ("command", "group"):
             return "command"
+        if last(text) == "receiver" and decorator.call is not None and any(
+                last(a.ref or "") in _MIGRATION_SIGNALS for a in decorator.call.args):
+            return "command"  # `@receiver(post_migrate)`: run by `migrate`
     return None
+
+
+_MIGRATION_SIGNALS = frozenset({"pre_migrate", "post_migrate"})
+
+
+def _migration_receivers(project: Project) -> frozenset[tuple[str, str]]:
+    """Functions connected to Django's `pre_migrate` / `post_migrate` signals
+    (`post_migrate.connect(create_default_site, sender=self)`): the `migrate` command runs
+    them, in one process, like a one-shot command."""
+    memo = project.memo("db-migration-receivers")
+    if "found" not in memo:
+        found = set()
+        for module in project.all_modules:
+            for function in module.facts.functions:
+                for call in function.calls:
+                    if call.method != "connect" or call.receiver is None or (
+                            last(call.receiver.ref or "") not in _MIGRATION_SIGNALS):
+                        continue
+                    handed = call.args[0] if call.args else call.kwarg("receiver")
+                    symbol = project.resolve(module, handed.ref) if handed is not None and handed.ref else None
+                    if symbol is not None and symbol.kind == "function":
+                        found.add((symbol.module, symbol.qualname))
+        memo["found"] = frozenset(found)
+    return memo["found"]
 
 
 def _calls(project: Project, caller: tuple[Module, Function], module: Module, function: Function) -> bool | None:
