@@ -128,3 +128,38 @@ def test_an_insert_by_relationship_cascade_names_the_parent_and_where_it_was_bui
     assert finding.line == 17
     assert "also inserts the new `Pool`" in finding.message and "relationship cascade" in finding.message
     assert [r.span[0] for r in finding.related] == [14, 15, 16]  # read, missing branch, the new parent
+
+
+DJANGO_MODELS = """\
+    from django.db import models
+
+
+    class Topic(models.Model):
+        title = models.CharField(max_length=80, unique=True)
+
+
+    class Forum(models.Model):
+        name = models.CharField(max_length=80, unique=True)
+    """
+
+DJANGO_CREATE_THEN_OTHER_GUARD = """\
+    from django.db import IntegrityError, transaction
+
+    from models import Forum, Topic
+
+
+    def open_topic(title, forum_name):
+        if Topic.objects.filter(title=title).first() is None:
+            Topic.objects.create(title=title)
+        try:
+            with transaction.atomic():
+                Forum(name=forum_name).save()
+        except IntegrityError:
+            Forum.objects.get(name=forum_name)
+    """
+
+
+def test_a_django_insert_is_not_guarded_by_a_later_saves_handler(tmp_path):
+    # Django's create() runs its INSERT at once: the later save's `except IntegrityError` is not its guard
+    found = messages(tmp_path, "RL004", {"models.py": DJANGO_MODELS, "app.py": DJANGO_CREATE_THEN_OTHER_GUARD})
+    assert "no `except IntegrityError` around the insert" in found[8]

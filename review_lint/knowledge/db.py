@@ -715,6 +715,17 @@ class Db:
             return True
         return any(read.model == last(name) for read in self.check_reads())
 
+    def locks_row(self, read: Read) -> bool:
+        """A read that locks the row it finds until the transaction ends
+        (`Parent.objects.select_for_update().get(...)`, `select(Parent)...with_for_update()`)."""
+        for link in self.chain(read.call):
+            if link.method in _ROW_LOCKS:
+                return True
+            if link.method in STATEMENT_RUNNERS and link.args and self.statement_has(
+                    link.args[0], link.order, list(_ROW_LOCKS)):
+                return True
+        return False
+
     # -- cascades, forms and serializers --------------------------------------------
     def cascades(self, insert: Insert) -> list[Insert]:
         """The new parent objects a `session.add(child)` also inserts through the relationship
@@ -1261,6 +1272,7 @@ def _startup_decorated(function: Function) -> str | None:
 
 
 _MIGRATION_SIGNALS = frozenset({"pre_migrate", "post_migrate"})
+_ROW_LOCKS = frozenset({"select_for_update", "with_for_update"})
 
 
 def _migration_receivers(project: Project) -> frozenset[tuple[str, str]]:

@@ -94,7 +94,9 @@ class UnguardedGetOrCreate(Rule):
             earlier.append(insert.call)
             if insert.form == "helper" and _helper_guards(db, insert.call):
                 continue
-            guard = _guard(db, function, blocks, insert.call, read)
+            if _serialised_by_lock(db, function, blocks, reads, insert):
+                continue
+            guard = _guard(db, function, blocks, insert.call, read, insert.form not in _IMMEDIATE)
             message = _message(guard)
             if message is None:
                 continue
@@ -170,6 +172,21 @@ def _keyed_by_new_row(inserts: list[Insert], read: Read) -> bool:
     return False
 
 
+def _serialised_by_lock(db: Db, function: Function, blocks: dict[int, Block], reads: list[Read],
+                        insert: Insert) -> bool:
+    """An earlier read on the insert's path locks a row of another model (`Parent.objects
+    .select_for_update().get(pk=...)`): every writer waits for that lock, so the check and the
+    insert run one request at a time. Locking the looked-up row itself guards nothing when it
+    does not exist yet."""
+    call = insert.call
+    return any(
+        read.call.order < call.order and read.model and insert.model and last(read.model) != last(insert.model)
+        and db.locks_row(read)
+        and same_path(function, blocks, read.call.order, read.call.blocks, call.order, call.blocks)
+        for read in reads
+    )
+
+
 def _helper_guards(db: Db, call: Call) -> bool:
     """A create helper that catches IntegrityError itself."""
     definition = db.definition(call)
@@ -181,13 +198,18 @@ def _helper_guards(db: Db, call: Call) -> bool:
     )
 
 
-def _guard(db: Db, function: Function, blocks: dict[int, Block], insert: Call, read: Read) -> Guard:
+# Django's inserts run their INSERT at once: a later flush, commit or save cannot raise their error.
+_IMMEDIATE = frozenset({"Model.objects.create", "save"})
+
+
+def _guard(db: Db, function: Function, blocks: dict[int, Block], insert: Call, read: Read, pending: bool) -> Guard:
     guard = Guard()
-    # Where the IntegrityError surfaces: the insert itself, or a later flush / commit on its path.
+    # Where the IntegrityError surfaces: the insert itself, or (for a session's pending insert)
+    # a later flush / commit / save on its path; Django's create() and save() raise at once.
     raisers = [insert]
     for call in function.calls:
         if (
-            call.order > insert.order and call.method in ("commit", "flush", "save")
+            pending and call.order > insert.order and call.method in ("commit", "flush", "save")
             and (call.method == "save" or db.is_session(call.receiver))
             and same_path(function, blocks, insert.order, insert.blocks, call.order, call.blocks)
         ):
