@@ -656,8 +656,27 @@ class Db:
             if definition is not None and self.takes_session(definition):
                 listed = name
         if listed is None:
-            return None
+            created = self.created_model(call) if name in _row_creator_names(self.project) else None
+            return Insert(call, "helper", created) if created else None
         return Insert(call, "helper", self.helper_model(call))
+
+    def created_model(self, call: Call) -> str | None:
+        """The model a call of a project function inserts, whatever the function's name or
+        parameters (`create_user({...})` on Flask-SQLAlchemy's global session,
+        `create_thumbnail(...)` around `Thumbnail.objects.create`): the one model its own body
+        inserts, or None."""
+        located = self.located(call)
+        if located is None:
+            return None
+        module, function = located
+        memo = self.project.memo("db-created-model")
+        key = (module.name, function.qualname, self.options.reads_key())
+        if key not in memo:
+            memo[key] = None  # a recursive helper ends here
+            inner = Db(self.project, module, function, self.options)
+            models = {insert.model for insert in map(inner.insert_of, function.calls) if insert is not None}
+            memo[key] = models.pop() if len(models) == 1 else None
+        return memo[key]
 
     def _new_objects(self, value: Value, order: int) -> str | None:
         """The model of the new objects in a list given to `add_all` ("" when unknown but new)."""
@@ -915,6 +934,18 @@ def random_order(call: Call) -> bool:
         receiver = call.receiver
         call = receiver.call if receiver is not None else None
     return False
+
+
+def _row_creator_names(project: Project) -> frozenset[str]:
+    """Names of functions with a call that may insert (`.add(...)`, `.create(...)`, `.save()`,
+    `.execute(...)`): the cheap first test before a call's function is resolved and read."""
+    memo = project.memo("db-row-creators")
+    if "names" not in memo:
+        memo["names"] = frozenset(
+            function.name for module in project.all_modules for function in module.facts.functions
+            if function.qualname != "<module>" and any(
+                c.method in ("add", "add_all", "create", "save", "execute", "exec") for c in function.calls))
+    return memo["names"]
 
 
 def _row_returner_names(project: Project) -> frozenset[str]:
