@@ -142,6 +142,7 @@ class Db:
         self.function = function
         self.options = options
         self._session_cache: dict[str, bool] = {}
+        self.follow_creators = True  # `created_model`: calls of project functions that insert
 
     # Built on first use: most functions are asked one cheap question and dropped.
     @functools.cached_property
@@ -656,7 +657,8 @@ class Db:
             if definition is not None and self.takes_session(definition):
                 listed = name
         if listed is None:
-            created = self.created_model(call) if name in _row_creator_names(self.project) else None
+            created = self.created_model(call) if self.follow_creators and name in _row_creator_names(
+                self.project) else None
             return Insert(call, "helper", created) if created else None
         return Insert(call, "helper", self.helper_model(call))
 
@@ -674,6 +676,7 @@ class Db:
         if key not in memo:
             memo[key] = None  # a recursive helper ends here
             inner = Db(self.project, module, function, self.options)
+            inner.follow_creators = False  # one level: a chain of helpers could recurse very deep
             models = {insert.model for insert in map(inner.insert_of, function.calls) if insert is not None}
             memo[key] = models.pop() if len(models) == 1 else None
         return memo[key]

@@ -51,6 +51,7 @@ class Types:
         self._mro: dict[tuple[str, str], list[Located]] = {}
         self._declared: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = {}
         self._assigned: dict[tuple[str, str, str], Located | None] = {}
+        self._assigning = 0  # how many attribute_class computations are under way, nested
         self._locals: dict[tuple[str, str, str], Located | None] = {}
         self._by_name: dict[str, list[Located]] | None = None
 
@@ -215,7 +216,14 @@ class Types:
                 return None
         key = (module.name, cls.qualname, name)
         if key not in self._assigned:
-            self._assigned[key] = self._assigned_class(module, cls, name)
+            if self._assigning > _MAX_DEPTH:
+                return None  # attributes typed by factories typed by attributes...: unknown
+            self._assigned[key] = None  # an attribute typed through itself ends here
+            self._assigning += 1
+            try:
+                self._assigned[key] = self._assigned_class(module, cls, name)
+            finally:
+                self._assigning -= 1
         return self._assigned[key]
 
     def attribute_chain(self, owner: Located, parts: list[str]) -> Located | None:
