@@ -96,3 +96,70 @@ def test_a_project_wide_integrity_error_handler_changes_the_message_not_the_find
     assert set(found) == {7, 13}
     assert "project-wide IntegrityError handler (server.py:10)" in found[7]
     assert "unhandled IntegrityError" not in found[7]
+
+
+CASCADE = """\
+    from sqlalchemy import ForeignKey, select
+    from sqlalchemy.orm import mapped_column, relationship
+
+    from models import Base, Pool
+
+
+    class Slot(Base):
+        __tablename__ = "slots"
+        pool_id = mapped_column(ForeignKey("pools.id"), primary_key=True)
+        pool = relationship(Pool)
+
+
+    def reserve(session, name):
+        pool = session.scalars(select(Pool).where(Pool.name == name)).first()
+        if pool is None:
+            pool = Pool(name=name)
+        session.add(Slot(pool=pool))
+    """
+
+
+def test_an_insert_by_relationship_cascade_names_the_parent_and_where_it_was_built(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    for name, text in {"models.py": MODELS, "app.py": CASCADE}.items():
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    engine = Engine(Options(paths=[str(tmp_path)], root=str(tmp_path), select=["RL004"]), cwd=tmp_path)
+    [finding] = [d for d in engine.run().diagnostics if d.rule == "RL004"]
+    assert finding.line == 17
+    assert "also inserts the new `Pool`" in finding.message and "relationship cascade" in finding.message
+    assert [r.span[0] for r in finding.related] == [14, 15, 16]  # read, missing branch, the new parent
+
+
+DJANGO_MODELS = """\
+    from django.db import models
+
+
+    class Topic(models.Model):
+        title = models.CharField(max_length=80, unique=True)
+
+
+    class Forum(models.Model):
+        name = models.CharField(max_length=80, unique=True)
+    """
+
+DJANGO_CREATE_THEN_OTHER_GUARD = """\
+    from django.db import IntegrityError, transaction
+
+    from models import Forum, Topic
+
+
+    def open_topic(title, forum_name):
+        if Topic.objects.filter(title=title).first() is None:
+            Topic.objects.create(title=title)
+        try:
+            with transaction.atomic():
+                Forum(name=forum_name).save()
+        except IntegrityError:
+            Forum.objects.get(name=forum_name)
+    """
+
+
+def test_a_django_insert_is_not_guarded_by_a_later_saves_handler(tmp_path):
+    # Django's create() runs its INSERT at once: the later save's `except IntegrityError` is not its guard
+    found = messages(tmp_path, "RL004", {"models.py": DJANGO_MODELS, "app.py": DJANGO_CREATE_THEN_OTHER_GUARD})
+    assert "no `except IntegrityError` around the insert" in found[8]

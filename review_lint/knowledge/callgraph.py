@@ -10,10 +10,12 @@ resolves the calls recorded in a function's facts to project functions:
   `Class.method()`;
 - `self.m()` / `cls.m()` inside a class: `m` in the class or its project bases;
 - `Foo(...)`: `Foo.__init__`, and `Foo(...).m()`: `m` in `Foo` or its project bases;
-- `x.m()` and `x.a.b.m()` where the type layer (types.Types.class_of) knows the
-  class `x` holds: a parameter's annotation, `x = Foo(...)`, a read of `Foo`
-  (`session.get(Foo, pk)`), a call annotated to return `Foo`; then each
-  attribute's class as its owner declares or assigns it.
+- `x.m()`, `x.a.b.m()` and `self.client.m()` where the type layer knows the class
+  (types.Types.class_of, dotted_class): a parameter's annotation, `x = Foo(...)`,
+  a read of `Foo` (`session.get(Foo, pk)`), a call annotated to return `Foo`; then
+  each attribute's class as its owner declares or assigns it (`client: Client`,
+  `self.client = Client(...)` or a factory annotated to return one, in `__init__`).
+  The call graph asks the type layer and keeps no copy of its rules.
 
 Anything else (callbacks, attributes of attributes, `super()`) is not followed.
 """
@@ -66,9 +68,6 @@ class CallGraph:
 
     def resolve_class(self, module: Module, ref: str | None) -> tuple[Module, Class] | None:
         return self.types.class_at(module, ref)
-
-    def attribute_class(self, module: Module, cls: Class, name: str) -> tuple[Module, Class] | None:
-        return self.types.attribute_class(module, cls, name)
 
     def local_function(self, module: Module, scope: str, name: str) -> FunctionKey | None:
         """A function named `name` nested in `scope` or in the functions enclosing it."""
@@ -213,7 +212,7 @@ class CallGraph:
                     return self.method(located[0], located[1], call.method)
                 return None
             if receiver.kind == "attr" and receiver.ref:
-                located = self._class_of_chain(module, function, receiver.ref)
+                located = self.types.dotted_class(module, function, receiver.ref)
                 if located is not None:
                     return self.method(located[0], located[1], call.method)
                 if receiver.ref.startswith(("self.", "cls.")) or self._instance(module, function, receiver.ref.split(".")[0]):
@@ -236,21 +235,6 @@ class CallGraph:
             if cls is not None:
                 return self.method(target_module, cls, member)
         return None
-
-    def _class_of_chain(self, module: Module, function: Function, ref: str) -> tuple[Module, Class] | None:
-        """The project class of `self.a.b` / `svc.repo`: each attribute's class as its
-        owner declares or assigns it (see attribute_class), from `self` or a known instance."""
-        head, *attributes = ref.split(".")
-        if head in ("self", "cls") and function.class_qualname is not None:
-            cls = module.classes.get(function.class_qualname)
-            located = (module, cls) if cls is not None else None
-        else:
-            located = self._instance(module, function, head)
-        for name in attributes:
-            if located is None:
-                return None
-            located = self.attribute_class(located[0], located[1], name)
-        return located
 
     def calling(self, name: str) -> list[tuple[Module, Function]]:
         """The functions with a call whose last name is `name` (`name(...)`, `x.name(...)`):

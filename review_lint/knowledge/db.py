@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..config import name_matches
-from ..facts import Binding, Call, Function, Param, Value, string_literal
+from ..facts import Binding, Call, Function, Param, Span, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
 from .callgraph import call_graph, key_of
 from .types import types_of
@@ -129,6 +129,8 @@ class Insert:
     call: Call
     form: str
     model: str | None
+    # "cascade": where the parent object the insert cascades to was built (its order, blocks, span)
+    built: tuple[int, tuple[int, ...], Span] | None = None
 
 
 class Db:
@@ -140,6 +142,7 @@ class Db:
         self.function = function
         self.options = options
         self._session_cache: dict[str, bool] = {}
+        self.follow_creators = True  # `created_model`: calls of project functions that insert
 
     # Built on first use: most functions are asked one cheap question and dropped.
     @functools.cached_property
@@ -362,7 +365,7 @@ class Db:
             return self._session_read(top, root, links)
         if method and receiver is not None and receiver.kind == "attr" and receiver.ref:
             owner, _, manager = receiver.ref.rpartition(".")
-            if manager == "objects" and _is_class_name(owner, self):
+            if manager == "objects" and (_is_class_name(owner, self) or self.class_parameter(owner)):
                 return self._django_read(top, root, links, owner)
             if manager == "query" and _is_class_name(owner, self) and (top is not root or method in ROW_ENDINGS):
                 if top.method in ROW_ENDINGS:
@@ -395,8 +398,7 @@ class Db:
         if top.method not in ROW_ENDINGS:
             return None
         if method == "query":
-            model = root.args[0].ref if root.args and root.args[0].kind in ("name", "attr") else None
-            return self._chain_read(top, "session.query", last(model) or None)
+            return self._chain_read(top, "session.query", self.selected_model(root))
         if method in STATEMENT_RUNNERS:
             return self._runner_read(top, method, root)
         return None
@@ -406,7 +408,21 @@ class Db:
         found = self.statement(root.args[0] if root.args else None, root.order)
         if found is None or found[0] != "select":
             return None
-        return self._statement_read(top, f"session.{method}", found[1], root)
+        read = self._statement_read(top, f"session.{method}", found[1], root)
+        read.model = self.selected_model(found[1])
+        return read
+
+    def selected_model(self, select: Call) -> str | None:
+        """The model a `select(...)` / `session.query(...)` reads rows of: its first argument,
+        a model (`select(Label)`), one of its columns (`query(Label.id)`) or a class handed in
+        as a parameter (`query(model)`); None when unknown (`query(exists_clause)`)."""
+        first = select.args[0] if select.args else None
+        if first is None or first.kind not in ("name", "attr") or not first.ref:
+            return None
+        if _is_class_value(first, self) or self.class_parameter(first.ref):
+            return last(first.ref)
+        owner = first.ref.rpartition(".")[0]
+        return last(owner) if owner and _is_class_name(owner, self) else None
 
     def _statement_read(self, top: Call, form: str, select: Call, runner: Call) -> Read:
         model = select.args[0].ref if select.args and select.args[0].kind in ("name", "attr") else None
@@ -445,6 +461,66 @@ class Db:
         if top.method in ("first", "last", "get", "earliest", "latest"):
             return self._chain_read(top, "Model.objects", last(owner))
         return None
+
+    # -- reads through project functions found by what they do -----------------------
+    def check_reads(self) -> list[Read]:
+        """The reads that can answer "is the row there?": `reads()`, plus calls of project
+        functions that return a row they read, whatever their name (`find_user(name)`)."""
+        found = self.reads()
+        known = {id(read.call) for read in found}
+        for top in self.tops():
+            if id(top) not in known:
+                read = self.bound_read(top) or self.found_read(top)
+                if read is not None:
+                    found.append(read)
+        return found
+
+    def check_read_of(self, top: Call) -> Read | None:
+        """`read_of`, a query kept in a name and ended later (`bound_read`), or a call of a
+        project find helper (`found_read`)."""
+        return self.read_of(top) or self.bound_read(top) or self.found_read(top)
+
+    def bound_read(self, top: Call) -> Read | None:
+        """A query chain bound to a name, ended by a row ending later:
+        `qs = Tag.objects.filter(name=n)` then `qs.exists()`, `q = session.query(Tag)` then
+        `q.filter_by(name=n).first()`, `result = await session.execute(stmt)` then
+        `result.scalar()`."""
+        links = self.chain(top)
+        receiver = links[-1].receiver
+        if receiver is None or receiver.kind != "name" or not receiver.ref or self.function.param(receiver.ref):
+            return None
+        binding = self.binding_before(receiver.ref, links[-1].order)
+        value = binding.value if binding is not None else None
+        if value is None or value.kind not in ("call", "await") or value.call is None:
+            return None
+        inner = self.chain(value.call)
+        root = inner[-1]
+        if root.receiver is None or not root.method:
+            return None
+        if self.is_session(root.receiver):
+            runs = root.method == "query" or root.method in STATEMENT_RUNNERS
+            return self._session_read(top, root, links + inner) if runs else None
+        owner, _, manager = (root.receiver.ref or "").rpartition(".")
+        if root.receiver.kind == "attr" and manager == "objects" and _is_class_name(owner, self):
+            return self._django_read(top, root, links + inner, owner)
+        return None
+
+    def found_read(self, top: Call) -> Read | None:
+        """A call of a project function whose returns are rows it reads (or None): a find
+        helper, recognised by its body rather than its name."""
+        if top.receiver is not None and top.receiver.call is not None:
+            return None
+        name = last(top.callee or top.method or "")
+        if name not in _row_returner_names(self.project):
+            return None
+        located = self.located(top)
+        if located is None or not returns_row(self.project, located, self.options):
+            return None
+        names: set[str] = set()
+        exact = self.call_names(top, names, drop_sessions=True)
+        qualified = f"{located[0].name}.{located[1].qualname}"
+        return self._read(top, "helper", "helper:" + qualified + self._helper_args(top), self.helper_model(top),
+                          names, exact)
 
     def definition(self, call: Call) -> Function | None:
         """The project function a call runs, through imports and `self.` methods."""
@@ -554,14 +630,23 @@ class Db:
             return None
         if method and receiver is not None and receiver.kind == "attr" and receiver.ref:
             owner, _, manager = receiver.ref.rpartition(".")
-            if manager == "objects" and method == "create" and _is_class_name(owner, self):
+            if manager == "objects" and method == "create" and (
+                _is_class_name(owner, self) or self.class_parameter(owner)
+            ):
                 return Insert(call, "Model.objects.create", last(owner))
+        if method == "save" and receiver is not None and receiver.kind == "call" and receiver.call is not None:
+            model = self.saved_model(receiver.call)  # `Tag(name=n).save()`: built and saved at once
+            return Insert(call, "save", model) if model is not None else None
         if method == "save" and receiver is not None and receiver.kind == "name" and receiver.ref:
             binding = self.binding_before(receiver.ref, call.order)
             if binding is not None and binding.value is not None and binding.value.call is not None:
-                made = binding.value.call
-                if made.callee and _is_class_value(Value("name", made.callee, ref=made.callee), self):
-                    return Insert(call, "save", last(made.callee))
+                model = self.saved_model(binding.value.call)
+                if model is not None:
+                    return Insert(call, "save", model)
+            elif binding is None and self._creating_serializer(receiver.ref):
+                located = self._serializer_class()
+                model = meta_model(self.project, located) if located is not None else None
+                return Insert(call, "save", model) if model is not None else None
             return None
         if receiver is not None and receiver.call is not None:
             return None
@@ -572,8 +657,29 @@ class Db:
             if definition is not None and self.takes_session(definition):
                 listed = name
         if listed is None:
-            return None
+            created = self.created_model(call) if self.follow_creators and name in _row_creator_names(
+                self.project) else None
+            return Insert(call, "helper", created) if created else None
         return Insert(call, "helper", self.helper_model(call))
+
+    def created_model(self, call: Call) -> str | None:
+        """The model a call of a project function inserts, whatever the function's name or
+        parameters (`create_user({...})` on Flask-SQLAlchemy's global session,
+        `create_thumbnail(...)` around `Thumbnail.objects.create`): the one model its own body
+        inserts, or None."""
+        located = self.located(call)
+        if located is None:
+            return None
+        module, function = located
+        memo = self.project.memo("db-created-model")
+        key = (module.name, function.qualname, self.options.reads_key())
+        if key not in memo:
+            memo[key] = None  # a recursive helper ends here
+            inner = Db(self.project, module, function, self.options)
+            inner.follow_creators = False  # one level: a chain of helpers could recurse very deep
+            models = {insert.model for insert in map(inner.insert_of, function.calls) if insert is not None}
+            memo[key] = models.pop() if len(models) == 1 else None
+        return memo[key]
 
     def _new_objects(self, value: Value, order: int) -> str | None:
         """The model of the new objects in a list given to `add_all` ("" when unknown but new)."""
@@ -601,9 +707,114 @@ class Db:
             value = binding.value
         if value.call is not None and value.call.callee:
             callee = value.call.callee
-            if _is_class_value(Value("name", callee, ref=callee), self):
+            if _is_class_value(Value("name", callee, ref=callee), self) or self.model_parameter(callee):
                 return last(callee)
         return None
+
+    def class_parameter(self, name: str) -> bool:
+        """A name that may hold a class handed in: a parameter other than `self` / `cls`
+        (`def _get_or_create(session, model, **fields)`), `cls` in a classmethod (a model
+        mixin's `cls`), or an attribute of `self` / `cls` (a generic repository's
+        `self.model`)."""
+        head, _, rest = name.partition(".")
+        function = self.function
+        if rest:
+            return head in ("self", "cls") and "." not in rest and function.class_qualname is not None
+        if name == "cls":
+            return function.class_qualname is not None and any(
+                last(d.ref or "") == "classmethod" for d in function.decorators)
+        return name != "self" and function.param(name) is not None
+
+    def model_parameter(self, name: str) -> bool:
+        """A name holding a model class (`class_parameter`) that the function reads rows of
+        (`session.query(model)`, `select(self.model)`, `model.objects`), or a parameter
+        annotated `type[...]`: calling it builds a new row."""
+        if not self.class_parameter(name):
+            return False
+        param = self.function.param(name)
+        annotation = param.annotation if param is not None else None
+        if annotation is not None and annotation.text.startswith(("type[", "Type[", "typing.Type[")):
+            return True
+        return any(read.model == last(name) for read in self.check_reads())
+
+    def locks_row(self, read: Read) -> bool:
+        """A read that locks the row it finds until the transaction ends
+        (`Parent.objects.select_for_update().get(...)`, `select(Parent)...with_for_update()`)."""
+        for link in self.chain(read.call):
+            if link.method in _ROW_LOCKS:
+                return True
+            if link.method in STATEMENT_RUNNERS and link.args and self.statement_has(
+                    link.args[0], link.order, list(_ROW_LOCKS)):
+                return True
+        return False
+
+    # -- cascades, forms and serializers --------------------------------------------
+    def cascades(self, insert: Insert) -> list[Insert]:
+        """The new parent objects a `session.add(child)` also inserts through the relationship
+        cascade: `Child(parent=parent)` where `parent = Parent(...)` was built in this function
+        (or `Child(parent=Parent(...))`). Each is an insert of the parent's model, built where
+        the parent was constructed."""
+        if insert.form != "session.add":
+            return []
+        child = insert.call.args[0]
+        order = insert.call.order
+        if child.kind == "name" and child.ref:
+            binding = self.binding_before(child.ref, order)
+            child, order = (binding.value, binding.order) if binding is not None else (None, order)
+        if child is None or child.call is None:
+            return []
+        found = []
+        for value in list(child.call.args) + [v for _, v in child.call.kwargs]:
+            built = None
+            if value.kind == "call" and value.call is not None and self._project_model(value.call.callee):
+                built = (value.call.order, value.call.blocks, value.call.span), value.call.callee
+            elif value.kind == "name" and value.ref:
+                binding = self.binding_before(value.ref, order)
+                made = binding.value.call if binding is not None and binding.value is not None else None
+                if made is not None and self._project_model(made.callee):
+                    built = (binding.order, binding.blocks, binding.span), made.callee
+            if built is not None:
+                found.append(Insert(insert.call, "cascade", last(built[1]), built[0]))
+        return found
+
+    def _project_model(self, callee: str | None) -> bool:
+        return bool(callee) and types_of(self.project).class_at(self.module, callee) is not None
+
+    def saved_model(self, made: Call) -> str | None:
+        """The model whose new row `obj.save()` inserts, where `obj = made`: a model built
+        with `Model(...)`; a DRF serializer or Django model form whose `Meta.model` is the
+        model, built without an instance to update (`TagSerializer(data=...)`,
+        `self.get_serializer(data=...)` of a view whose `serializer_class` is one)."""
+        if made.method == "get_serializer" and made.receiver is not None and made.receiver.ref == "self":
+            located = self._serializer_class()
+            if located is None:
+                return None
+        else:
+            located = types_of(self.project).class_at(self.module, made.callee) if made.callee else None
+        if located is not None:
+            meta = meta_model(self.project, located)
+            if meta is not None:
+                return None if _updates_instance(made, located) else meta
+        if made.callee and _is_class_value(Value("name", made.callee, ref=made.callee), self):
+            return last(made.callee)
+        return None
+
+    def _creating_serializer(self, name: str) -> bool:
+        """DRF's `perform_create(self, serializer)`: the view's serializer, built by the framework
+        from the request data with no instance, so its `save()` creates."""
+        params = [p.name for p in self.function.params]
+        return self.function.name == "perform_create" and params[1:2] == [name] and params[:1] == ["self"]
+
+    def _serializer_class(self):
+        """The `serializer_class` of the view class the function is a method of."""
+        types = types_of(self.project)
+        cls = self.module.classes.get(self.function.class_qualname or "")
+        if cls is None:
+            return None
+        declared = types.declared(self.module, cls).get("serializer_class")
+        if declared is None or declared[2].value is None or not declared[2].value.ref:
+            return None
+        return types.class_at(declared[0], declared[2].value.ref)
 
     def core_write(self, call: Call) -> tuple[str, str | None] | None:
         """("update" | "insert" | "delete", model or None) for `session.execute(update(M)...)`-style
@@ -726,6 +937,88 @@ def random_order(call: Call) -> bool:
         receiver = call.receiver
         call = receiver.call if receiver is not None else None
     return False
+
+
+def _row_creator_names(project: Project) -> frozenset[str]:
+    """Names of functions with a call that may insert (`.add(...)`, `.create(...)`, `.save()`,
+    `.execute(...)`): the cheap first test before a call's function is resolved and read."""
+    memo = project.memo("db-row-creators")
+    if "names" not in memo:
+        memo["names"] = frozenset(
+            function.name for module in project.all_modules for function in module.facts.functions
+            if function.qualname != "<module>" and any(
+                c.method in ("add", "add_all", "create", "save", "execute", "exec") for c in function.calls))
+    return memo["names"]
+
+
+def _row_returner_names(project: Project) -> frozenset[str]:
+    """Names of functions with a `return` of a row-ending chain (`return q.first()`) or of a
+    name: the cheap first test before a call's function is resolved and its body read."""
+    memo = project.memo("db-row-returners")
+    if "names" not in memo:
+        names = set()
+        for module in project.all_modules:
+            for function in module.facts.functions:
+                for exit_ in function.exits:
+                    value = exit_.value
+                    if exit_.kind != "return" or value is None:
+                        continue
+                    if value.kind == "name" or (value.call is not None and (
+                            value.call.method in ROW_ENDINGS or value.call.method == "exists")):
+                        names.add(function.name)
+                        break
+        memo["names"] = frozenset(names)
+    return memo["names"]
+
+
+def returns_row(project: Project, located: tuple[Module, Function], options: DbOptions) -> bool:
+    """Every value the function returns is None or a row it read (`return q.first()`,
+    `user = q.one_or_none(); return user`), and at least one is."""
+    module, function = located
+    memo = project.memo("db-returns-row")
+    key = (module.name, function.qualname, options.reads_key())
+    if key not in memo:
+        memo[key] = False  # a recursive helper ends here
+        db = Db(project, module, function, options)
+        reads = db.reads()
+        calls = {id(read.call) for read in reads}
+        bound = {read.call.assigned_to for read in reads if read.call.assigned_to}
+        verdicts = []
+        for exit_ in function.exits:
+            value = exit_.value
+            if exit_.kind != "return" or value is None or value.kind == "none":
+                continue
+            verdicts.append((value.call is not None and id(value.call) in calls)
+                            or (value.kind == "name" and value.ref in bound
+                                and all(b.value is not None and (b.value.kind == "none" or (
+                                    b.value.call is not None and id(b.value.call) in calls))
+                                        for b in db.bindings_of(value.ref))))
+        memo[key] = bool(verdicts) and all(verdicts)
+    return memo[key]
+
+
+def meta_model(project: Project, located) -> str | None:
+    """The model a DRF `ModelSerializer` or a Django `ModelForm` is of: `Meta.model` in the
+    class or its project ancestors."""
+    types = types_of(project)
+    for module, cls in types.mro(*located):
+        meta = module.classes.get(f"{cls.qualname}.Meta")
+        if meta is None:
+            continue
+        for declared in meta.fields:
+            if declared.name == "model" and declared.value is not None and declared.value.ref:
+                return last(declared.value.ref)
+    return None
+
+
+def _updates_instance(made: Call, located) -> bool:
+    """A serializer or form given the row it updates: `instance=` (a form's first positional
+    argument is its data, a serializer's is the instance)."""
+    if made.kwarg("instance") is not None:
+        return True
+    names = [located[1].name] + [last(base_ref(b) or "") for b in located[1].bases]
+    serializer = made.method == "get_serializer" or any(n.endswith("Serializer") for n in names)
+    return serializer and bool(made.args) and made.args[0].kind != "none"
 
 
 def _canon_operation(op: str, operands: list[str], value: Value) -> str:
@@ -972,6 +1265,8 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
                 continue
             seen.add(key)
             kind = "startup" if _startup_name(current.name) else _startup_decorated(current)
+            if not kind and key in _migration_receivers(project):
+                kind = "command"
             if kind:
                 entry = "startup" if entry == "startup" or kind == "startup" else "command"
                 continue
@@ -1004,7 +1299,35 @@ def _startup_decorated(function: Function) -> str | None:
             return "startup"
         if last(text) in ("command", "group"):
             return "command"
+        if last(text) == "receiver" and decorator.call is not None and any(
+                last(a.ref or "") in _MIGRATION_SIGNALS for a in decorator.call.args):
+            return "command"  # `@receiver(post_migrate)`: run by `migrate`
     return None
+
+
+_MIGRATION_SIGNALS = frozenset({"pre_migrate", "post_migrate"})
+_ROW_LOCKS = frozenset({"select_for_update", "with_for_update"})
+
+
+def _migration_receivers(project: Project) -> frozenset[tuple[str, str]]:
+    """Functions connected to Django's `pre_migrate` / `post_migrate` signals
+    (`post_migrate.connect(create_default_site, sender=self)`): the `migrate` command runs
+    them, in one process, like a one-shot command."""
+    memo = project.memo("db-migration-receivers")
+    if "found" not in memo:
+        found = set()
+        for module in project.all_modules:
+            for function in module.facts.functions:
+                for call in function.calls:
+                    if call.method != "connect" or call.receiver is None or (
+                            last(call.receiver.ref or "") not in _MIGRATION_SIGNALS):
+                        continue
+                    handed = call.args[0] if call.args else call.kwarg("receiver")
+                    symbol = project.resolve(module, handed.ref) if handed is not None and handed.ref else None
+                    if symbol is not None and symbol.kind == "function":
+                        found.add((symbol.module, symbol.qualname))
+        memo["found"] = frozenset(found)
+    return memo["found"]
 
 
 def _calls(project: Project, caller: tuple[Module, Function], module: Module, function: Function) -> bool | None:

@@ -55,6 +55,7 @@ class Types:
         self._assigned: dict[tuple[str, str, str], Located | None] = project.memo("types-assigned")
         self._locals: dict[tuple[str, str, str], Located | None] = project.memo("types-locals")
         self._indexes: dict[str, dict[str, list[Located]]] = project.memo("types-indexes")
+        self._assigning = 0  # how many attribute_class computations are under way, nested
 
     # -- classes -----------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> Located | None:
@@ -219,7 +220,14 @@ class Types:
                 return None
         key = (module.name, cls.qualname, name)
         if key not in self._assigned:
-            self._assigned[key] = self._assigned_class(module, cls, name)
+            if self._assigning > _MAX_DEPTH:
+                return None  # attributes typed by factories typed by attributes...: unknown
+            self._assigned[key] = None  # an attribute typed through itself ends here
+            self._assigning += 1
+            try:
+                self._assigned[key] = self._assigned_class(module, cls, name)
+            finally:
+                self._assigning -= 1
         return self._assigned[key]
 
     def attribute_chain(self, owner: Located, parts: list[str]) -> Located | None:
@@ -247,16 +255,31 @@ class Types:
                     located = None
                     if binding.annotation is not None and binding.annotation.core and not binding.annotation.container:
                         located = self.class_at(owner_module, binding.annotation.core[0])
-                    value = binding.value
-                    if located is None and value is not None and value.kind == "call" and value.ref:
-                        located = self.class_at(owner_module, value.ref)
-                    if located is None and value is not None and value.kind == "name":
-                        param = method.param(value.ref or "")
-                        annotation = param.annotation if param is not None else None
-                        if annotation is not None and annotation.core and not annotation.container:
-                            located = self.class_at(owner_module, annotation.core[0])
+                    if located is None and binding.value is not None:
+                        located = self._assigned_value_class(owner_module, method, binding.value)
                     if located is not None:
                         return located
+        return None
+
+    def _assigned_value_class(self, module: Module, method: Function, value: Value) -> Located | None:
+        """The class of a value assigned to an attribute: `Foo(...)`, a factory or classmethod
+        annotated to return `Foo` (`make_client()`, `Client.from_settings()`), a parameter typed
+        `Foo`, or the one known class of its alternatives (`client or Client()`)."""
+        if value.kind == "name":
+            param = method.param(value.ref or "")
+            annotation = param.annotation if param is not None else None
+            if annotation is not None and annotation.core and not annotation.container:
+                return self.class_at(module, annotation.core[0])
+            return None
+        if value.kind in ("call", "await"):
+            if value.ref:
+                found = self.class_at(module, value.ref)
+                if found is not None:
+                    return found
+            return self.class_of_value(module, method, value, 1)
+        if value.kind == "other" and value.elements:
+            found = {id(c[1]): c for c in (self._assigned_value_class(module, method, e) for e in value.elements) if c}
+            return next(iter(found.values())) if len(found) == 1 else None
         return None
 
 
@@ -282,9 +305,11 @@ class Types:
         param = function.param(name)
         if param is not None:
             return self.class_of_annotation(module, param.annotation.core) if param.annotation else None
+        bound = False
         for binding in function.bindings:
             if binding.name != name:
                 continue
+            bound = True
             if binding.annotation is not None:
                 found = self.class_of_annotation(module, binding.annotation.core)
                 if found is not None:
@@ -293,7 +318,32 @@ class Types:
                 found = self.class_of_value(module, function, binding.value, depth + 1)
                 if found is not None:
                     return found
-        return None
+        if bound or function.qualname == "<module>":
+            return None
+        return self.module_instance(module, name)
+
+    def module_instance(self, module: Module, dotted: str) -> Located | None:
+        """The project class of a module-level instance a name refers to, defined here or
+        imported (`billing = BillingClient()`, then `billing.charge(...)` in a handler;
+        `clients.billing`): its annotation, or the value assigned to it."""
+        key = (module.name, "<module-instance>", dotted)
+        if key in self._locals:
+            return self._locals[key]
+        self._locals[key] = None  # an instance defined through itself ends here
+        found = None
+        symbol = self.project.resolve(module, dotted)
+        owner = self.project.modules.get(symbol.module) if symbol is not None and symbol.kind == "variable" else None
+        top = owner.functions.get("<module>") if owner is not None and "." not in symbol.qualname else None
+        if top is not None:
+            for binding in top.bindings:
+                if binding.name != symbol.qualname:
+                    continue
+                if binding.annotation is not None and binding.annotation.core and not binding.annotation.container:
+                    found = self.class_at(owner, binding.annotation.core[0])
+                if found is None and binding.value is not None:
+                    found = self._assigned_value_class(owner, top, binding.value)
+        self._locals[key] = found
+        return found
 
     def class_of_annotation(self, module: Module, core) -> Located | None:
         """The first project class an annotation's names (`core`) refer to."""
@@ -308,6 +358,9 @@ class Types:
         (`class_of`), then the declared class of each attribute."""
         head, *parts = dotted.split(".")
         owner = self.class_of(module, function, head, depth)
+        if owner is None and parts and self.project.resolve(module, head) is not None:
+            # `clients.billing.charge()`: an instance defined in another module
+            owner, parts = self.module_instance(module, f"{head}.{parts[0]}"), parts[1:]
         return self.attribute_chain(owner, parts) if owner is not None else None
 
     def returned(self, module: Module, function: Function, call: Call, depth: int = 0) -> tuple[Module, Function] | None:
@@ -334,7 +387,8 @@ class Types:
 
     def callee(self, module: Module, function: Function, call: Call, depth: int = 0) -> tuple[Module, Function] | None:
         """The project function a call runs: a function by name, or a method of a
-        receiver whose class `class_of` knows."""
+        receiver whose class the type layer knows (`class_of`, through attributes:
+        `dotted_class`)."""
         if call.callee is not None:
             if "." not in call.callee:
                 nested = self.local_function(module, function.qualname, call.callee)
@@ -345,8 +399,9 @@ class Types:
                 found = self.project.function(symbol)
                 if found is not None:
                     return found
-        if call.method is not None and call.receiver is not None and call.receiver.kind == "name":
-            owner = self.class_of(module, function, call.receiver.text, depth + 1)
+        if call.method is not None and call.receiver is not None and call.receiver.kind in ("name", "attr"):
+            # `repo.find(x)`, `self.users.find(x)`: the receiver's class, through its attributes
+            owner = self.dotted_class(module, function, call.receiver.text, depth + 1)
             if owner is not None:
                 return self.method(owner[0], owner[1], call.method)
         return None

@@ -40,6 +40,7 @@ BROAD = (
     "other failure"
 )
 BROAD_REREAD = "and that handler neither re-reads the winner's row nor raises"
+CASCADE = "adding the child also inserts the new `{model}` built where it was missing (relationship cascade): "
 
 
 @dataclass
@@ -70,9 +71,10 @@ class UnguardedGetOrCreate(Rule):
                   missing_exceptions: tuple[str, ...]) -> Iterable[Finding]:
         db = Db(project, module, function, options)
         inserts = [i for i in (db.insert_of(c) for c in function.calls) if i is not None]
+        inserts += [cascade for insert in inserts for cascade in db.cascades(insert)]
         if not inserts:
             return
-        reads = sorted(db.reads(), key=lambda r: -r.call.order)
+        reads = sorted(db.check_reads(), key=lambda r: -r.call.order)
         if not reads:
             return
         blocks = block_map(function)
@@ -92,7 +94,9 @@ class UnguardedGetOrCreate(Rule):
             earlier.append(insert.call)
             if insert.form == "helper" and _helper_guards(db, insert.call):
                 continue
-            guard = _guard(db, function, blocks, insert.call, read)
+            if _serialised_by_lock(db, function, blocks, reads, insert):
+                continue
+            guard = _guard(db, function, blocks, insert.call, read, insert.form not in _IMMEDIATE)
             message = _message(guard)
             if message is None:
                 continue
@@ -114,26 +118,32 @@ class UnguardedGetOrCreate(Rule):
                 Related(module.path, read.call.span, "the read that found no row"),
                 Related(module.path, branch.span, "the branch where the row is missing"),
             ]
+            if insert.built is not None:
+                related.append(Related(module.path, insert.built[2], f"the new `{insert.model}` the insert cascades to"))
+                message = CASCADE.format(model=insert.model) + message
             yield Finding(module.path, insert.call.span, f"check-then-insert race: {message}", related)
 
 
 def _same_thing(read: Read, insert: Insert) -> bool:
+    if insert.form == "cascade":  # a parent inserted along with its child: only a read of that parent
+        return bool(read.model) and last(read.model) == insert.model
     return not read.model or not insert.model or last(read.model) == last(insert.model)
 
 
 def _check_then(function: Function, blocks: dict[int, Block], reads: list[Read], insert: Insert,
                 missing_exceptions: tuple[str, ...]) -> tuple[Read, Block] | None:
-    """The latest earlier read of the same thing on whose missing branch the insert runs."""
-    call = insert.call
+    """The latest earlier read of the same thing on whose missing branch the insert runs (for a
+    cascade: on whose missing branch the parent was built)."""
+    order, where, span = insert.built or (insert.call.order, insert.call.blocks, insert.call.span)
     for read in reads:
-        if read.call.order >= call.order or not _same_thing(read, insert):
+        if read.call.order >= order or not _same_thing(read, insert):
             continue
-        subjects = {read.call.text}
+        subjects = {read.call.text, f"await {read.call.text}"}  # `if await find(...): return`
         if read.call.assigned_to:
             subjects.add(read.call.assigned_to)
-        branch = missing_branch(function, subjects, read.call.span, call.blocks, call.span, read.call.blocks)
+        branch = missing_branch(function, subjects, read.call.span, where, span, read.call.blocks)
         if branch is None:
-            branch = missing_handler(function, blocks, read.call.blocks, call.blocks, missing_exceptions)
+            branch = missing_handler(function, blocks, read.call.blocks, where, missing_exceptions)
         if branch is not None:
             return read, branch
     return None
@@ -149,12 +159,32 @@ def _new_object_name(insert: Insert) -> str | None:
 
 
 def _keyed_by_new_row(inserts: list[Insert], read: Read) -> bool:
-    """The read looks for children of a row this function itself inserted just before
-    (`email.save()`, then `Attachment.objects.filter(email=email)`): no one else can race on it."""
+    """The read looks for children of a row this function itself inserted just before, on
+    every path to the read (`email.save()`, then `Attachment.objects.filter(email=email)`): no
+    one else can race on it. A row inserted only on some paths (`if tag is None: add(tag)`)
+    may be another request's."""
     for insert in inserts:
-        if insert.call.order < read.call.order and _new_object_name(insert) in read.names:
+        if (
+            insert.call.order < read.call.order and _new_object_name(insert) in read.names
+            and read.call.blocks[: len(insert.call.blocks)] == insert.call.blocks
+        ):
             return True
     return False
+
+
+def _serialised_by_lock(db: Db, function: Function, blocks: dict[int, Block], reads: list[Read],
+                        insert: Insert) -> bool:
+    """An earlier read on the insert's path locks a row of another model (`Parent.objects
+    .select_for_update().get(pk=...)`): every writer waits for that lock, so the check and the
+    insert run one request at a time. Locking the looked-up row itself guards nothing when it
+    does not exist yet."""
+    call = insert.call
+    return any(
+        read.call.order < call.order and read.model and insert.model and last(read.model) != last(insert.model)
+        and db.locks_row(read)
+        and same_path(function, blocks, read.call.order, read.call.blocks, call.order, call.blocks)
+        for read in reads
+    )
 
 
 def _helper_guards(db: Db, call: Call) -> bool:
@@ -168,13 +198,18 @@ def _helper_guards(db: Db, call: Call) -> bool:
     )
 
 
-def _guard(db: Db, function: Function, blocks: dict[int, Block], insert: Call, read: Read) -> Guard:
+# Django's inserts run their INSERT at once: a later flush, commit or save cannot raise their error.
+_IMMEDIATE = frozenset({"Model.objects.create", "save"})
+
+
+def _guard(db: Db, function: Function, blocks: dict[int, Block], insert: Call, read: Read, pending: bool) -> Guard:
     guard = Guard()
-    # Where the IntegrityError surfaces: the insert itself, or a later flush / commit on its path.
+    # Where the IntegrityError surfaces: the insert itself, or (for a session's pending insert)
+    # a later flush / commit / save on its path; Django's create() and save() raise at once.
     raisers = [insert]
     for call in function.calls:
         if (
-            call.order > insert.order and call.method in ("commit", "flush", "save")
+            pending and call.order > insert.order and call.method in ("commit", "flush", "save")
             and (call.method == "save" or db.is_session(call.receiver))
             and same_path(function, blocks, insert.order, insert.blocks, call.order, call.blocks)
         ):
@@ -214,7 +249,7 @@ def _rereads(db: Db, function: Function, blocks: dict[int, Block], handler: Bloc
     """A read in the handler, or right after the try statement on the handler's path."""
     arms = {b.id for b in blocks.values() if b.group == try_block.group}
     for top in db.tops():
-        if top.order <= insert.order or db.read_of(top) is None:
+        if top.order <= insert.order or db.check_read_of(top) is None:
             continue
         if handler.id in top.blocks:
             return True
