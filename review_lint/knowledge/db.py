@@ -475,6 +475,33 @@ class Db:
                     found.append(read)
         return found
 
+    def repeatable_reads(self) -> list[Read]:
+        """The reads that query the database each time they run (RL003): `reads()`, a query
+        kept in a name and ended later (`qs = M.objects.filter(...)`, then `qs.first()`:
+        each call a query; not a statement's Result, `result.scalar()`, which is read
+        once), and calls of project find helpers (`self.repo.get_by_id(x)`)."""
+        found = self.reads()
+        known = {id(read.call) for read in found}
+        for top in self.tops():
+            if id(top) in known:
+                continue
+            read = self.bound_read(top)
+            if read is not None and self._ends_a_result(top):
+                read = None
+            read = read or self.found_read(top)
+            if read is not None:
+                found.append(read)
+        return found
+
+    def _ends_a_result(self, top: Call) -> bool:
+        """`result.scalar()` where `result = session.execute(...)`: the rows of one query."""
+        receiver = self.chain(top)[-1].receiver
+        binding = self.binding_before(receiver.ref, top.order) if receiver is not None and receiver.ref else None
+        value = binding.value if binding is not None else None
+        if value is None or value.call is None:
+            return False
+        return self.chain(value.call)[-1].method in STATEMENT_RUNNERS
+
     def check_read_of(self, top: Call) -> Read | None:
         """`read_of`, a query kept in a name and ended later (`bound_read`), or a call of a
         project find helper (`found_read`)."""

@@ -30,7 +30,7 @@ class RepeatedRowRead(Rule):
     def _function(self, project: Project, module: Module, function: Function, options: DbOptions) -> Iterable[Finding]:
         db = Db(project, module, function, options)
         groups: dict[str, list[Read]] = {}
-        for read in db.reads():
+        for read in db.repeatable_reads():
             if read.exact and not read.check_only:
                 groups.setdefault(read.key, []).append(read)
         blocks = None
