@@ -120,7 +120,7 @@ def _same_row(db: Db, binding: Binding, name: str, depth: int = 0) -> bool:
 
 def _row_text(read: Read) -> str:
     call = read.call
-    if read.form in ("session.get", "session.get_one", "session.refresh", "helper") and call.args:
+    if read.form in ("session.get", "session.get_one", "session.refresh") and call.args:
         return ", ".join(a.text or a.ref or "?" for a in call.args if a.text or a.ref)
     return call.text
 
