@@ -15,7 +15,8 @@ from .config import CONFIG_NAME, ConfigError, RuleSpec, Settings, load_settings,
 from .diagnostics import Diagnostic, one_line
 from .discovery import PYTHON_SUFFIXES, project_files
 from .facts import WHOLE_FILE, ModuleFacts, Problem
-from .project import Module, Project, find_root, module_name
+from .incremental import Judgements
+from .project import Module, Project, find_root, module_name, reading
 from .pyproject import PYPROJECT_NAME, UnreadPyproject, read_table
 from .rule import Rule
 
@@ -283,12 +284,24 @@ class Engine:
         return repr((self.settings.exclude, ignores, self.settings.test_paths,
                      sorted((code, repr(rule)) for code, rule in self.settings.rules.items()), self.enabled))
 
-    def judge(self, all_facts: list[ModuleFacts], jobs: int = 1) -> tuple[Project, tuple[list[Diagnostic], int]]:
-        """Phase 2 over facts already gathered: the project model, and (diagnostics, internal errors)."""
-        project = self.build_project(all_facts)
-        return project, self._judge_all(all_facts, project, jobs)
+    def judge(self, all_facts: list[ModuleFacts], jobs: int = 1,
+              judgements: Judgements | None = None) -> tuple[Project, tuple[list[Diagnostic], int]]:
+        """Phase 2 over facts already gathered: the project model, and (diagnostics, internal errors).
 
-    def _judge_all(self, all_facts: list[ModuleFacts], project: Project, jobs: int = 1) -> tuple[list[Diagnostic], int]:
+        With `judgements` (what the last judgement of this project left, kept by the
+        language server), verdicts that the changes since cannot affect are reused
+        (incremental.py), in this process."""
+        if judgements is None:
+            project = self.build_project(all_facts)
+            return project, self._judge_all(all_facts, project, jobs)
+        modules = judgements.modules_for(all_facts, self, self.module_names(all_facts))
+        project = judgements.project(self.root, modules, self.settings.is_test)
+        judged = self._judge_all(all_facts, project, 1, judgements)
+        judgements.finish(project)
+        return project, judged
+
+    def _judge_all(self, all_facts: list[ModuleFacts], project: Project, jobs: int = 1,
+                   judgements: Judgements | None = None) -> tuple[list[Diagnostic], int]:
         diagnostics: list[Diagnostic] = []
         internal = 0
         for facts in all_facts:
@@ -299,7 +312,9 @@ class Engine:
                     Diagnostic(facts.path, problem.line, problem.column, problem.line, problem.column, code, name,
                                "error", problem.message)
                 )
-        for rule_diagnostics, failed in self._judge_rules(project, jobs):
+        judged = ([self._judge(code, project, judgements) for code in self.enabled] if judgements is not None
+                  else self._judge_rules(project, jobs))
+        for rule_diagnostics, failed in judged:
             internal += failed
             diagnostics.extend(rule_diagnostics)
         kept = [d for d in diagnostics if not self._suppressed(d, project)]
@@ -355,7 +370,8 @@ class Engine:
                 uses[code] = set()
         return _connected(uses)
 
-    def build_project(self, all_facts: list[ModuleFacts]) -> Project:
+    def module_names(self, all_facts: list[ModuleFacts]) -> dict[str, tuple[str, bool]]:
+        """path -> (dotted module name, is a package)."""
         package_dirs: dict[str, bool] = {}
 
         def is_package_dir(folder: str) -> bool:
@@ -363,18 +379,26 @@ class Engine:
                 package_dirs[folder] = (self.root / folder / "__init__.py").is_file()
             return package_dirs[folder]
 
-        modules = []
-        for facts in all_facts:
-            name, is_package = module_name(facts.path, is_package_dir)
-            modules.append(Module(name, is_package, facts))
+        return {facts.path: module_name(facts.path, is_package_dir) for facts in all_facts}
+
+    def build_project(self, all_facts: list[ModuleFacts]) -> Project:
+        names = self.module_names(all_facts)
+        modules = [Module(*names[facts.path], facts) for facts in all_facts]
         return Project(self.root, modules, self.settings.is_test)
 
-    def _judge(self, code: str, project: Project) -> tuple[list[Diagnostic], int]:
+    def _judge(self, code: str, project: Project, judgements: Judgements | None = None) -> tuple[list[Diagnostic], int]:
         spec = self.specs[code]
         settings = self.settings.rules[code]
         try:
             rule: Rule = registry.load_rule_class(spec)(settings.options)
-            found = [Diagnostic.of(f, code, spec.name, settings.severity) for f in rule.check(project)]
+            if judgements is not None:
+                rule.verdicts = judgements.for_rule(code)
+                # The rule's own reads (outside its per-module verdicts) decide whether any may be reused.
+                with reading():
+                    findings = list(rule.check(project))
+            else:
+                findings = rule.check(project)
+            found = [Diagnostic.of(f, code, spec.name, settings.severity) for f in findings]
             # A rule that judges module by module (Rule.per_module) loses only the
             # modules it failed on; each failure is one RL999 naming its file.
             failures = list(getattr(rule, "module_failures", None) or ())

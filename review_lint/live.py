@@ -4,8 +4,8 @@ unsaved buffers, and the last judgement.
 The first load gathers every file's facts as `check` does (the facts cache, worker
 processes). After that, a change re-extracts only the modules whose text changed
 (an open buffer, or a file changed on disk); every other module keeps its facts in
-memory. Judgement is then run over the whole project again: the rules are
-cross-file, and this first version does not track what a change can affect.
+memory. Judgement is then incremental (incremental.py): each rule's verdict on a
+module is reused while nothing it read changed, and judged again otherwise.
 
 A buffer that does not parse keeps the last facts of its module that did: the
 other modules' findings do not flap while the user types. The module itself then
@@ -27,6 +27,7 @@ from .diagnostics import Diagnostic
 from .discovery import PYTHON_SUFFIXES
 from .engine import Engine, Options, UsageError, facts_for_file
 from .facts import ModuleFacts
+from .incremental import Judgements
 from .pyproject import PYPROJECT_NAME
 
 CONFIG_FILES = (CONFIG_NAME, PYPROJECT_NAME)
@@ -123,6 +124,7 @@ class LiveProject:
         self.findings: dict[str, list[Diagnostic]] = {}  # path -> its diagnostics, as last judged
         self.internal: list[Diagnostic] = []  # RL999 that name no file of the project
         self.engine: Engine | None = None
+        self.judgements = Judgements()  # the last judgement's verdicts, for the next one to reuse
         # The configuration's error at the first load (then every rule's defaults are in force).
         self.config_error = self.load_settings()
 
@@ -202,10 +204,12 @@ class LiveProject:
         return error
 
     # -- judgement ----------------------------------------------------------------
-    def judge(self) -> dict[str, list[Diagnostic]]:
-        """Re-extract what changed, judge the whole project; path -> its diagnostics."""
+    def judge(self, full: bool = False) -> dict[str, list[Diagnostic]]:
+        """Re-extract what changed, judge again what it can affect; path -> its diagnostics.
+        `full`: judge everything again, remembering nothing (what incremental judgement
+        must equal: the differential tests and bench/incremental_diff.py compare them)."""
         facts = self.source.gather(self.root, self.files).facts()
-        _, (diagnostics, _) = self.engine.judge(facts, self.source.jobs)
+        _, (diagnostics, _) = self.engine.judge(facts, self.source.jobs, None if full else self.judgements)
         findings: dict[str, list[Diagnostic]] = defaultdict(list)
         internal = []
         known = set(self.files)

@@ -7,9 +7,11 @@ variable) or an external dotted name such as `fastapi.APIRouter`.
 
 from __future__ import annotations
 
+import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .facts import Annotation, Class, Function, Import, ModuleFacts, Value
 
@@ -90,24 +92,184 @@ class Symbol:
         return f"{self.module}:{self.qualname}" if self.module else self.qualname
 
 
+# -- what a judgement read ------------------------------------------------------
+# Incremental judgement (incremental.py) reuses a verdict while none of the modules it
+# read changed. Every read of a module's content goes through Module's properties
+# below, which note the module's path in the open frame: a dict of path -> the tick
+# of its latest read, in the order of those reads (so that a Memo entry finds what
+# was read since it was missed at the end). One frame is open at a time, in the one
+# thread that judges; with none open (every run of `check`), nothing is noted.
+_frame: dict[str, int] | None = None
+_tick = itertools.count()
+# Read by a judgement that cannot say what it read: a verdict holding it is never reused.
+EVERYTHING = "*"
+
+
+@contextmanager
+def reading() -> Iterator[dict[str, int]]:
+    """A frame of its own for the reads inside the block: path -> tick."""
+    global _frame
+    outer, _frame = _frame, {}
+    try:
+        yield _frame
+    finally:
+        _frame = outer
+
+
+def reads_so_far() -> dict[str, int] | None:
+    """The open frame (None when nothing is noted)."""
+    return _frame
+
+
+def note_reads(paths: Iterable[str]) -> None:
+    """Count `paths` as read now in the open frame (what a memo entry was computed from)."""
+    frame = _frame
+    if frame is not None:
+        tick = next(_tick)
+        for path in paths:
+            frame.pop(path, None)
+            frame[path] = tick
+
+
+def _note(path: str) -> None:
+    """One read of the module at `path` (the frame stays ordered by latest read)."""
+    frame = _frame
+    frame.pop(path, None)
+    frame[path] = next(_tick)
+
+
+class Memo(dict):
+    """A project memo (Project.memo) whose entries remember the modules read to compute
+    them, so that a judgement finding an entry counts those reads as its own. An entry
+    stored after a miss holds what was read from the miss to its last store (the asker
+    reads what forms the key itself): so the last store of an entry must end its
+    computation (a placeholder stored first against recursion is stored again, even
+    when the value stays the placeholder). One stored without a miss holds everything
+    its frame had read."""
+
+    __slots__ = ("_reads", "_missed")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reads: dict = {}
+        self._missed: dict = {}
+
+    def __contains__(self, key) -> bool:
+        if dict.__contains__(self, key):
+            self._found(key)
+            return True
+        self._miss(key)
+        return False
+
+    def __getitem__(self, key):
+        value = dict.__getitem__(self, key)
+        self._found(key)
+        return value
+
+    def get(self, key, default=None):
+        if dict.__contains__(self, key):
+            self._found(key)
+            return dict.__getitem__(self, key)
+        self._miss(key)
+        return default
+
+    def setdefault(self, key, default=None):
+        if key in self:
+            return self[key]
+        self[key] = default
+        return default
+
+    def __setitem__(self, key, value) -> None:
+        dict.__setitem__(self, key, value)
+        frame = _frame
+        if frame is None:
+            self._reads[key] = (EVERYTHING,)
+            return
+        missed = self._missed.get(key)
+        if missed is not None and missed[0] is frame:
+            since, read = missed[1], []
+            for path, tick in reversed(frame.items()):
+                if tick <= since:
+                    break
+                read.append(path)
+            self._reads[key] = tuple(read)
+        else:
+            self._reads[key] = tuple(frame)
+
+    def carry(self, earlier: "Memo", changed: frozenset[str]) -> None:
+        """Take the entries of the same memo of the last judgement that read nothing in `changed`."""
+        for key, reads in earlier._reads.items():
+            if EVERYTHING not in reads and changed.isdisjoint(reads):
+                dict.__setitem__(self, key, dict.__getitem__(earlier, key))
+                self._reads[key] = reads
+
+    def update(self, *args, **kwargs) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def _found(self, key) -> None:
+        if _frame is not None:
+            note_reads(self._reads.get(key, (EVERYTHING,)))
+
+    def _miss(self, key) -> None:
+        if _frame is not None:
+            self._missed[key] = (_frame, next(_tick))
+
+
 class Module:
-    """One file's facts plus the scope tables resolution needs."""
+    """One file's facts plus the scope tables resolution needs.
+
+    Stateless once built: a project rebuilt after an edit keeps the Module of every
+    file whose facts did not change. Its content is read through properties that note
+    the read (see `reading`)."""
+
+    __slots__ = ("name", "is_package", "path", "_facts", "_functions", "_classes", "_variables", "_imports")
 
     def __init__(self, name: str, is_package: bool, facts: ModuleFacts) -> None:
         self.name = name
         self.is_package = is_package
-        self.facts = facts
+        self._facts = facts
         self.path = facts.path
-        self.functions: dict[str, Function] = {f.qualname: f for f in facts.functions}
-        self.classes: dict[str, Class] = {c.qualname: c for c in facts.classes}
-        top = self.functions.get("<module>")
-        self.variables: dict[str, Value | None] = {}
+        self._functions: dict[str, Function] = {f.qualname: f for f in facts.functions}
+        self._classes: dict[str, Class] = {c.qualname: c for c in facts.classes}
+        top = self._functions.get("<module>")
+        self._variables: dict[str, Value | None] = {}
         if top is not None:
             for binding in top.bindings:
-                self.variables[binding.name] = binding.value
-        self.imports: dict[str, Import] = {}
+                self._variables[binding.name] = binding.value
+        self._imports: dict[str, Import] = {}
         for imported in facts.imports:
-            self.imports.setdefault(imported.local, imported)
+            self._imports.setdefault(imported.local, imported)
+
+    @property
+    def facts(self) -> ModuleFacts:
+        if _frame is not None:
+            _note(self.path)
+        return self._facts
+
+    @property
+    def functions(self) -> dict[str, Function]:
+        if _frame is not None:
+            _note(self.path)
+        return self._functions
+
+    @property
+    def classes(self) -> dict[str, Class]:
+        if _frame is not None:
+            _note(self.path)
+        return self._classes
+
+    @property
+    def variables(self) -> dict[str, Value | None]:
+        if _frame is not None:
+            _note(self.path)
+        return self._variables
+
+    @property
+    def imports(self) -> dict[str, Import]:
+        if _frame is not None:
+            _note(self.path)
+        return self._imports
 
     def absolute(self, imported: Import) -> str:
         """The absolute dotted target of an import."""
@@ -124,8 +286,15 @@ class Module:
 
 
 class Project:
-    def __init__(self, root: Path, modules: list[Module], is_test: Callable[[str], bool]) -> None:
+    def __init__(self, root: Path, modules: list[Module], is_test: Callable[[str], bool], tracked: bool = False,
+                 earlier: dict[str, Memo] | None = None, changed: frozenset[str] = frozenset()) -> None:
+        """`tracked`: memos remember what their entries were computed from (incremental.py);
+        `earlier`: the kept memos of the last judgement, `changed`: the modules changed since."""
         self.root = root
+        self.tracked = tracked
+        self._earlier = earlier or {}
+        self._changed = changed
+        self.kept: dict[str, Memo] = {}  # the memos the next judgement may take entries from
         self.modules: dict[str, Module] = {}
         for module in modules:
             # Two files can claim one name (scripts in different folders); keep the first.
@@ -137,20 +306,46 @@ class Project:
         self.all_modules = modules
         self._is_test = is_test
         self._memos: dict[str, dict] = {}
+        self._tests: dict[str, bool] = {}
 
-    def memo(self, kind: str) -> dict:
+    def memo(self, kind: str, kept: bool = False) -> dict:
         """Where a knowledge module keeps what it derives from the whole project, so
         that it is built once however many rules ask (each rule names what it asks
-        in `Rule.uses`, and the engine judges rules that share it in one process)."""
-        return self._memos.setdefault(kind, {})
+        in `Rule.uses`, and the engine judges rules that share it in one process).
+
+        `kept`: judged incrementally, the entries outlive an edit that changes none of
+        the modules they read. For memos whose values hold no Project and no id(),
+        and whose entries read (after their miss, through Module) every module their
+        value comes from: the asker's objects are those of the last judgement."""
+        memo = self._memos.get(kind)
+        if memo is None:
+            if not self.tracked:
+                memo = {}
+            else:
+                memo = Memo()
+                if kept:
+                    earlier = self._earlier.get(kind)
+                    if earlier is not None:
+                        memo.carry(earlier, self._changed)
+                    self.kept[kind] = memo
+            self._memos[kind] = memo
+        return memo
+
+    def cache(self) -> dict:
+        """A memo of the caller's own (a knowledge object's cache): its entries remember
+        what they were computed from, as Project.memo's do; never kept across edits."""
+        return Memo() if self.tracked else {}
 
     def is_test(self, path: str) -> bool:
-        return self._is_test(path)
+        found = self._tests.get(path)
+        if found is None:  # asked of every module by every rule: matched once
+            found = self._tests[path] = self._is_test(path)
+        return found
 
     def judged_modules(self) -> Iterator[Module]:
         """Modules outside test paths."""
         for module in self.all_modules:
-            if not self._is_test(module.path):
+            if not self.is_test(module.path):
                 yield module
 
     # -- resolution --------------------------------------------------------

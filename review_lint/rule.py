@@ -8,7 +8,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from .config import matches_any
 from .diagnostics import Finding
-from .project import Module, Project
+from .project import Module, Project, note_reads, reading, reads_so_far
 
 
 @dataclass
@@ -33,6 +33,9 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     uses: ClassVar[frozenset[str]] = frozenset()
+    # Set by the engine when it judges incrementally (incremental.RuleVerdicts): the
+    # verdicts `per_module` may reuse, and where it keeps its own.
+    verdicts: Any = None
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
@@ -60,11 +63,49 @@ class Rule:
         the engine reports it as an RL999 naming the rule, the file and the
         exception, and the other modules are judged as usual. Use it as
         `yield from self.per_module(project.all_modules, self._judge_module)`.
+
+        Judged incrementally (the language server), a module's last verdict is reused
+        when nothing it read changed (incremental.py). So `judge(module)` must decide
+        from the project alone, never from what judging another module left behind.
         """
+        if self.verdicts is not None:
+            yield from self._per_module_reusing(modules, judge)
+            return
         for module in modules:
             try:
                 found = list(judge(module))
             except Exception as error:  # noqa: BLE001 - one module must not hide the others
                 self.module_failures.append(ModuleFailure(module.path, error, traceback.format_exc()))
                 continue
+            yield from found
+
+    def _per_module_reusing(self, modules: Iterable[Module],
+                            judge: Callable[[Module], Iterable[Finding]]) -> Iterator[Finding]:
+        """per_module keeping each verdict with the modules read to reach it."""
+        from .incremental import Verdict
+
+        chosen = iter(modules)
+        while True:
+            with reading() as choosing:
+                module = next(chosen, None)
+            if module is None:
+                return
+            # Reading the module itself to choose it is part of its verdict; reading
+            # others (skipping them) is the rule's own work.
+            choosing.pop(module.path, None)
+            note_reads(choosing)
+            prior = self.verdicts.reusable(module.path, reads_so_far() or {})
+            if prior is not None:
+                self.module_failures.extend(prior.failures)
+                yield from prior.findings
+                continue
+            failed = len(self.module_failures)
+            with reading() as read:
+                read[module.path] = 0
+                try:
+                    found = list(judge(module))
+                except Exception as error:  # noqa: BLE001 - one module must not hide the others
+                    self.module_failures.append(ModuleFailure(module.path, error, traceback.format_exc()))
+                    found = []
+            self.verdicts.keep(module.path, Verdict(found, self.module_failures[failed:], frozenset(read)))
             yield from found

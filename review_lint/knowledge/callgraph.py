@@ -42,9 +42,12 @@ class CallGraph:
         self.project = project
         # By function and set of runners: dotted names of functions that run the function
         # given as their first argument before returning (RL001's `runner-functions`).
-        self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = {}
+        # A project memo: its entries remember what they were computed from, and outlive
+        # an edit that changes none of it (project.Memo, incremental.py).
+        self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = project.memo(
+            "callees", kept=True)
         self.types = types_of(project)
-        self._by_called_name: dict[str, list[tuple[Module, Function]]] | None = None
+        self._indexes: dict[str, dict[str, list[tuple[Module, Function]]]] = project.memo("callgraph-indexes")
 
     # -- lookups -----------------------------------------------------------
     def function(self, key: FunctionKey) -> tuple[Module, Function] | None:
@@ -236,15 +239,16 @@ class CallGraph:
     def calling(self, name: str) -> list[tuple[Module, Function]]:
         """The functions with a call whose last name is `name` (`name(...)`, `x.name(...)`):
         the candidates among which the callers of a function of that name are."""
-        if self._by_called_name is None:
-            index: dict[str, list[tuple[Module, Function]]] = {}
+        index = self._indexes.get("by called name")
+        if index is None:
+            index = {}
             for module in self.project.all_modules:
                 for function in module.facts.functions:
                     for called in {last_name(c.callee or c.method or "") for c in function.calls}:
                         if called:
                             index.setdefault(called, []).append((module, function))
-            self._by_called_name = index
-        return self._by_called_name.get(name, [])
+            self._indexes["by called name"] = index
+        return index.get(name, [])
 
     # -- reach -------------------------------------------------------------
     def reach(

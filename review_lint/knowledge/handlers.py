@@ -112,26 +112,45 @@ class HandlerFinder:
 
     # -- results -----------------------------------------------------------
     def find(self) -> dict[FunctionKey, Handler]:
-        may_call = self._may_register
+        # What each module registers, in order: a project memo whose entries outlive an
+        # edit that changes none of what they read (incremental.py).
+        registered = self.project.memo("handlers-by-module", kept=True)
+        context = (self.config, frozenset(self._marked_aliases))
         for module in self.project.judged_modules():
-            for function in module.facts.functions:
-                if function.in_type_checking:
-                    continue
-                if function.qualname != "<module>":
-                    self._decorators(module, function)
-                    self._annotations(module, function)
-                for call in function.calls:
-                    if may_call(call):
-                        self._call(module, function, call)
-            for cls in module.facts.classes:
-                bases = self.project.base_names(module, cls)
-                matched = sorted(b for b in bases if b in self.base_classes)
-                if matched:
-                    self._view_class(module, cls, f"view class `{cls.qualname}` ({matched[0]})")
+            key = (context, module.path)
+            found = registered.get(key)
+            if found is None:
+                found = registered[key] = self._registered_in(module)
+            for function_key, how in found:
+                self._register(function_key, how)
         return self.handlers
 
+    def _registered_in(self, module: Module) -> list[tuple[FunctionKey, str]]:
+        """(function, how) for each handler one module registers."""
+        self._found: list[tuple[FunctionKey, str]] = []
+        may_call = self._may_register
+        for function in module.facts.functions:
+            if function.in_type_checking:
+                continue
+            if function.qualname != "<module>":
+                self._decorators(module, function)
+                self._annotations(module, function)
+            for call in function.calls:
+                if may_call(call):
+                    self._call(module, function, call)
+        for cls in module.facts.classes:
+            bases = self.project.base_names(module, cls)
+            matched = sorted(b for b in bases if b in self.base_classes)
+            if matched:
+                self._view_class(module, cls, f"view class `{cls.qualname}` ({matched[0]})")
+        return self._found
+
     def _add(self, key: FunctionKey | None, how: str) -> None:
-        if key is None or key in self.handlers:
+        if key is not None:
+            self._found.append((key, how))
+
+    def _register(self, key: FunctionKey, how: str) -> None:
+        if key in self.handlers:
             return
         located = self.graph.function(key)
         if located is None:
@@ -245,6 +264,10 @@ class HandlerFinder:
                 located = self.graph.resolve_class(module, call.receiver.ref)
                 if located is not None:
                     self._view_class(located[0], located[1], f"{how} (`{call.receiver.ref}.as_view()`)")
+                return
+            located = self.graph.resolve_class(module, call.callee) if call.callee else None
+            if located is not None:  # an instance as the handler: Falcon's `app.add_route("/x", Things())`
+                self._view_class(located[0], located[1], f"{how} (an instance of `{located[1].qualname}`)")
                 return
             for argument in call.args:  # wrappers: csrf_exempt(view), login_required(view)
                 self._targets_of(module, function, argument, how, depth + 1)

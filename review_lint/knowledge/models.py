@@ -52,7 +52,8 @@ class ModelField:
     defaulted: bool = False
     # The default is forced by field order: in a model built with positional
     # arguments, an earlier field (own or inherited) has a default, so this one
-    # could not be declared without one.
+    # could not be declared without one, and it is None, a placeholder (a default
+    # with a value, `permissions: Sequence[str] | None = ()`, is a chosen one).
     forced: bool = False
 
     @property
@@ -129,9 +130,11 @@ class Models:
         self.ordered_bases = set(ordered_bases)
         self.keyed_bases = set(keyed_bases or ())
         self.types = types_of(project)
-        self._infos: dict[tuple[str, str], ModelInfo | None] = {}
-        self._ancestry: dict[tuple[str, str], tuple[set[str], bool]] = {}
-        self._aliases: dict[tuple[str, str], list[ModelInfo]] = {}
+        # Memos, not plain dicts: their entries remember what they were computed from,
+        # which incremental judgement needs (project.Memo).
+        self._infos: dict[tuple[str, str], ModelInfo | None] = project.cache()
+        self._ancestry: dict[tuple[str, str], tuple[set[str], bool]] = project.cache()
+        self._aliases: dict[tuple[str, str], list[ModelInfo]] = project.cache()
 
     # -- classes -------------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> tuple[Module, Class] | None:
@@ -179,6 +182,7 @@ class Models:
         self._infos[key] = None
         ancestors, decorated = self._ancestors(module, cls)
         if not decorated and not (ancestors & self.bases):
+            self._infos[key] = None  # stored again: a memo entry's last store ends its computation
             return None
         ordered = decorated or bool(ancestors & self.ordered_bases)
         keyed = bool(ancestors & self.keyed_bases)
@@ -216,7 +220,7 @@ class Models:
             info.positional = ["root"]
         for index, name in enumerate(info.positional):
             own = info.fields[name]
-            if own.cls is cls and own.defaulted:
+            if own.cls is cls and own.defaulted and _defaults_to_none(own.fact.value):
                 own.forced = any(info.fields[earlier].defaulted for earlier in info.positional[:index])
         self._infos[key] = info
         return info
@@ -243,10 +247,19 @@ class Models:
         own names, and the local names of imports that bring one in (`import ... as`),
         followed through re-exports. A dotted name whose last part is not here cannot
         resolve to a model, so most calls are dismissed without resolving them."""
-        names = {
-            cls.name for module in self.project.all_modules for cls in module.facts.classes
-            if self.info(module, cls) is not None
-        }
+        # Each module's model classes: a project memo whose entries outlive an edit that
+        # changes none of what they read (incremental.py), under the options they depend on.
+        by_module = self.project.memo("model-classes", kept=True)
+        context = (frozenset(self.bases), frozenset(self.decorators), frozenset(self.ordered_bases),
+                   frozenset(self.keyed_bases))
+        names: set[str] = set()
+        for module in self.project.all_modules:
+            key = (context, module.path)
+            found = by_module.get(key)
+            if found is None:
+                found = by_module[key] = frozenset(
+                    cls.name for cls in module.facts.classes if self.info(module, cls) is not None)
+            names |= found
         imports = [fact for module in self.project.all_modules for fact in module.facts.imports]
         while True:
             more = {
@@ -483,8 +496,17 @@ class Models:
         found: list[Site] = []
         if not self.model_names:  # every kind of site is of a model some name refers to
             return found
+        # Each module's sites: a project memo whose entries outlive an edit that changes
+        # none of what they read (incremental.py), under everything else they depend on.
+        by_module = self.project.memo("model-sites", kept=True)
+        context = (frozenset(self.bases), frozenset(self.decorators), frozenset(self.ordered_bases),
+                   frozenset(self.keyed_bases), frozenset(self.inspecting), frozenset(self.handlers), self.model_names)
         for module in self.project.judged_modules():
-            found.extend(self.sites(module))
+            key = (context, module.path)
+            sites = by_module.get(key)
+            if sites is None:
+                sites = by_module[key] = list(self.sites(module))
+            found.extend(sites)
         pending = [site for site in found if site.opaque]
         seen: set[tuple[str, str]] = set()
         while pending:
@@ -553,6 +575,18 @@ def _has_default(value: Value | None) -> bool:
     if call.args and _call_name(value) in ("Field", "ib", "attrib"):
         return call.args[0].text != "..."
     return False
+
+
+def _defaults_to_none(value: Value | None) -> bool:
+    """The default a declaration gives is None: `= None`, `Field(None)`, `field(default=None)`."""
+    if value is None:
+        return False
+    if value.kind == "none" or _call_name(value) not in _SPECIFIERS:
+        return value.kind == "none"
+    given = value.call.kwarg("default")
+    if given is None and value.call.args and _call_name(value) in ("Field", "ib", "attrib"):
+        given = value.call.args[0]
+    return given is not None and given.kind == "none"
 
 
 def _key_not_required(cls: Class, annotation: Annotation | None) -> bool:

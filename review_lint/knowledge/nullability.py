@@ -288,6 +288,11 @@ class Nullability:
         declared = self.types.declared(module, cls).get(name)
         if declared is not None and self.field_may_be_none(declared[0], declared[2]):
             return True
+        column = self.types.column(declared[0], declared[2]) if declared is not None else None
+        if column is not None and column.kind != "relationship":
+            # A row's column: the schema says whether it holds NULL, whatever a constructor
+            # sets before the row is saved (`def __init__(..., expires_at=None)`).
+            return False
         if declared is not None and self.guess_unknown_receivers and declared[2].annotation is not None:
             if _is_any(declared[2].annotation):
                 return True  # `content: Any` admits None

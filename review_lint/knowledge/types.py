@@ -47,13 +47,15 @@ class Column:
 class Types:
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._classes: dict[tuple[str, str], Located | None] = {}
-        self._mro: dict[tuple[str, str], list[Located]] = {}
-        self._declared: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = {}
-        self._assigned: dict[tuple[str, str, str], Located | None] = {}
-        self._assigning = 0  # how many attribute_class computations are under way, nested
-        self._locals: dict[tuple[str, str, str], Located | None] = {}
-        self._by_name: dict[str, list[Located]] | None = None
+        # Project memos, not dicts of this object: their entries remember what they were
+        # computed from, which incremental judgement needs (project.Memo).
+        self._classes: dict[tuple[str, str], Located | None] = project.memo("types-classes")
+        self._mro: dict[tuple[str, str], list[Located]] = project.memo("types-mro")
+        self._declared: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = project.memo("types-declared")
+        self._assigned: dict[tuple[str, str, str], Located | None] = project.memo("types-assigned")
+        self._assigning = 0  # how many attribute_class computations are under way, nested (not a cache)
+        self._locals: dict[tuple[str, str, str], Located | None] = project.memo("types-locals")
+        self._indexes: dict[str, dict[str, list[Located]]] = project.memo("types-indexes")
 
     # -- classes -----------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> Located | None:
@@ -188,12 +190,14 @@ class Types:
     def _class_named(self, name: str) -> Located | None:
         """A class referred to by a bare string (`relationship("User")`): SQLAlchemy's and
         Django's registries resolve it by name, so does this, when the name is unique."""
-        if self._by_name is None:
-            self._by_name = {}
+        by_name = self._indexes.get("by name")
+        if by_name is None:
+            by_name = {}
             for module in self.project.all_modules:
                 for cls in module.facts.classes:
-                    self._by_name.setdefault(cls.name, []).append((module, cls))
-        found = self._by_name.get(name, ())
+                    by_name.setdefault(cls.name, []).append((module, cls))
+            self._indexes["by name"] = by_name
+        found = by_name.get(name, ())
         return found[0] if len(found) == 1 else None
 
     # -- attributes of instances -------------------------------------------

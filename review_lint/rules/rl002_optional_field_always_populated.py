@@ -36,7 +36,7 @@ def _plural(count: int, word: str) -> str:
 class OptionalFieldAlwaysPopulated(Rule):
     code = "RL002"
     name = "optional-field-always-populated"
-    uses = frozenset({"handlers"})
+    uses = frozenset({"handlers", "models"})
 
     def check(self, project: Project) -> Iterable[Finding]:
         options = self.options

@@ -1,0 +1,304 @@
+"""Incremental judgement (the language server's): after every edit, the findings equal
+those of a full judgement of the same texts.
+
+A project of several modules, each rule's findings depending on another module: a
+FastAPI handler in `routes.py` reaches asserts in `helpers.py` (RL001); the models of
+`schemas.py` are built in `build.py` and `other.py` (RL002); `crud.py` reads and
+creates rows through the helpers of `store.py` (RL003, RL004). A sequence of unsaved
+edits changes what one module tells the others; after each, the live project's
+incremental judgement is compared with a full one, and the findings the edit should
+move are checked, so that the comparison is not of two empty lists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from review_lint import libcst_patches
+from review_lint.live import LiveProject
+
+HELPERS = """def check_user(user):
+    assert user is not None
+    return user
+
+
+def normalise(name):
+    return name.strip()
+"""
+ROUTES = """from fastapi import FastAPI
+
+from .crud import ensure_tag, read_twice
+from .helpers import check_user, normalise
+
+app = FastAPI()
+
+
+@app.get("/users")
+def read_user(user: str):
+    return check_user(user)
+
+
+@app.post("/tags")
+def add_tag(session, name: str):
+    return ensure_tag(session, normalise(name))
+
+
+@app.get("/tags/{tag_id}")
+def show_tag(session, tag_id: int):
+    return read_twice(session, tag_id)
+"""
+SCHEMAS = """from typing import Optional
+
+from pydantic import BaseModel
+
+
+class Note(BaseModel):
+    text: Optional[str]
+"""
+BUILD = """from .schemas import Note
+
+
+def make(text: str) -> Note:
+    return Note(text=None)
+"""
+OTHER = """from .schemas import Note
+
+
+def blank() -> Note:
+    return Note(text=None)
+"""
+MODELS = """class Tag:
+    def __init__(self, **values):
+        self.values = values
+"""
+STORE = """from sqlalchemy.orm import Session
+
+from .models import Tag
+
+
+def get_tag_by_name(session: Session, name: str):
+    return session.get(Tag, name)
+
+
+def get_tag(session: Session, tag_id: int):
+    return session.get(Tag, tag_id)
+
+
+def create_tag(session: Session, name: str):
+    tag = Tag(name=name)
+    session.add(tag)
+    return tag
+"""
+GUARDED_CREATE = """def create_tag(session: Session, name: str):
+    try:
+        with session.begin_nested():
+            tag = Tag(name=name)
+            session.add(tag)
+    except IntegrityError:
+        return session.get(Tag, name)
+    return tag
+"""
+CRUD = """from sqlalchemy.orm import Session
+
+from .store import create_tag, get_tag, get_tag_by_name
+
+
+def ensure_tag(session: Session, name: str):
+    tag = get_tag_by_name(session, name)
+    if tag is None:
+        tag = create_tag(session, name)
+    return tag
+
+
+def read_twice(session: Session, tag_id: int):
+    first = get_tag(session, tag_id)
+    first.used = True
+    session.commit()
+    return get_tag(session, tag_id)
+"""
+PROJECT = {".review-lint.yaml": "", "app/__init__.py": "", "app/helpers.py": HELPERS, "app/routes.py": ROUTES,
+           "app/schemas.py": SCHEMAS, "app/build.py": BUILD, "app/other.py": OTHER, "app/models.py": MODELS,
+           "app/store.py": STORE, "app/crud.py": CRUD}
+
+
+@pytest.fixture
+def live(tmp_path: Path):
+    for name, text in PROJECT.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    with libcst_patches.applied():  # as the server runs
+        project = LiveProject(tmp_path, cache=False)
+        project.source.collector.jobs = 1  # a handful of files: no worker processes
+        yield project
+
+
+def codes(findings, path: str) -> list[str]:
+    """The bundled rules' codes (the tests' RL900, which flags any assert, is judged too)."""
+    return [d.rule for d in findings.get(path, []) if d.rule != "RL900"]
+
+
+def edit(live: LiveProject, path: str, text: str | None) -> dict:
+    """Apply an unsaved edit (None: close the buffer), judge incrementally, and check
+    the findings against a full judgement of the same texts."""
+    if text is None:
+        live.close_buffer(path)
+    else:
+        live.set_buffer(path, text)
+    incremental = live.judge()
+    full = live.judge(full=True)
+    assert incremental == full
+    return incremental
+
+
+GUARDED_STORE = "from sqlalchemy.exc import IntegrityError\n" + STORE.replace(STORE[STORE.index("def create_tag"):],
+                                                                                 GUARDED_CREATE)
+RENAMED_STORE = GUARDED_STORE.replace("def get_tag(", "def fetch_tag(")
+RENAMED_CRUD = CRUD.replace("get_tag,", "fetch_tag,").replace("get_tag(session, tag_id)", "fetch_tag(session, tag_id)")
+
+# (what the edit does, file, its new text (None: the buffer closed), file -> the codes expected there)
+EDITS = [
+    ("an assert added to a helper a handler reaches",
+     "app/helpers.py", HELPERS.replace("    return name.strip()", "    assert name\n    return name.strip()"),
+     {"app/helpers.py": ["RL001", "RL001"]}),
+    ("the assert removed again", "app/helpers.py", HELPERS, {"app/helpers.py": ["RL001"]}),
+    ("the handler no longer calls the helper with the assert",
+     "app/routes.py", ROUTES.replace("return check_user(user)", "return user"), {"app/helpers.py": []}),
+    ("the call restored", "app/routes.py", ROUTES, {"app/helpers.py": ["RL001"]}),
+    ("one construction site fills the Optional field (another still gives None)",
+     "app/build.py", BUILD.replace("Note(text=None)", "Note(text=text)"), {"app/schemas.py": []}),
+    ("the construction site in another module fills it too",
+     "app/other.py", OTHER.replace("Note(text=None)", 'Note(text="")'), {"app/schemas.py": ["RL002"]}),
+    ("the create helper guards its own insert", "app/store.py", GUARDED_STORE, {"app/crud.py": []}),
+    ("the read helper renamed: its callers' import no longer resolves", "app/store.py", RENAMED_STORE,
+     {"app/crud.py": []}),
+    ("the callers import the new name: the row is read twice again", "app/crud.py", RENAMED_CRUD,
+     {"app/crud.py": ["RL003"]}),
+    ("a syntax error mid-edit in the helpers' module: its last good facts stay",
+     "app/store.py", RENAMED_STORE.replace("def create_tag(session: Session, name: str):", "def create_tag(session:"),
+     {"app/store.py": ["RL000"], "app/crud.py": ["RL003"]}),
+    ("the syntax error fixed, and the create helper no longer guarded",
+     "app/store.py", STORE.replace("def get_tag(", "def fetch_tag("), {"app/store.py": [], "app/crud.py": ["RL004", "RL003"]}),
+    ("a body edit that changes nothing another module sees",
+     "app/crud.py", RENAMED_CRUD.replace("    first.used = True\n", "    first.used = True\n    first.seen = 1\n"),
+     {"app/crud.py": ["RL004", "RL003"]}),
+    ("the helpers' buffer closed: the file on disk, where the read helper has its old name", "app/store.py", None,
+     {"app/store.py": [], "app/crud.py": ["RL004"]}),
+    ("the handlers' buffer closed", "app/routes.py", None, {"app/helpers.py": ["RL001"]}),
+]
+
+
+def test_incremental_findings_equal_a_full_judgement_after_every_edit(live: LiveProject):
+    first = live.judge()
+    assert first == live.judge(full=True)
+    assert codes(first, "app/helpers.py") == ["RL001"]
+    assert codes(first, "app/crud.py") == ["RL004"]
+    for what, path, text, expected in EDITS:
+        findings = edit(live, path, text)
+        for where, wanted in expected.items():
+            assert codes(findings, where) == wanted, what
+
+
+def test_an_edit_that_no_other_module_sees_is_judged_alone(live: LiveProject):
+    live.judge()
+    live.set_buffer("app/schemas.py", SCHEMAS + "\n\ndef unused():\n    return 1\n")
+    assert live.judge() == live.judge(full=True)
+    again = live.judgements.judged_again
+    # RL003 judges the edited module again, and no other: nothing read it. RL004 also
+    # judges crud.py again: its race asks project-wide questions (is there an
+    # IntegrityError handler anywhere?), which read every module.
+    assert again["RL003"] == 1
+    assert again["RL004"] == 2
+
+
+def test_a_changed_helper_judges_its_callers_again(live: LiveProject):
+    live.judge()
+    live.set_buffer("app/store.py", STORE.replace("session.add(tag)", "session.add(tag)\n    session.flush()"))
+    assert live.judge() == live.judge(full=True)
+    # store.py itself and crud.py, which resolved its helpers.
+    assert live.judgements.judged_again["RL004"] == 2
+
+
+def test_files_created_and_deleted_start_again_in_full(live: LiveProject, tmp_path: Path):
+    live.judge()
+    (tmp_path / "app/more.py").write_text("from .schemas import Note\n\n\ndef fill() -> Note:\n    return Note(text='x')\n")
+    live.disk_changed("app/more.py")
+    assert live.judge() == live.judge(full=True)
+    (tmp_path / "app/more.py").unlink()
+    live.disk_changed("app/more.py")
+    assert live.judge() == live.judge(full=True)
+
+
+# -- the mechanism: what a memo entry read counts for whoever finds it -----------------
+def _project(modules: dict[str, str], earlier=None, changed=frozenset()):
+    from review_lint.facts import ModuleFacts
+    from review_lint.project import Module, Project
+
+    made = [Module(name, False, ModuleFacts(path=path)) for path, name in modules.items()]
+    return Project(Path("."), made, lambda path: False, tracked=True, earlier=earlier, changed=changed), made
+
+
+def test_a_memo_entry_counts_what_it_read_for_whoever_finds_it():
+    from review_lint.project import reading
+
+    project, (a, b, c) = _project({"a.py": "a", "b.py": "b", "c.py": "c"})
+    memo = project.memo("answers")
+    with reading() as judging_a:
+        a.functions  # what forms the key: the asker's own read
+        if "question" not in memo:
+            c.classes  # what the answer comes from
+            memo["question"] = 42
+    with reading() as judging_b:
+        b.functions
+        assert memo["question"] == 42
+    assert set(judging_a) == {"a.py", "c.py"}
+    assert set(judging_b) == {"b.py", "c.py"}  # c.py through the entry, never read here
+
+
+def test_kept_memo_entries_outlive_only_edits_of_modules_they_did_not_read():
+    from review_lint.project import reading
+
+    project, (a, b) = _project({"a.py": "a", "b.py": "b"})
+    memo = project.memo("answers", kept=True)
+    with reading():
+        for module in (a, b):
+            if module.path not in memo:
+                module.facts
+                memo[module.path] = module.name.upper()
+    again, _ = _project({"a.py": "a", "b.py": "b"}, earlier=project.kept, changed=frozenset({"b.py"}))
+    assert dict(again.memo("answers", kept=True)) == {"a.py": "A"}
+    assert again.memo("not kept") == {}
+
+
+def test_a_judgement_that_fails_leaves_the_last_one_to_compare_with(live: LiveProject, monkeypatch):
+    from review_lint.engine import Engine
+
+    live.set_buffer("app/store.py", RENAMED_STORE)
+    live.set_buffer("app/crud.py", RENAMED_CRUD)
+    assert codes(live.judge(), "app/crud.py") == ["RL003"]
+    live.set_buffer("app/store.py", GUARDED_STORE)  # the read helper's old name: crud.py's import fails
+    monkeypatch.setattr(Engine, "_suppressed", lambda *args: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # the server logs it and goes on
+        live.judge()
+    monkeypatch.undo()
+    live.set_buffer("app/schemas.py", SCHEMAS + "\n")
+    findings = live.judge()
+    assert findings == live.judge(full=True)
+    assert codes(findings, "app/crud.py") == []  # the edit made before the failure was seen
+
+
+def test_knowledge_shared_through_project_memos_keeps_its_caches_in_memos(live: LiveProject):
+    # A cache kept on a shared object (a plain dict the type layer fills) hides what its
+    # entries read from every later judgement that finds them: reuse would go wrong.
+    from review_lint.project import Memo
+
+    facts = live.source.gather(live.root, live.files).facts()
+    project, _ = live.engine.judge(facts, 1, live.judgements)
+    shared = [value for memo in project._memos.values() for value in dict.values(memo)
+              if type(value).__module__.startswith("review_lint.knowledge")]
+    assert {type(value).__name__ for value in shared} >= {"Types", "CallGraph"}
+    for value in shared:
+        for name, attribute in vars(value).items():
+            if isinstance(attribute, (dict, list, set)):
+                assert isinstance(attribute, Memo), f"{type(value).__name__}.{name}: use project.memo or project.cache"
