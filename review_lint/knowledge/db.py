@@ -142,7 +142,6 @@ class Db:
         self.function = function
         self.options = options
         self._session_cache: dict[str, bool] = {}
-        self.follow_creators = True  # `created_model`: calls of project functions that insert
 
     # Built on first use: most functions are asked one cheap question and dropped.
     @functools.cached_property
@@ -537,9 +536,6 @@ class Db:
         helper, recognised by its body rather than its name."""
         if top.receiver is not None and top.receiver.call is not None:
             return None
-        name = last(top.callee or top.method or "")
-        if name not in _row_returner_names(self.project):
-            return None
         located = self.located(top)
         if located is None or not returns_row(self.project, located, self.options):
             return None
@@ -684,10 +680,22 @@ class Db:
             if definition is not None and self.takes_session(definition):
                 listed = name
         if listed is None:
-            created = self.created_model(call) if self.follow_creators and name in _row_creator_names(
-                self.project) else None
-            return Insert(call, "helper", created) if created else None
+            return None
         return Insert(call, "helper", self.helper_model(call))
+
+    def created_inserts(self, known: list[Insert]) -> list[Insert]:
+        """Calls of project functions whose own body inserts one model, whatever their name
+        (`created_model`), among the calls `known` does not already hold. Each call is
+        resolved, so a rule asks only where a read has been found."""
+        held = {id(insert.call) for insert in known}
+        found = []
+        for call in self.tops():
+            if id(call) in held or (call.receiver is not None and call.receiver.call is not None):
+                continue
+            model = self.created_model(call)
+            if model:
+                found.append(Insert(call, "helper", model))
+        return found
 
     def created_model(self, call: Call) -> str | None:
         """The model a call of a project function inserts, whatever the function's name or
@@ -702,8 +710,7 @@ class Db:
         key = (module.name, function.qualname, self.options.reads_key())
         if key not in memo:
             memo[key] = None  # a recursive helper ends here
-            inner = Db(self.project, module, function, self.options)
-            inner.follow_creators = False  # one level: a chain of helpers could recurse very deep
+            inner = Db(self.project, module, function, self.options)  # one level: insert_of does not ask
             models = {insert.model for insert in map(inner.insert_of, function.calls) if insert is not None}
             memo[key] = models.pop() if len(models) == 1 else None
         return memo[key]
@@ -964,38 +971,6 @@ def random_order(call: Call) -> bool:
         receiver = call.receiver
         call = receiver.call if receiver is not None else None
     return False
-
-
-def _row_creator_names(project: Project) -> frozenset[str]:
-    """Names of functions with a call that may insert (`.add(...)`, `.create(...)`, `.save()`,
-    `.execute(...)`): the cheap first test before a call's function is resolved and read."""
-    memo = project.memo("db-row-creators")
-    if "names" not in memo:
-        memo["names"] = frozenset(
-            function.name for module in project.all_modules for function in module.facts.functions
-            if function.qualname != "<module>" and any(
-                c.method in ("add", "add_all", "create", "save", "execute", "exec") for c in function.calls))
-    return memo["names"]
-
-
-def _row_returner_names(project: Project) -> frozenset[str]:
-    """Names of functions with a `return` of a row-ending chain (`return q.first()`) or of a
-    name: the cheap first test before a call's function is resolved and its body read."""
-    memo = project.memo("db-row-returners")
-    if "names" not in memo:
-        names = set()
-        for module in project.all_modules:
-            for function in module.facts.functions:
-                for exit_ in function.exits:
-                    value = exit_.value
-                    if exit_.kind != "return" or value is None:
-                        continue
-                    if value.kind == "name" or (value.call is not None and (
-                            value.call.method in ROW_ENDINGS or value.call.method == "exists")):
-                        names.add(function.name)
-                        break
-        memo["names"] = frozenset(names)
-    return memo["names"]
 
 
 def returns_row(project: Project, located: tuple[Module, Function], options: DbOptions) -> bool:

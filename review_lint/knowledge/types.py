@@ -53,9 +53,9 @@ class Types:
         self._mro: dict[tuple[str, str], list[Located]] = project.memo("types-mro")
         self._declared: dict[tuple[str, str], dict[str, tuple[Module, Class, Field]]] = project.memo("types-declared")
         self._assigned: dict[tuple[str, str, str], Located | None] = project.memo("types-assigned")
+        self._assigning = 0  # how many attribute_class computations are under way, nested (not a cache)
         self._locals: dict[tuple[str, str, str], Located | None] = project.memo("types-locals")
         self._indexes: dict[str, dict[str, list[Located]]] = project.memo("types-indexes")
-        self._assigning = 0  # how many attribute_class computations are under way, nested
 
     # -- classes -----------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> Located | None:

@@ -71,11 +71,14 @@ class UnguardedGetOrCreate(Rule):
                   missing_exceptions: tuple[str, ...]) -> Iterable[Finding]:
         db = Db(project, module, function, options)
         inserts = [i for i in (db.insert_of(c) for c in function.calls) if i is not None]
-        inserts += [cascade for insert in inserts for cascade in db.cascades(insert)]
-        if not inserts:
-            return
+        if not inserts and not db.reads():
+            return  # the calls of a function with neither are not worth resolving
         reads = sorted(db.check_reads(), key=lambda r: -r.call.order)
         if not reads:
+            return
+        inserts += db.created_inserts(inserts)
+        inserts += [cascade for insert in inserts for cascade in db.cascades(insert)]
+        if not inserts:
             return
         blocks = block_map(function)
         seen: dict[tuple[int, int], list[Call]] = {}
