@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -481,8 +482,11 @@ class Db:
         once), and calls of project find helpers (`self.repo.get_by_id(x)`)."""
         found = self.reads()
         known = {id(read.call) for read in found}
-        for top in self.tops():
-            if id(top) in known:
+        tops = self.tops()
+        # A repeat needs two calls of one name: resolving the others' functions is wasted work.
+        called = Counter(top.callee or top.method for top in tops)
+        for top in tops:
+            if id(top) in known or called[top.callee or top.method] < 2:
                 continue
             read = self.bound_read(top)
             if read is not None and self._ends_a_result(top):
