@@ -482,11 +482,15 @@ class Db:
         once), and calls of project find helpers (`self.repo.get_by_id(x)`)."""
         found = self.reads()
         known = {id(read.call) for read in found}
+        # A repeat needs two calls of one name with the same arguments (as written: a
+        # helper called once by position and once by keyword is not paired): resolving
+        # the functions of the others is wasted work.
         tops = self.tops()
-        # A repeat needs two calls of one name: resolving the others' functions is wasted work.
-        called = Counter(top.callee or top.method for top in tops)
-        for top in tops:
-            if id(top) in known or called[top.callee or top.method] < 2:
+        named = Counter(top.callee or top.method for top in tops)
+        twice = [top for top in tops if id(top) not in known and named[top.callee or top.method] > 1]
+        same = Counter(self.canon_call(top) for top in twice)
+        for top in twice:
+            if same[self.canon_call(top)] < 2:
                 continue
             read = self.bound_read(top)
             if read is not None and self._ends_a_result(top):
