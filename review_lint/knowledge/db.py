@@ -27,6 +27,7 @@ ROW_ENDINGS = frozenset(
 )
 # Session methods that run a statement given as their first argument.
 STATEMENT_RUNNERS = frozenset({"execute", "exec", "scalar", "scalars"})
+_RESULT_FORMS = frozenset(f"session.{method}" for method in STATEMENT_RUNNERS)  # reads of a statement's Result
 DJANGO_QUERYSET = frozenset(
     {"filter", "exclude", "select_related", "prefetch_related", "only", "defer", "order_by", "all", "annotate",
      "using", "select_for_update", "values", "values_list", "distinct"}
@@ -493,21 +494,12 @@ class Db:
             if same[self.canon_call(top)] < 2:
                 continue
             read = self.bound_read(top)
-            if read is not None and self._ends_a_result(top):
-                read = None
+            if read is not None and read.form in _RESULT_FORMS:
+                read = None  # `result.scalar()` of `result = session.execute(...)`: one query's rows
             read = read or self.found_read(top)
             if read is not None:
                 found.append(read)
         return found
-
-    def _ends_a_result(self, top: Call) -> bool:
-        """`result.scalar()` where `result = session.execute(...)`: the rows of one query."""
-        receiver = self.chain(top)[-1].receiver
-        binding = self.binding_before(receiver.ref, top.order) if receiver is not None and receiver.ref else None
-        value = binding.value if binding is not None else None
-        if value is None or value.call is None:
-            return False
-        return self.chain(value.call)[-1].method in STATEMENT_RUNNERS
 
     def check_read_of(self, top: Call) -> Read | None:
         """`read_of`, a query kept in a name and ended later (`bound_read`), or a call of a
