@@ -55,6 +55,9 @@ class Types:
         self._assigned: dict[tuple[str, str, str], Located | None] = project.memo("types-assigned")
         self._assigning = 0  # how many attribute_class computations are under way, nested (not a cache)
         self._locals: dict[tuple[str, str, str], Located | None] = project.memo("types-locals")
+        self._cut = 0  # answers cut short by a depth limit or a cycle so far (class_of)
+        # The local names class_of is working out (a few at a time; immutable: no cache).
+        self._active: frozenset[tuple[str, str, str]] = frozenset()
         self._indexes: dict[str, dict[str, list[Located]]] = project.memo("types-indexes")
 
     # -- classes -----------------------------------------------------------
@@ -221,6 +224,7 @@ class Types:
         key = (module.name, cls.qualname, name)
         if key not in self._assigned:
             if self._assigning > _MAX_DEPTH:
+                self._cut += 1
                 return None  # attributes typed by factories typed by attributes...: unknown
             self._assigned[key] = None  # an attribute typed through itself ends here
             self._assigning += 1
@@ -288,15 +292,29 @@ class Types:
         """The project class a local name holds in `function`, when the code says:
         `self`/`cls`, a parameter's annotation, or the first binding that names one
         (its annotation, `Cls(...)`, a read of `Cls`, a call annotated to return `Cls`)."""
-        if depth:
-            return self._class_of(module, function, name, depth)  # may be cut short by the depth limit
         key = (module.name, function.qualname, name)
-        if key not in self._locals:
-            self._locals[key] = self._class_of(module, function, name, 0)
-        return self._locals[key]
+        if key in self._locals:
+            return self._locals[key]
+        if key in self._active:
+            self._cut += 1
+            return None  # `x = x.child()`: the name's class through itself
+        cut = self._cut
+        active = self._active
+        self._active = active | {key}
+        try:
+            found = self._class_of(module, function, name, depth)
+        finally:
+            self._active = active
+        # A nested answer is kept only when no depth limit cut it short: it is then the
+        # answer from the top too. Without it, chains of locals bound to calls on locals
+        # are walked again from every name that reaches them (exponential).
+        if not depth or self._cut == cut:
+            self._locals[key] = found
+        return found
 
     def _class_of(self, module: Module, function: Function, name: str, depth: int) -> Located | None:
         if depth > _MAX_DEPTH:
+            self._cut += 1
             return None
         if function.class_qualname is not None and function.params and function.params[0].name == name:
             if name in ("self", "cls"):
@@ -371,7 +389,10 @@ class Types:
     def class_of_value(self, module: Module, function: Function, value: Value, depth: int = 0) -> Located | None:
         """`Cls(...)`, reads of `Cls` (`session.get(Cls, ..)`, `select(Cls)...`,
         `Cls.objects...`), or a project function annotated to return `Cls`."""
-        if depth > _MAX_DEPTH or value.kind not in ("call", "await") or value.call is None:
+        if depth > _MAX_DEPTH:
+            self._cut += 1
+            return None
+        if value.kind not in ("call", "await") or value.call is None:
             return None
         call = value.call
         if call.callee is not None:
@@ -419,7 +440,10 @@ class Types:
         return None
 
     def _read_class(self, module: Module, value: Value, depth: int) -> Located | None:
-        if depth > 2 * _MAX_DEPTH or value.call is None:
+        if depth > 2 * _MAX_DEPTH:
+            self._cut += 1
+            return None
+        if value.call is None:
             return None
         call = value.call
         name = call.method or last_name(call.callee)
