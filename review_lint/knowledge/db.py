@@ -25,6 +25,8 @@ ROW_ENDINGS = frozenset(
     {"first", "one", "one_or_none", "scalar", "scalar_one", "scalar_one_or_none", "get", "get_one",
      "first_or_404", "one_or_404", "get_or_404", "last", "earliest", "latest"}
 )
+# Row endings that answer None (or False) for a missing row instead of raising.
+NONE_WHEN_MISSING = frozenset({"first", "last", "one_or_none", "scalar", "scalar_one_or_none", "exists"})
 # Session methods that run a statement given as their first argument.
 STATEMENT_RUNNERS = frozenset({"execute", "exec", "scalar", "scalars"})
 _RESULT_FORMS = frozenset(f"session.{method}" for method in STATEMENT_RUNNERS)  # reads of a statement's Result
@@ -103,6 +105,14 @@ class Read:
     exact: bool = True  # False when the key text was cut short or uses unknown names
     check_only: bool = False  # `.exists()`: tells presence, returns no row
     terms: tuple[Value, ...] = ()  # the values the key is made of (the chain's arguments, a bound statement)
+
+    @property
+    def raises_when_missing(self) -> bool:
+        """Whether a missing row raises (`.one()`, Django's `.get()`; a helper may) rather than
+        answering None (`.first()`, `.one_or_none()`, `session.get()`)."""
+        if self.form == "session.get" or self.check_only:
+            return False
+        return self.call.method not in NONE_WHEN_MISSING
 
     def mentions(self, name: str) -> bool:
         """The row is looked up by `name` itself or its `.id` / `.pk`: an argument, or an

@@ -145,7 +145,7 @@ def _check_then(function: Function, blocks: dict[int, Block], reads: list[Read],
         if read.call.assigned_to:
             subjects.add(read.call.assigned_to)
         branch = missing_branch(function, subjects, read.call.span, where, span, read.call.blocks)
-        if branch is None:
+        if branch is None and read.raises_when_missing:
             branch = missing_handler(function, blocks, read.call.blocks, where, missing_exceptions)
         if branch is not None:
             return read, branch
