@@ -34,6 +34,11 @@ DJANGO_QUERYSET = frozenset(
     {"filter", "exclude", "select_related", "prefetch_related", "only", "defer", "order_by", "all", "annotate",
      "using", "select_for_update", "values", "values_list", "distinct"}
 )
+# A view's queryset: Django's and DRF's generic views document these as QuerySets.
+_VIEW_PACKAGES = ("django.views.", "rest_framework.")
+_VIEW_QUERYSET_ATTRIBUTES = frozenset({"self.object_list", "self.queryset"})
+_VIEW_QUERYSET_METHODS = frozenset({"get_queryset", "filter_queryset"})
+_QUERYSET_ROW_ENDINGS = frozenset({"first", "last", "get", "earliest", "latest"})
 _BUILTINS = frozenset(dir(builtins))
 _NOT_MODELS = frozenset({"Any", "Optional", "Union", "None", "UUID", "Sequence", "List", "Dict", "Awaitable"})
 
@@ -506,10 +511,48 @@ class Db:
             read = self.bound_read(top)
             if read is not None and read.form in _RESULT_FORMS:
                 read = None  # `result.scalar()` of `result = session.execute(...)`: one query's rows
-            read = read or self.found_read(top)
+            read = read or self.view_read(top) or self.found_read(top)
             if read is not None:
                 found.append(read)
         return found
+
+    def view_read(self, top: Call) -> Read | None:
+        """A row read of a class-based view's queryset: `self.object_list.first()`,
+        `self.get_queryset().filter(...).get(pk=pk)`, or through a name bound to one
+        (`queryset = self.object_list`). Django's and DRF's generic views document these
+        as QuerySets, so each row ending is a query. RL003 only: the model is not known."""
+        if top.method not in _QUERYSET_ROW_ENDINGS or not self._in_view_class():
+            return None
+        links = self.chain(top)
+        root = links[-1]
+        if root is not top and root.method in _VIEW_QUERYSET_METHODS:
+            # `self.get_queryset().filter(...).first()`
+            origin = root.receiver is not None and root.receiver.kind == "name" and root.receiver.ref == "self"
+            chained = links[1:-1]
+        else:
+            # `self.object_list.first()`, `queryset.filter(...).first()` with `queryset = self.object_list`
+            base = root.receiver
+            if base is not None and base.kind == "name" and base.ref and base.ref != "self" \
+                    and not self.function.param(base.ref):
+                binding = self.binding_before(base.ref, root.order)
+                base = binding.value if binding is not None else None
+            origin = _view_queryset_value(base)
+            chained = links[1:]
+        if not origin or any(link.method not in DJANGO_QUERYSET for link in chained):
+            return None
+        return self._chain_read(top, "Model.objects", None)
+
+    def _in_view_class(self) -> bool:
+        """The function is a method of a Django or DRF class-based view."""
+        qualname = self.function.class_qualname
+        cls = self.module.classes.get(qualname) if qualname else None
+        if cls is None:
+            return False
+        memo = self.project.memo("db-view-classes")
+        key = (self.module.name, qualname)
+        if key not in memo:
+            memo[key] = any(name.startswith(_VIEW_PACKAGES) for name in self.project.base_names(self.module, cls))
+        return memo[key]
 
     def check_read_of(self, top: Call) -> Read | None:
         """`read_of`, a query kept in a name and ended later (`bound_read`), or a call of a
@@ -1365,3 +1408,14 @@ def _calls(project: Project, caller: tuple[Module, Function], module: Module, fu
             return True
         found = None
     return found
+
+
+def _view_queryset_value(value: Value | None) -> bool:
+    """`self.object_list`, `self.queryset`, `self.get_queryset()`, `self.filter_queryset(qs)`."""
+    if value is None:
+        return False
+    if value.kind == "attr":
+        return value.ref in _VIEW_QUERYSET_ATTRIBUTES
+    call = value.call if value.kind == "call" else None
+    return (call is not None and call.method in _VIEW_QUERYSET_METHODS and call.receiver is not None
+            and call.receiver.kind == "name" and call.receiver.ref == "self")
