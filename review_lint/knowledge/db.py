@@ -745,10 +745,27 @@ class Db:
         for call in self.tops():
             if id(call) in held or (call.receiver is not None and call.receiver.call is not None):
                 continue
-            model = self.created_model(call)
+            model = self.created_model(call) or self.handed_insert(call)
             if model:
                 found.append(Insert(call, "helper", model))
         return found
+
+    def handed_insert(self, call: Call) -> str | None:
+        """The model of a new object handed to a project function that adds whatever it is
+        given (a repository's `create(self, object)`: `self.session.add(object)`), or None."""
+        located = self.located(call)
+        if located is None:
+            return None
+        handed = added_parameter(self.project, located, self.options)
+        if handed is None:
+            return None
+        position, name = handed
+        if located[1].class_qualname is not None and call.receiver is not None:
+            position -= 1  # `repo.create(obj)`: `self` is not among the call's arguments
+        argument = call.kwarg(name)
+        if argument is None and 0 <= position < len(call.args) and not call.star_args:
+            argument = call.args[position]
+        return self.model_of_object(argument, call.order)
 
     def created_model(self, call: Call) -> str | None:
         """The model a call of a project function inserts, whatever the function's name or
@@ -1028,27 +1045,93 @@ def random_order(call: Call) -> bool:
 
 def returns_row(project: Project, located: tuple[Module, Function], options: DbOptions) -> bool:
     """Every value the function returns is None or a row it read (`return q.first()`,
-    `user = q.one_or_none(); return user`), and at least one is."""
+    `user = q.one_or_none(); return user`), and at least one is. A row read through the
+    project's own helpers counts: `return await self.get_one_or_none(statement)` (another
+    find helper), `result.scalar_one_or_none()` of `result = await self._execute(statement)`
+    (a helper that returns a statement's Result)."""
     module, function = located
     memo = project.memo("db-returns-row")
     key = (module.name, function.qualname, options.reads_key())
     if key not in memo:
         memo[key] = False  # a recursive helper ends here
         db = Db(project, module, function, options)
-        reads = db.reads()
-        calls = {id(read.call) for read in reads}
-        bound = {read.call.assigned_to for read in reads if read.call.assigned_to}
+        calls = {id(read.call) for read in db.reads()}
         verdicts = []
         for exit_ in function.exits:
             value = exit_.value
             if exit_.kind != "return" or value is None or value.kind == "none":
                 continue
-            verdicts.append((value.call is not None and id(value.call) in calls)
-                            or (value.kind == "name" and value.ref in bound
-                                and all(b.value is not None and (b.value.kind == "none" or (
-                                    b.value.call is not None and id(b.value.call) in calls))
-                                        for b in db.bindings_of(value.ref))))
+            if value.kind == "name" and value.ref:
+                bindings = db.bindings_of(value.ref)
+                verdicts.append(bool(bindings) and all(
+                    b.value is not None and (b.value.kind == "none" or _row_value(db, b.value, calls))
+                    for b in bindings))
+            else:
+                verdicts.append(_row_value(db, value, calls))
         memo[key] = bool(verdicts) and all(verdicts)
+    return memo[key]
+
+
+def _row_value(db: Db, value: Value, reads: set[int]) -> bool:
+    """A value that is a row the function reads (see `returns_row`)."""
+    call = value.call
+    if call is None or value.kind not in ("call", "await"):
+        return False
+    if id(call) in reads:
+        return True
+    links = Db.chain(call)
+    if len(links) == 1:
+        located = db.located(call)
+        if located is not None and located[1] is not db.function and returns_row(db.project, located, db.options):
+            return True
+    if call.method not in ROW_ENDINGS or any(link.method not in _RESULT_LINKS for link in links[1:]):
+        return False
+    result = links[-1].receiver
+    if result is not None and result.kind == "name" and result.ref:
+        binding = db.binding_before(result.ref, links[-1].order)
+        result = binding.value if binding is not None else None
+    if result is None or result.call is None or result.kind not in ("call", "await"):
+        return False
+    located = db.located(result.call)
+    return located is not None and returns_result(db.project, located, db.options)
+
+
+_RESULT_LINKS = frozenset({"scalars", "unique"})
+
+
+def added_parameter(project: Project, located: tuple[Module, Function], options: DbOptions) -> tuple[int, str] | None:
+    """(position, name) of the parameter a function adds to its session as it is
+    (`self.session.add(object)`, the parameter never rebound), or None."""
+    module, function = located
+    memo = project.memo("db-added-parameter")
+    key = (module.name, function.qualname, options.reads_key())
+    if key not in memo:
+        memo[key] = None
+        db = Db(project, module, function, options)
+        positional = [p.name for p in function.params if p.kind == "positional"]
+        for call in function.calls:
+            argument = call.args[0] if call.method == "add" and len(call.args) == 1 else None
+            if (argument is not None and argument.kind == "name" and argument.ref in positional
+                    and call.receiver is not None and db.is_session(call.receiver)
+                    and not db.bindings_of(argument.ref)):
+                memo[key] = (positional.index(argument.ref), argument.ref)
+                break
+    return memo[key]
+
+
+def returns_result(project: Project, located: tuple[Module, Function], options: DbOptions) -> bool:
+    """Every value the function returns is a statement's Result: `return await
+    self.session.execute(statement)`."""
+    module, function = located
+    memo = project.memo("db-returns-result")
+    key = (module.name, function.qualname, options.reads_key())
+    if key not in memo:
+        db = Db(project, module, function, options)
+        values = [e.value for e in function.exits if e.kind == "return"]
+        memo[key] = bool(values) and all(
+            value is not None and value.call is not None and value.call.method in STATEMENT_RUNNERS
+            and value.call.receiver is not None and db.is_session(value.call.receiver)
+            for value in values)
     return memo[key]
 
 

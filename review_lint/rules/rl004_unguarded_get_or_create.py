@@ -71,8 +71,11 @@ class UnguardedGetOrCreate(Rule):
                   missing_exceptions: tuple[str, ...]) -> Iterable[Finding]:
         db = Db(project, module, function, options)
         inserts = [i for i in (db.insert_of(c) for c in function.calls) if i is not None]
-        if not inserts and not db.reads():
-            return  # the calls of a function with neither are not worth resolving
+        if not inserts and not db.reads() and not _branches_on_presence(function):
+            # Neither a plain read or insert nor a branch that could be the missing one:
+            # resolving every call through helpers would make this verdict depend on every
+            # module it names, for nothing.
+            return
         reads = sorted(db.check_reads(), key=lambda r: -r.call.order)
         if not reads:
             return
@@ -125,6 +128,12 @@ class UnguardedGetOrCreate(Rule):
                 related.append(Related(module.path, insert.built[2], f"the new `{insert.model}` the insert cascades to"))
                 message = CASCADE.format(model=insert.model) + message
             yield Finding(module.path, insert.call.span, f"check-then-insert race: {message}", related)
+
+
+def _branches_on_presence(function: Function) -> bool:
+    """Some branch is entered when a subject is missing or present (`if x is None`,
+    `if not await find(...)`, `if x: return x`) or catches an exception."""
+    return any(block.missing or block.present or block.kind == "except" for block in function.blocks)
 
 
 def _same_thing(read: Read, insert: Insert) -> bool:
