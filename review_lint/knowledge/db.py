@@ -737,18 +737,42 @@ class Db:
         return Insert(call, "helper", self.helper_model(call))
 
     def created_inserts(self, known: list[Insert]) -> list[Insert]:
-        """Calls of project functions whose own body inserts one model, whatever their name
-        (`created_model`), among the calls `known` does not already hold. Each call is
-        resolved, so a rule asks only where a read has been found."""
+        """Calls of project functions that insert rows, whatever their name
+        (`created_models`; one Insert per model), among the calls `known` does not already
+        hold. Each call is resolved, so a rule asks only where a read has been found."""
         held = {id(insert.call) for insert in known}
         found = []
         for call in self.tops():
             if id(call) in held or (call.receiver is not None and call.receiver.call is not None):
                 continue
-            model = self.created_model(call) or self.handed_insert(call)
-            if model:
-                found.append(Insert(call, "helper", model))
+            models = self.created_models(call)
+            handed = self.handed_insert(call)
+            if handed:
+                models = models | {handed}
+            found += [Insert(call, "helper", model) for model in sorted(models)]
         return found
+
+    def created_models(self, call: Call) -> frozenset[str]:
+        """The models a call of a project function inserts, whatever the function's name or
+        parameters (`create_user({...})` on Flask-SQLAlchemy's global session,
+        `create_thumbnail(...)` around `Thumbnail.objects.create`): what its own body
+        inserts, and what the project functions it calls insert (pgadmin's `create_user`
+        -> `_create_new_user`, which adds a `User` and its `ServerGroup`)."""
+        located = self.located(call)
+        if located is None:
+            return frozenset()
+        module, function = located
+        memo = self.project.memo("db-created-models")
+        key = (module.name, function.qualname, self.options.reads_key())
+        if key not in memo:
+            memo[key] = frozenset()  # a recursive helper ends here
+            inner = Db(self.project, module, function, self.options)
+            models = {insert.model for insert in map(inner.insert_of, function.calls) if insert is not None}
+            for deeper in inner.tops():
+                if deeper.receiver is None or deeper.receiver.call is None:
+                    models |= inner.created_models(deeper)
+            memo[key] = frozenset(m for m in models if m)
+        return memo[key]
 
     def handed_insert(self, call: Call) -> str | None:
         """The model of a new object handed to a project function that adds whatever it is
