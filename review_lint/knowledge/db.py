@@ -243,6 +243,12 @@ class Db:
         if value.call is None:
             return None
         root = self.chain(value.call)[-1]
+        receiver = root.receiver
+        if root.method and receiver is not None and receiver.kind == "name" and receiver.ref:
+            # `stmt.on_conflict_do_update(...)`: the statement `stmt` holds, built further
+            binding = self.binding_before(receiver.ref, order)
+            if binding is not None:
+                return self.statement(binding.value, binding.order, depth + 1)
         name = root.callee or ""
         if root.method and root.receiver is not None and root.receiver.call is None:
             name = root.callee or root.method
@@ -250,13 +256,22 @@ class Db:
         qualified = self.project.qualified(symbol) or name
         return last(qualified), root
 
-    def statement_has(self, value: Value | None, order: int, methods: list[str], depth: int = 0) -> bool:
-        """The statement (or the binding it names) calls one of `methods` in its chain."""
+    def statement_has(self, value: Value | None, order: int, methods: list[str], depth: int = 0,
+                      blocks: tuple[int, ...] | None = None) -> bool:
+        """The statement (or the binding it names) calls one of `methods` in its chain. With
+        `blocks` (where the statement runs), a binding made in a branch the run is not in
+        (`if override: stmt = stmt.on_conflict_do_update(...)`) leaves the binding before it
+        reaching the run too: every binding that reaches it must call one."""
         if value is None or depth > 4:
             return False
         if value.kind == "name" and value.ref:
             binding = self.binding_before(value.ref, order)
-            return binding is not None and self.statement_has(binding.value, binding.order, methods, depth + 1)
+            if binding is None or not self.statement_has(binding.value, binding.order, methods, depth + 1):
+                return False
+            if blocks is not None and not set(binding.blocks) <= set(blocks):
+                earlier = self.binding_before(value.ref, binding.order)
+                return earlier is None or self.statement_has(earlier.value, earlier.order, methods, depth + 1)
+            return True
         if value.call is None:
             return False
         return any(link.method in methods for link in self.chain(value.call))
@@ -698,7 +713,7 @@ class Db:
                 found = self.statement(call.args[0], call.order)
                 if found is None or found[0] != "insert":
                     return None
-                if self.statement_has(call.args[0], call.order, self.options.upsert_methods):
+                if self.statement_has(call.args[0], call.order, self.options.upsert_methods, blocks=call.blocks):
                     return None
                 root = found[1]
                 model = root.args[0].ref if root.args and root.args[0].kind in ("name", "attr") else None
