@@ -1022,6 +1022,15 @@ class Db:
             return types.class_of_annotation(located[0], located[1].returns.core)
         return types.class_of_value(self.module, self.function, Value("call", "", call=read.call))
 
+    @staticmethod
+    def is_lock(value: Value | None) -> bool:
+        """A context manager that takes a lock, by its name's words: `advisory_lock(key)`,
+        `cache.lock(name)`, `RedisLock(...)`, `locked(...)` (not `non_blocking()`)."""
+        if value is None:
+            return False
+        name = last((value.call.callee or value.call.method) if value.call is not None else value.ref)
+        return bool(_LOCK_WORDS & set(_words(name)))
+
     def is_savepoint_ref(self, value: Value | None) -> bool:
         """A decorator or context manager that opens a savepoint: `transaction.atomic`,
         `transaction.atomic(using=...)`, `session.begin_nested()`."""
@@ -1541,3 +1550,21 @@ def _view_queryset_value(value: Value | None) -> bool:
     call = value.call if value.kind == "call" else None
     return (call is not None and call.method in _VIEW_QUERYSET_METHODS and call.receiver is not None
             and call.receiver.kind == "name" and call.receiver.ref == "self")
+
+
+_LOCK_WORDS = frozenset({"lock", "locked", "locking", "mutex"})
+
+
+def _words(name: str) -> list[str]:
+    """`advisory_lock` -> advisory, lock; `RedisLock` -> redis, lock."""
+    words, current = [], ""
+    for char in name:
+        if char == "_" or (char.isupper() and current and not current[-1].isupper()):
+            if current:
+                words.append(current.lower())
+            current = "" if char == "_" else char
+        else:
+            current += char
+    if current:
+        words.append(current.lower())
+    return words

@@ -100,7 +100,7 @@ class UnguardedGetOrCreate(Rule):
             earlier.append(insert.call)
             if insert.form == "helper" and _helper_guards(db, insert.call):
                 continue
-            if _serialised_by_lock(db, function, blocks, reads, insert):
+            if _serialised_by_lock(db, function, blocks, reads, insert) or _under_lock(db, blocks, read, insert):
                 continue
             guard = _guard(db, function, blocks, insert.call, read, insert.form not in _IMMEDIATE)
             message = _message(guard)
@@ -197,6 +197,14 @@ def _serialised_by_lock(db: Db, function: Function, blocks: dict[int, Block], re
         and same_path(function, blocks, read.call.order, read.call.blocks, call.order, call.blocks)
         for read in reads
     )
+
+
+def _under_lock(db: Db, blocks: dict[int, Block], read: Read, insert: Insert) -> bool:
+    """The check and the insert run inside one `with` of a lock (`with advisory_lock(key):`,
+    `with cache.lock(name):`): the writers take turns."""
+    shared = set(read.call.blocks) & set(insert.call.blocks)
+    return any(blocks[b].kind == "with" and any(db.is_lock(item) for item in blocks[b].items)
+               for b in shared if b in blocks)
 
 
 def _helper_guards(db: Db, call: Call) -> bool:
