@@ -1022,6 +1022,35 @@ class Db:
             return types.class_of_annotation(located[0], located[1].returns.core)
         return types.class_of_value(self.module, self.function, Value("call", "", call=read.call))
 
+    def expects_several(self, read: Read, depth: int = 0) -> bool:
+        """The read orders the rows it matches and takes one (`order_by(...).first()`,
+        `.latest()`, a statement with `order_by`, or a helper whose returned read does):
+        the code keeps several rows per key by design (history, cache entries)."""
+        for link in self.chain(read.call):
+            if link.method in _ORDERINGS:
+                return True
+            if link.method in STATEMENT_RUNNERS and link.args and self.statement_has(
+                    link.args[0], link.order, list(_ORDERINGS)):
+                return True
+        if read.form != "helper" or depth > 3:
+            return False
+        located = self.located(read.call)
+        if located is None:
+            return False
+        memo = self.project.memo("db-expects-several")
+        key = (located[0].name, located[1].qualname, self.options.reads_key())
+        if key not in memo:
+            memo[key] = False  # a recursive helper ends here
+            inner = Db(self.project, located[0], located[1], self.options)
+            returned = {id(e.value.call) for e in located[1].exits
+                        if e.kind == "return" and e.value is not None and e.value.call is not None}
+            bound = {e.value.ref for e in located[1].exits if e.kind == "return" and e.value is not None
+                     and e.value.kind == "name"}
+            memo[key] = any(
+                (id(r.call) in returned or r.call.assigned_to in bound) and inner.expects_several(r, depth + 1)
+                for r in inner.check_reads())
+        return memo[key]
+
     @staticmethod
     def is_lock(value: Value | None) -> bool:
         """A context manager that takes a lock, by its name's words: `advisory_lock(key)`,
@@ -1553,6 +1582,7 @@ def _view_queryset_value(value: Value | None) -> bool:
 
 
 _LOCK_WORDS = frozenset({"lock", "locked", "locking", "mutex"})
+_ORDERINGS = frozenset({"order_by", "latest", "earliest"})
 
 
 def _words(name: str) -> list[str]:

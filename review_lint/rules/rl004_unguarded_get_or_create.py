@@ -90,7 +90,7 @@ class UnguardedGetOrCreate(Rule):
             if found is None:
                 continue
             read, branch = found
-            if _keyed_by_new_row(inserts, read):
+            if _keyed_by_new_row(inserts, read) or db.expects_several(read):
                 continue
             # One finding per get-or-create, unless its inserts sit in branches that exclude each other.
             earlier = seen.setdefault((id(read), branch.id), [])
