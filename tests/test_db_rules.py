@@ -79,6 +79,24 @@ def test_a_get_or_create_without_a_unique_constraint_says_a_duplicate_is_inserte
     assert "silently inserts a duplicate" in found[13]
 
 
+def test_a_statement_kept_in_a_name_is_judged_by_its_model_constraints(tmp_path):
+    kept = """\
+    from sqlalchemy import select
+
+    from models import Pool
+
+
+    def by_note(session, note):
+        statement = select(Pool).where(Pool.note == note)
+        pool = session.scalars(statement).one_or_none()
+        if pool is None:
+            session.add(Pool(note=note))
+    """
+    found = messages(tmp_path, "RL004", {"models.py": MODELS, "app.py": kept})
+    assert set(found) == {10}
+    assert "no unique constraint of `Pool` covers the looked-up column(s) `note`" in found[10]
+
+
 def test_a_project_wide_integrity_error_handler_changes_the_message_not_the_finding(tmp_path):
     server = """\
         import sqlalchemy as sa

@@ -1020,7 +1020,13 @@ class Db:
             if located is None or located[1].returns is None or located[1].returns.container:
                 return None
             return types.class_of_annotation(located[0], located[1].returns.core)
-        return types.class_of_value(self.module, self.function, Value("call", "", call=read.call))
+        found = types.class_of_value(self.module, self.function, Value("call", "", call=read.call))
+        for term in read.terms:
+            if found is not None:
+                break
+            if term.call is not None:  # a statement kept in a name: `select(Task).where(...)`
+                found = types.class_of_value(self.module, self.function, term)
+        return found
 
     def expects_several(self, read: Read, depth: int = 0) -> bool:
         """The read orders the rows it matches and takes one (`order_by(...).first()`,
@@ -1321,6 +1327,44 @@ def unique_sets(project: Project, located) -> list[frozenset[str]] | None:
     return found
 
 
+def surrogate_key(project: Project, located, columns: frozenset[str]) -> bool:
+    """The lookup is by the primary key alone, and the database allocates that key (an
+    integer column: `Column(Integer, primary_key=True)`, `id: Mapped[int] =
+    mapped_column(primary_key=True)`, Django's implicit `id` or an `AutoField`)."""
+    module, cls = located
+    types = types_of(project)
+    keys = []
+    django = False
+    for name, (owner_module, _owner, declared) in types.declared(module, cls).items():
+        column = types.column(owner_module, declared)
+        if column is None or column.kind == "relationship":
+            continue
+        django = django or column.kind == "django"
+        if column.primary_key:
+            keys.append((name, _integer_column(declared)))
+    if not keys and django:
+        keys = [("id", True)]  # Django's implicit AutoField
+    if len(keys) != 1 or not keys[0][1]:
+        return False
+    return columns in (frozenset({keys[0][0]}), frozenset({"pk"})) or (django and columns == frozenset({"id"}))
+
+
+_INTEGER_TYPES = frozenset({"Integer", "BigInteger", "SmallInteger", "AutoField", "BigAutoField", "SmallAutoField"})
+
+
+def _integer_column(declared) -> bool:
+    call = declared.value.call if declared.value is not None else None
+    if call is not None:
+        if last(call.callee or call.method or "") in _INTEGER_TYPES:
+            return True  # Django's AutoField(primary_key=True)
+        for argument in call.args:
+            ref = argument.ref or (argument.call.callee if argument.call is not None else None)
+            if last(ref or "") in _INTEGER_TYPES:
+                return True
+    annotation = declared.annotation
+    return annotation is not None and "Mapped" in annotation.wrappers and list(annotation.core) == ["int"]
+
+
 def _constraint_sets(value: Value) -> list[frozenset[str]]:
     found = []
     for element in value.elements:
@@ -1348,7 +1392,8 @@ def _column_names(values) -> list[str]:
 
 def lookup_columns(read: Read) -> frozenset[str] | None:
     """The columns a read looks its row up by (`filter_by(name=...)`, `.where(M.name == x)`,
-    Django `get(name__iexact=...)`), "pk" for `session.get`, None when unknown."""
+    Django `get(name__iexact=...)`, also through a statement kept in a name), "pk" for
+    `session.get`, None when unknown."""
     if read.form in ("session.get", "session.get_one"):
         return frozenset({"pk"})
     if read.form == "helper" or read.form == "session.refresh":
@@ -1361,8 +1406,9 @@ def lookup_columns(read: Read) -> frozenset[str] | None:
         for name, _ in link.kwargs:
             found.add(name.split("__")[0])
         for argument in link.args:
-            if argument.call is not None and last(argument.call.callee or "") in ("select",):
-                for inner in Db.chain(argument.call):
+            statement = _select_chain(argument, read)
+            if statement is not None:
+                for inner in statement:
                     for arg in inner.args:
                         if inner.method in ("where", "filter", "filter_by") and not _compared_columns(arg, found):
                             return None
@@ -1371,6 +1417,20 @@ def lookup_columns(read: Read) -> frozenset[str] | None:
             elif link.method in ("where", "filter") and not _compared_columns(argument, found):
                 return None
     return frozenset(found) or None
+
+
+def _select_chain(argument: Value, read: Read) -> list[Call] | None:
+    """The links of a `select(...)...` statement given inline, or kept in a name (the read's
+    terms hold what the name was bound to); None for any other argument."""
+    candidates = [argument]
+    if argument.kind == "name":
+        candidates = [term for term in read.terms if term.call is not None]
+    for value in candidates:
+        if value.call is not None:
+            links = Db.chain(value.call)
+            if last(links[-1].callee or "") == "select":
+                return links
+    return None
 
 
 def _compared_columns(condition: Value, into: set[str], depth: int = 0) -> bool:

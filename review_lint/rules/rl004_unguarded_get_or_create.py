@@ -8,7 +8,7 @@ from typing import Iterable
 from ..diagnostics import Finding, Related
 from ..facts import Block, Call, Function
 from ..knowledge.db import (Db, DbOptions, Insert, Read, guarded_by_constraint, integrity_handler, is_migration, last,
-                             lookup_columns, startup_only, unique_sets)
+                             lookup_columns, startup_only, surrogate_key, unique_sets)
 from ..knowledge.flow import block_map, handlers_of, missing_branch, missing_handler, same_path
 from ..project import Module, Project
 from ..rule import Rule
@@ -109,6 +109,8 @@ class UnguardedGetOrCreate(Rule):
             located = db.model_class(read)
             sets = unique_sets(project, located) if located is not None else None
             columns = lookup_columns(read)
+            if located is not None and columns and surrogate_key(project, located, columns):
+                continue  # found by the id the database gave it: the missing branch makes a new row, a new id
             entry = startup_only(project, module, function)
             if entry == "command":
                 continue  # one process, run by an operator: nothing races it
