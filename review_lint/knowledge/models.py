@@ -73,6 +73,7 @@ class ModelInfo:
     fields: dict[str, ModelField] = field(default_factory=dict)
     positional: list[str] = field(default_factory=list)
     keyed: bool = False  # TypedDict: a dict, so one positional mapping argument holds the fields
+    validating: bool = False  # pydantic: building it with None for a field not Optional fails
 
     @property
     def name(self) -> str:
@@ -187,7 +188,7 @@ class Models:
         ordered = decorated or bool(ancestors & self.ordered_bases)
         keyed = bool(ancestors & self.keyed_bases)
         pydantic = not decorated and not ordered and not keyed
-        info = ModelInfo(module, cls, ordered, keyed=keyed)
+        info = ModelInfo(module, cls, ordered, keyed=keyed, validating=pydantic)
         for base_module, base in reversed(self.project_bases(module, cls)):
             inherited = self.info(base_module, base)
             if inherited is None:

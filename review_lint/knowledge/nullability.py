@@ -52,6 +52,7 @@ class Nullability:
         self._ignore: tuple[str, str] | None = None
         self._optional_method_names: set[str] | None = None
         self._asking: set[tuple[str, str, str]] = set()
+        self._site_values: dict[tuple[str, str, str], list] | None = None
 
     def nullable_somewhere(self, name: str, ignore: tuple[str, str] | None = None) -> bool:
         """Whether some project class (other than `ignore`: (path, class qualname))
@@ -299,13 +300,31 @@ class Nullability:
         if self._instance_attribute_may_be_none(module, cls, name, 0):
             return True  # `self.name = None` in a method
         if declared is not None:
-            return False
+            return self._given_none(module, cls, name)
         if name.endswith("_id"):  # Django: `<fk>_id` is null when the foreign key is
             declared = self.types.declared(module, cls).get(name[:-3])
             if declared is not None and _call_name(declared[2].value) in ("ForeignKey", "OneToOneField"):
                 return self.field_may_be_none(declared[0], declared[2])
         getter = self.types.getter(module, cls, name)
         return getter is not None and self.project.optional(getter[0], getter[1].returns)
+
+    def _given_none(self, module: Module, cls: Class, name: str) -> bool:
+        """Some construction site of the class gives the field a value that may be None
+        (`CommandParameters(chart_id=item.get("chart_id"))` where `chart_id: int = 0`): the
+        declaration says never None, the code that builds it says otherwise. Not for a
+        validating model (pydantic), whose construction would fail instead."""
+        if self._site_values is None:
+            values: dict[tuple[str, str, str], list] = {}
+            for site in self.models.all_sites():
+                if site.model.validating:
+                    continue  # pydantic refuses None for a field not Optional: the attribute never holds it
+                for field_name, value in site.values.items():
+                    values.setdefault((site.model.module.name, site.model.name, field_name), []).append((site, value))
+            self._site_values = values
+        return any(
+            self.may_be_none(site.module, site.function, value, _MAX_DEPTH - 3)
+            for site, value in self._site_values.get((module.name, cls.qualname, name), ())
+        )
 
     def _instance_attribute_may_be_none(self, module: Module, cls: Class, name: str, depth: int) -> bool:
         target = "self." + name
