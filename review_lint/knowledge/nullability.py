@@ -41,8 +41,10 @@ class Nullability:
         none_methods: list[str],
         guess_unknown_receivers: bool = True,
         subscripts: bool = True,
+        none_attributes: list[str] = (),
     ) -> None:
         self.subscripts = subscripts
+        self.none_attributes = frozenset(none_attributes)
         self.project = project
         self.models = models
         self.types = types_of(project)
@@ -190,11 +192,15 @@ class Nullability:
                     value = self.project.variable_value(symbol)
                     return value is not None and value.kind in ("none", "maybe_none")
                 if symbol is not None:
-                    return False  # a module, class or external name: nothing known
+                    # a module, class or external name: nothing known, but for the attributes
+                    # outside objects leave None (Flask's global `request.remote_addr`)
+                    return self.guess_unknown_receivers and len(parts) > 1 and parts[-1] in self.none_attributes
             # The class of the object is not known here (a loop variable, an
             # untyped parameter): if a project class declares this attribute
-            # nullable, the object may well be one of those.
-            return self.guess_unknown_receivers and self.nullable_somewhere(parts[-1], self._ignore)
+            # nullable, the object may well be one of those; or the attribute is one
+            # outside classes leave None (`request.remote_addr`).
+            return self.guess_unknown_receivers and (
+                parts[-1] in self.none_attributes or self.nullable_somewhere(parts[-1], self._ignore))
         return self._chain_may_be_none(owner, parts[1:])
 
     def _member(self, module: Module, function: Function, value: Value, depth: int) -> bool:

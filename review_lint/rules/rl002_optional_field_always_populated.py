@@ -55,6 +55,7 @@ class OptionalFieldAlwaysPopulated(Rule):
             options["none-returning-methods"],
             options["guess-unknown-receivers"],
             options["subscripts-may-be-none"],
+            options["none-attributes"],
         )
         min_sites = max(1, options["min-sites"])
 
