@@ -1146,9 +1146,9 @@ def returns_row(project: Project, located: tuple[Module, Function], options: DbO
                 continue
             if value.kind == "name" and value.ref:
                 bindings = db.bindings_of(value.ref)
-                verdicts.append(bool(bindings) and all(
-                    b.value is not None and (b.value.kind == "none" or _row_value(db, b.value, calls))
-                    for b in bindings))
+                rows = [b for b in bindings if b.value is not None and _row_value(db, b.value, calls)]
+                verdicts.append(bool(rows) and all(
+                    b in rows or (b.value is not None and b.value.kind == "none") for b in bindings))
             else:
                 verdicts.append(_row_value(db, value, calls))
         memo[key] = bool(verdicts) and all(verdicts)
