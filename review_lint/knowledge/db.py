@@ -50,6 +50,10 @@ def is_migration(module: Module) -> bool:
     """A schema or data migration, by folder (`migrations/`, `_migrations/`, `db_migrations/`,
     `alembic/`) or by shape: Alembic's module-level `upgrade()` and `downgrade()` beside a
     `revision` (or in a `versions/` folder), or Django's `class Migration(...Migration)`."""
+    return module.derived(_is_migration)  # asked by two rules of every module after every edit
+
+
+def _is_migration(module: Module) -> bool:
     path = module.path
     if any(folder.endswith("migrations") or folder == "alembic" for folder in path.split("/")[:-1]):
         return True
