@@ -105,6 +105,7 @@ _frame: dict[str, int] | None = None
 _tick = itertools.count()
 # Read by a judgement that cannot say what it read: a verdict holding it is never reused.
 EVERYTHING = "*"
+_EVERYTHING = (EVERYTHING,)
 
 
 @contextmanager
@@ -116,6 +117,14 @@ def reading() -> Iterator[dict[str, int]]:
         yield _frame
     finally:
         _frame = outer
+
+
+def swap_frame(frame: dict[str, int] | None) -> dict[str, int] | None:
+    """Open `frame` (or close the open one, with None or the outer frame); the frame that
+    was open. What `reading` does, for loops that open a frame per item."""
+    global _frame
+    outer, _frame = _frame, frame
+    return outer
 
 
 def reads_so_far() -> dict[str, int] | None:
@@ -169,11 +178,19 @@ class Memo(dict):
         return value
 
     def get(self, key, default=None):
-        if dict.__contains__(self, key):
-            self._found(key)
-            return dict.__getitem__(self, key)
-        self._miss(key)
-        return default
+        # _found inlined: every module's entry of a kept memo is asked after every edit.
+        try:
+            value = dict.__getitem__(self, key)
+        except KeyError:
+            self._miss(key)
+            return default
+        frame = _frame
+        if frame is not None:
+            tick = next(_tick)
+            for path in self._reads.get(key, _EVERYTHING):
+                frame.pop(path, None)
+                frame[path] = tick
+        return value
 
     def setdefault(self, key, default=None):
         if key in self:

@@ -32,6 +32,7 @@ over its lines): they cost nothing next to a parse.
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 import tokenize
 
@@ -52,20 +53,33 @@ _DEPTH_MARGIN = 200
 def split_lines(source: str) -> list[str]:
     """The lines of `source` with their line ends, cut where LineIndex counts a new line
     (so the last item is "" when the text ends with a line end)."""
+    if _OTHER_BREAKS.search(source) is None:
+        # str.splitlines cuts at "\r\n", "\r" and "\n" too, and at the characters above: without them, fast.
+        lines = source.splitlines(keepends=True)
+        if not lines or lines[-1].endswith(("\n", "\r")):
+            lines.append("")
+        return lines
     starts = LineIndex(source).starts
     return [source[start:end] for start, end in zip(starts, [*starts[1:], len(source)])]
+
+
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class Extraction:
     """A module's text and, once extracted, its facts: what the next edit splices into."""
 
-    __slots__ = ("source", "facts", "_lines", "_suspect")
+    __slots__ = ("source", "facts", "_lines", "_suspect", "checked")
 
     def __init__(self, source: str, facts: ModuleFacts | None = None) -> None:
         self.source = source
         self.facts = facts
         self._lines: list[str] | None = None
         self._suspect: bool | None = None
+        # Whether CPython's parser is known to accept every part of the text (as
+        # source.refusal asks of a text the cheap scan cannot clear): a suspect text
+        # that was extracted, or one spliced from such a text with the new part checked.
+        self.checked: bool | None = None
 
     def lines(self) -> list[str]:
         if self._lines is None:
@@ -76,6 +90,11 @@ class Extraction:
         if self._suspect is None:
             self._suspect = suspect(self.source)
         return self._suspect
+
+    def known_to_compile(self) -> bool:
+        if self.checked is None:
+            self.checked = self.suspect()  # extracted in full: refusal compiled it when suspect
+        return self.checked
 
 
 class _FragmentExtractor(Extractor):
@@ -222,11 +241,14 @@ class _Splice:
         """Whether the fragment passes what source.refusal would ask of the whole new text.
 
         A text that passes the cheap scan reaches LibCST directly, and so does the
-        fragment. One that fails it is parsed by CPython first: then the last text must
-        have been too (so the rest of the file is known to pass), and the fragment must."""
-        if not self.new.suspect():
-            return True
-        if not self.previous.suspect():
+        fragment. One that fails it is parsed by CPython first: then the rest of the
+        file must be known to pass that (the last text was checked so), and the fragment
+        must pass it. When the last text was, the fragment is checked without scanning
+        the new text (a check the full path would skip only costs a needless fallback)."""
+        if not self.previous.known_to_compile():
+            if not self.new.suspect():
+                self.new.checked = False
+                return True
             return False
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
@@ -236,6 +258,7 @@ class _Splice:
             return False
         finally:
             sys.setrecursionlimit(limit)
+        self.new.checked = True
         return syntax_depth(tree) <= MAX_DEPTH - _DEPTH_MARGIN
 
     def _numbering(self, function: Function):
