@@ -6,7 +6,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
-from .config import matches_any
+from .config import skipping
 from .diagnostics import Finding
 from .project import Module, Project, note_reads, reading, swap_frame
 
@@ -45,9 +45,9 @@ class Rule:
 
     def judged_modules(self, project: Project, skip_paths: Iterable[str] = ()) -> Iterator[Module]:
         """The modules a rule judges: outside test paths and the rule's own skip globs."""
-        skip = list(skip_paths)
+        skipped = skipping(tuple(skip_paths))
         for module in project.judged_modules():
-            if not (skip and matches_any(module.path, skip)):
+            if skipped is None or skipped.match(module.path) is None:
                 yield module
 
     # -- fault isolation ----------------------------------------------------
