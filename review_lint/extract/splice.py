@@ -138,7 +138,8 @@ def splice(previous: Extraction, new: Extraction) -> ModuleFacts | None:
     # Every function whose lines hold the change, innermost first.
     holders = sorted(
         (index for index, function in enumerate(functions)
-         if function.qualname != "<module>" and function.span[0] < edit.first and edit.old_last <= function.span[2]),
+         if function.qualname != "<module>" and 0 < function.span[0] < edit.first
+         and edit.old_last <= function.span[2]),
         key=lambda index: functions[index].span[:2], reverse=True)
     for index in holders[:3]:
         facts = _Splice(previous, new, edit, index).run()
@@ -210,7 +211,7 @@ class _Splice:
             return None
         nested = {"classes": made.classes, "imports": made.imports, "star_imports": made.star_imports}
         kept = {}
-        for name, new in nested.items():
+        for name in nested:
             parts = _around(getattr(old, name), line, end_line)
             if parts is None:
                 return None
@@ -226,12 +227,13 @@ class _Splice:
         merged = dataclasses.replace(
             function, span=fresh.span, calls=fresh.calls, asserts=fresh.asserts, bindings=fresh.bindings,
             blocks=fresh.blocks, exits=fresh.exits, attribute_bindings=fresh.attribute_bindings)
+        suppressed = suppressions(self.new.source)
         moves.apply()  # nothing above changed the old facts; from here on, nothing can fail
         facts = ModuleFacts(
             path=old.path,
             functions=[*old.functions[:start], merged, *made.functions[1:], *old.functions[stop:]],
             aliases=dict(old.aliases),
-            suppressions=suppressions(self.new.source),
+            suppressions=suppressed,
         )
         for name, (before, _, after) in kept.items():
             setattr(facts, name, [*before, *nested[name], *after])

@@ -67,7 +67,12 @@ class HandlerConfig:
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "HandlerConfig":
         """From a rule's options; a rule that does not take the `web` group is a KeyError."""
-        return cls(*(tuple(options[option]) for option in cls.OPTION_NAMES))
+        config = cls(*(tuple(options[option]) for option in cls.OPTION_NAMES))
+        # One object per distinct settings: memo keys holding it then compare by identity.
+        return _CONFIGS.setdefault(config, config)
+
+
+_CONFIGS: dict[HandlerConfig, HandlerConfig] = {}
 
 
 @dataclass(frozen=True)
