@@ -11,7 +11,9 @@ at random: a line added to its body, an assert added, two reads of a row added, 
 body line duplicated or deleted, the function renamed (its callers elsewhere no longer
 resolve it), a line that does not parse; or an earlier edit is undone (the buffer
 closed). Edits pile up across modules. After each, `LiveProject.judge()` (incremental)
-must equal `LiveProject.judge(full=True)` for every file. Reported: mismatches (with
+must equal `LiveProject.judge(full=True)` for every file, and the edited module's facts
+(re-extracted, or spliced when the edit stayed in one function body: extract/splice.py)
+must equal a full extraction of its text. Reported: mismatches (with
 the first differing findings), how many steps changed some finding, CPU time of the
 incremental and the full judgement (after the re-extraction, which both share), and
 how many modules each rule judged again.
@@ -103,6 +105,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from review_lint import libcst_patches
+    from review_lint.engine import facts_for_file
     from review_lint.live import LiveProject
 
     rng = random.Random(args.seed)
@@ -112,7 +115,7 @@ def main() -> int:
         findings = live.judge()
         print(f"loaded {len(live.files)} files in {time.process_time() - started:.1f} s CPU", file=sys.stderr)
         modules = [p for p in live.files if p.endswith(".py")]
-        mismatches, moved = [], 0
+        mismatches, moved, facts_mismatches = [], 0, []
         incremental_times, full_times = [], []
         again: dict[str, list[int]] = {}
         kinds = Counter()
@@ -131,6 +134,11 @@ def main() -> int:
                 live.set_buffer(path, text)
             kinds[kind] += 1
             live.source.gather(live.root, live.files)  # the re-extraction both judgements share
+            if path in live.source.held and path not in live.source.broken:
+                data = live.source.contents.get(path) or (args.corpus / path).read_bytes()
+                if live.source.held[path] != facts_for_file(args.corpus, path, data):
+                    facts_mismatches.append(f"step {step} ({kind} in {path}): facts differ from a full extraction")
+                    print(facts_mismatches[-1], file=sys.stderr)
             clock = time.process_time()
             incremental = live.judge()
             incremental_times.append(time.process_time() - clock)
@@ -151,6 +159,10 @@ def main() -> int:
     print(f"mismatches between incremental and full judgement: {len(mismatches)}")
     for line in mismatches[:20]:
         print(f"  {line}")
+    print(f"modules re-extracted: {live.source.extracted}, of which spliced (one function): {live.source.spliced}; "
+          f"facts unequal to a full extraction: {len(facts_mismatches)}")
+    for line in facts_mismatches[:20]:
+        print(f"  {line}")
     if steps:
         for label, times in (("incremental", incremental_times), ("full", full_times)):
             ordered = sorted(times)
@@ -159,7 +171,7 @@ def main() -> int:
         print("modules judged again per edit (median / max; 'whole': the rule judges the whole project at once): "
               + ", ".join(f"{code} whole" if None in counts else f"{code} {statistics.median(counts):.0f}/{max(counts)}"
                           for code, counts in sorted(again.items())))
-    return 1 if mismatches else 0
+    return 1 if mismatches or facts_mismatches else 0
 
 
 if __name__ == "__main__":

@@ -492,3 +492,12 @@ def name_matches(name: str, patterns: list[str]) -> bool:
 
 def matches_any(relative: str, patterns: list[str]) -> bool:
     return any(_glob_regex(p).match(relative) for p in patterns)
+
+
+@lru_cache(maxsize=256)
+def skipping(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regular expression matching what any of the globs matches (as matches_any), or
+    None for no globs: a rule's skip globs are asked of every module after every edit."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{_glob_regex(p).pattern})" for p in patterns))

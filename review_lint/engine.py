@@ -294,7 +294,7 @@ class Engine:
         if judgements is None:
             project = self.build_project(all_facts)
             return project, self._judge_all(all_facts, project, jobs)
-        modules = judgements.modules_for(all_facts, self, self.module_names(all_facts))
+        modules = judgements.modules_for(all_facts, self, judgements.names(all_facts, self, self.module_names))
         project = judgements.project(self.root, modules, self.settings.is_test)
         judged = self._judge_all(all_facts, project, 1, judgements)
         judgements.finish(project)

@@ -53,8 +53,10 @@ class RuleVerdicts:
         """The last verdict on `path` if nothing it or the rule's own work so far read changed."""
         self.asked = True
         prior = self.before.get(path)
-        if (prior is None or path in self.changed or EVERYTHING in prior.reads or EVERYTHING in rule_reads
-                or not self.changed.isdisjoint(prior.reads) or not self.changed.isdisjoint(rule_reads)):
+        changed = self.changed
+        # (`frozenset.isdisjoint(dict)` walks the whole dict: ask of the few changed paths instead.)
+        if (prior is None or path in changed or EVERYTHING in prior.reads or EVERYTHING in rule_reads
+                or not changed.isdisjoint(prior.reads) or any(p in rule_reads for p in changed)):
             return None
         self.now[path] = prior
         self.reused += 1
@@ -79,6 +81,19 @@ class Judgements:
         # judges the whole project at once (tests, bench/incremental_diff.py).
         self.judged_again: dict[str, int | None] = {}
         self._judging: tuple[object, dict[str, Module]] | None = None
+        self._names: tuple[object, list[str], dict[str, tuple[str, bool]]] | None = None
+        self._tests: dict[str, bool] = {}  # path -> whether it is test code, under self.settings
+
+    def names(self, facts: list[ModuleFacts], settings: object, compute) -> dict[str, tuple[str, bool]]:
+        """Every module's (name, is a package), computed again only when the files or the
+        settings changed: a name follows from the paths and the packages' `__init__.py`,
+        which are files of the project too."""
+        paths = [item.path for item in facts]
+        if self._names is not None and self._names[0] is settings and self._names[1] == paths:
+            return self._names[2]
+        names = compute(facts)
+        self._names = (settings, paths, names)
+        return names
 
     def modules_for(self, facts: list[ModuleFacts], settings: object, names: dict[str, tuple[str, bool]]) -> list[Module]:
         """The project's modules, reusing every Module whose facts and name did not change;
@@ -108,13 +123,16 @@ class Judgements:
     def project(self, root, modules: list[Module], is_test) -> Project:
         """The project to judge, tracked, with the kept memos' entries that are still good."""
         earlier = self.memos if self.changed is not None else {}
-        return Project(root, modules, is_test, tracked=True, earlier=earlier, changed=self.changed or frozenset())
+        tests = self._tests if self.changed is not None else {}
+        return Project(root, modules, is_test, tracked=True, earlier=earlier, changed=self.changed or frozenset(),
+                       tests=tests)
 
     def finish(self, project: Project) -> None:
         """The verdicts of this judgement become those the next one may reuse."""
         self.settings, self.modules = self._judging
         self._judging = None
         self.memos = project.kept
+        self._tests = project._tests
         self.verdicts = {code: verdicts.now for code, verdicts in self.current.items()}
         self.judged_again = {code: len(v.now) - v.reused if v.asked else None for code, v in self.current.items()}
         self.current = {}

@@ -10,6 +10,10 @@ module is reused while nothing it read changed, and judged again otherwise.
 A buffer that does not parse keeps the last facts of its module that did: the
 other modules' findings do not flap while the user types. The module itself then
 shows its RL000 only (its other findings would point at lines of the old text).
+
+An edit inside one function body re-extracts that function alone (extract/splice.py)
+from one of the module's last few texts extracted here, newest first; anything else
+extracts the whole module.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from .incremental import Judgements
 from .pyproject import PYPROJECT_NAME
 
 CONFIG_FILES = (CONFIG_NAME, PYPROJECT_NAME)
+HISTORY = 4  # texts kept per edited module to splice the next edit into (an undo finds its text)
 
 
 class _Held:
@@ -64,6 +69,10 @@ class MemoryFacts:
         self.broken: set[str] = set()  # paths whose current text does not parse
         self.stale: set[str] = set()
         self.extracted = 0  # modules re-extracted after the first load (tests, the benchmark)
+        self.spliced = 0  # of which by re-extracting one function (tests, the benchmark)
+        # path -> its last texts extracted here that parsed, newest first, with their facts
+        # (a splice spends the facts it starts from, and the entry with them).
+        self.extractions: dict[str, list] = {}
 
     def forget(self) -> None:
         pass  # nothing read for a run goes stale unseen: `changed` names what did
@@ -86,10 +95,45 @@ class MemoryFacts:
                 self._keep(facts)
         for path in sorted(self.stale):
             if path in self.held or path in files:
-                self._keep(facts_for_file(root, path, self.contents.get(path)))
+                self._keep(self._extract(root, path))
                 self.extracted += 1
         self.stale.clear()
         return _Held([self.held[path] for path in files])
+
+    def _extract(self, root: Path, path: str) -> ModuleFacts:
+        """The module's facts from its current text: spliced into the facts of one of its
+        last texts when the edit stays inside one function body, else extracted in full."""
+        data = self.contents.get(path)
+        if data is None:
+            try:
+                data = (root / path).read_bytes()
+            except OSError:
+                return facts_for_file(root, path, None)  # its RL000
+        from .extract.splice import Extraction, splice  # LibCST: the first load may not have imported it
+        from .source import decode
+
+        try:
+            new = Extraction(decode(data))
+        except (SyntaxError, UnicodeDecodeError, LookupError):
+            return facts_for_file(root, path, data)
+        history = self.extractions.setdefault(path, [])
+        for previous in list(history):
+            try:
+                facts = splice(previous, new)
+            except Exception:  # noqa: BLE001 - a fault of the shortcut must cost no more than the long way
+                history.clear()
+                break
+            if facts is not None:
+                history.remove(previous)
+                history.insert(0, new)
+                self.spliced += 1
+                return facts
+        facts = facts_for_file(root, path, data)
+        if not facts.problems:
+            new.facts = facts
+            history.insert(0, new)
+            del history[HISTORY:]
+        return facts
 
     def _keep(self, facts: ModuleFacts) -> None:
         path = facts.path
@@ -102,7 +146,7 @@ class MemoryFacts:
         self.held[path] = facts
 
     def drop(self, path: str) -> None:
-        for kept in (self.held, self.good, self.contents):
+        for kept in (self.held, self.good, self.contents, self.extractions):
             kept.pop(path, None)
         self.broken.discard(path)
         self.stale.discard(path)

@@ -7,6 +7,7 @@ variable) or an external dotted name such as `fastapi.APIRouter`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ def find_root(first_path: Path, cwd: Path) -> Path:
     return cwd if start == cwd or cwd in start.parents else start
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def rooted_name(relative: str) -> str:
     """The module name as seen from the root (or `src/`): a second name for files
     in regular packages below namespace folders (`galaxy/webapps/x.py` when
@@ -103,6 +105,7 @@ _frame: dict[str, int] | None = None
 _tick = itertools.count()
 # Read by a judgement that cannot say what it read: a verdict holding it is never reused.
 EVERYTHING = "*"
+_EVERYTHING = (EVERYTHING,)
 
 
 @contextmanager
@@ -114,6 +117,14 @@ def reading() -> Iterator[dict[str, int]]:
         yield _frame
     finally:
         _frame = outer
+
+
+def swap_frame(frame: dict[str, int] | None) -> dict[str, int] | None:
+    """Open `frame` (or close the open one, with None or the outer frame); the frame that
+    was open. What `reading` does, for loops that open a frame per item."""
+    global _frame
+    outer, _frame = _frame, frame
+    return outer
 
 
 def reads_so_far() -> dict[str, int] | None:
@@ -167,11 +178,19 @@ class Memo(dict):
         return value
 
     def get(self, key, default=None):
-        if dict.__contains__(self, key):
-            self._found(key)
-            return dict.__getitem__(self, key)
-        self._miss(key)
-        return default
+        # _found inlined: every module's entry of a kept memo is asked after every edit.
+        try:
+            value = dict.__getitem__(self, key)
+        except KeyError:
+            self._miss(key)
+            return default
+        frame = _frame
+        if frame is not None:
+            tick = next(_tick)
+            for path in self._reads.get(key, _EVERYTHING):
+                frame.pop(path, None)
+                frame[path] = tick
+        return value
 
     def setdefault(self, key, default=None):
         if key in self:
@@ -223,7 +242,8 @@ class Module:
     file whose facts did not change. Its content is read through properties that note
     the read (see `reading`)."""
 
-    __slots__ = ("name", "is_package", "path", "_facts", "_functions", "_classes", "_variables", "_imports")
+    __slots__ = ("name", "is_package", "path", "_facts", "_functions", "_classes", "_variables", "_imports",
+                 "_derived")
 
     def __init__(self, name: str, is_package: bool, facts: ModuleFacts) -> None:
         self.name = name
@@ -240,6 +260,19 @@ class Module:
         self._imports: dict[str, Import] = {}
         for imported in facts.imports:
             self._imports.setdefault(imported.local, imported)
+        self._derived: dict[Callable, object] = {}
+
+    def derived(self, compute: Callable[["Module"], object]) -> object:
+        """`compute(self)`, once per Module: for what follows from this module's own path and
+        facts alone (a Module outlives the edits of other modules in the language server).
+        Asking counts as reading the module."""
+        if _frame is not None:
+            _note(self.path)
+        try:
+            return self._derived[compute]
+        except KeyError:
+            found = self._derived[compute] = compute(self)
+            return found
 
     @property
     def facts(self) -> ModuleFacts:
@@ -287,9 +320,11 @@ class Module:
 
 class Project:
     def __init__(self, root: Path, modules: list[Module], is_test: Callable[[str], bool], tracked: bool = False,
-                 earlier: dict[str, Memo] | None = None, changed: frozenset[str] = frozenset()) -> None:
+                 earlier: dict[str, Memo] | None = None, changed: frozenset[str] = frozenset(),
+                 tests: dict[str, bool] | None = None) -> None:
         """`tracked`: memos remember what their entries were computed from (incremental.py);
-        `earlier`: the kept memos of the last judgement, `changed`: the modules changed since."""
+        `earlier`: the kept memos of the last judgement, `changed`: the modules changed since;
+        `tests`: which paths are test code, as the last judgement under the same settings found."""
         self.root = root
         self.tracked = tracked
         self._earlier = earlier or {}
@@ -306,7 +341,7 @@ class Project:
         self.all_modules = modules
         self._is_test = is_test
         self._memos: dict[str, dict] = {}
-        self._tests: dict[str, bool] = {}
+        self._tests: dict[str, bool] = tests if tests is not None else {}
 
     def memo(self, kind: str, kept: bool = False) -> dict:
         """Where a knowledge module keeps what it derives from the whole project, so

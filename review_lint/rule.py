@@ -6,9 +6,9 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Iterator
 
-from .config import matches_any
+from .config import skipping
 from .diagnostics import Finding
-from .project import Module, Project, note_reads, reading, reads_so_far
+from .project import Module, Project, note_reads, reading, swap_frame
 
 
 @dataclass
@@ -45,9 +45,9 @@ class Rule:
 
     def judged_modules(self, project: Project, skip_paths: Iterable[str] = ()) -> Iterator[Module]:
         """The modules a rule judges: outside test paths and the rule's own skip globs."""
-        skip = list(skip_paths)
+        skipped = skipping(tuple(skip_paths))
         for module in project.judged_modules():
-            if not (skip and matches_any(module.path, skip)):
+            if skipped is None or skipped.match(module.path) is None:
                 yield module
 
     # -- fault isolation ----------------------------------------------------
@@ -86,15 +86,20 @@ class Rule:
 
         chosen = iter(modules)
         while True:
-            with reading() as choosing:
+            # A frame of its own for choosing the module (`reading()`, without a generator per module).
+            outer = swap_frame({})
+            try:
                 module = next(chosen, None)
+            finally:
+                choosing = swap_frame(outer)
             if module is None:
                 return
             # Reading the module itself to choose it is part of its verdict; reading
             # others (skipping them) is the rule's own work.
             choosing.pop(module.path, None)
-            note_reads(choosing)
-            prior = self.verdicts.reusable(module.path, reads_so_far() or {})
+            if choosing:
+                note_reads(choosing)
+            prior = self.verdicts.reusable(module.path, outer or {})
             if prior is not None:
                 self.module_failures.extend(prior.failures)
                 yield from prior.findings

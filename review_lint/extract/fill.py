@@ -25,9 +25,14 @@ class Fill:
     def _track(self, node: cst.CSTNode, obj: object) -> None:
         self._positioned.append((node, obj))
 
+    def _line_starts(self) -> list[int]:
+        """Where each line of the source starts (a re-extracted function's source stands
+        for lines further down its file: extract/splice.py)."""
+        return LineIndex(self.source).starts
+
     def _fill_positions(self) -> None:
         found = offsets(self.module, [node for node, _ in self._positioned])
-        starts = LineIndex(self.source).starts
+        starts = self._line_starts()
         source = self.source
         spans: dict[int, Span] = {}
         texts: dict[int, str] = {}  # a call is kept as a Call and as a Value: one string serves both

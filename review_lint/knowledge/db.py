@@ -57,6 +57,10 @@ def is_migration(module: Module) -> bool:
     """A schema or data migration, by folder (`migrations/`, `_migrations/`, `db_migrations/`,
     `alembic/`) or by shape: Alembic's module-level `upgrade()` and `downgrade()` beside a
     `revision` (or in a `versions/` folder), or Django's `class Migration(...Migration)`."""
+    return module.derived(_is_migration)  # asked by two rules of every module after every edit
+
+
+def _is_migration(module: Module) -> bool:
     path = module.path
     if any(folder.endswith("migrations") or folder == "alembic" for folder in path.split("/")[:-1]):
         return True
@@ -1592,17 +1596,21 @@ def _migration_receivers(project: Project) -> frozenset[tuple[str, str]]:
     if "found" not in memo:
         found = set()
         for module in project.all_modules:
-            for function in module.facts.functions:
-                for call in function.calls:
-                    if call.method != "connect" or call.receiver is None or (
-                            last(call.receiver.ref or "") not in _MIGRATION_SIGNALS):
-                        continue
-                    handed = call.args[0] if call.args else call.kwarg("receiver")
-                    symbol = project.resolve(module, handed.ref) if handed is not None and handed.ref else None
-                    if symbol is not None and symbol.kind == "function":
-                        found.add((symbol.module, symbol.qualname))
+            for call in module.derived(_signal_connections):
+                handed = call.args[0] if call.args else call.kwarg("receiver")
+                symbol = project.resolve(module, handed.ref) if handed is not None and handed.ref else None
+                if symbol is not None and symbol.kind == "function":
+                    found.add((symbol.module, symbol.qualname))
         memo["found"] = frozenset(found)
     return memo["found"]
+
+
+def _signal_connections(module: Module) -> tuple[Call, ...]:
+    """The module's `pre_migrate.connect(...)` / `post_migrate.connect(...)` calls (kept per
+    module: the language server asks again after every edit, and an edit changes one module)."""
+    return tuple(call for function in module.facts.functions for call in function.calls
+                 if call.method == "connect" and call.receiver is not None
+                 and last(call.receiver.ref or "") in _MIGRATION_SIGNALS)
 
 
 def _calls(project: Project, caller: tuple[Module, Function], module: Module, function: Function) -> bool | None:

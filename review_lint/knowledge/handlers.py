@@ -55,10 +55,24 @@ class HandlerConfig:
         "handler-decorators", "handler-base-classes", "handler-methods", "dependency-functions", "router-names",
     )
 
+    def __hash__(self) -> int:
+        # Part of the key of every module's entry in the kept handler memo: hashed for
+        # each module after every edit in the language server, so once per object.
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = hash(tuple(getattr(self, name) for name in self.__dataclass_fields__))
+            object.__setattr__(self, "_hash", found)
+        return found
+
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "HandlerConfig":
         """From a rule's options; a rule that does not take the `web` group is a KeyError."""
-        return cls(*(tuple(options[option]) for option in cls.OPTION_NAMES))
+        config = cls(*(tuple(options[option]) for option in cls.OPTION_NAMES))
+        # One object per distinct settings: memo keys holding it then compare by identity.
+        return _CONFIGS.setdefault(config, config)
+
+
+_CONFIGS: dict[HandlerConfig, HandlerConfig] = {}
 
 
 @dataclass(frozen=True)

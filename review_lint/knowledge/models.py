@@ -261,12 +261,9 @@ class Models:
                 found = by_module[key] = frozenset(
                     cls.name for cls in module.facts.classes if self.info(module, cls) is not None)
             names |= found
-        imports = [fact for module in self.project.all_modules for fact in module.facts.imports]
+        imports = [pair for module in self.project.all_modules for pair in module.derived(_imported_names)]
         while True:
-            more = {
-                fact.local for fact in imports
-                if fact.local not in names and last_name(fact.name or fact.module) in names
-            }
+            more = {local for local, imported in imports if local not in names and imported in names}
             if not more:
                 return frozenset(names)
             names |= more
@@ -522,6 +519,12 @@ class Models:
                     found.append(derived)
                     pending.append(derived)
         return found
+
+
+def _imported_names(module: Module) -> tuple[tuple[str, str], ...]:
+    """(local name, last name of what it imports) for each import of a module (kept per module:
+    model_names asks of every module after every edit in the language server)."""
+    return tuple((fact.local, last_name(fact.name or fact.module)) for fact in module.facts.imports)
 
 
 def _dict_literals(value: Value, container: bool) -> Iterator[Value]:

@@ -29,6 +29,22 @@ def _states_an_external_specification(cls, fragments: list[str]) -> bool:
 _REPLACES = {"dataclasses.replace", "msgspec.structs.replace", "attr.evolve", "attrs.evolve", "copy.replace"}
 
 
+def _writes(module) -> tuple:
+    """(function, binding, None) for each `obj.attr = value` and (function, None, call) for each
+    `_replace(...)` / `replace(...)` / `evolve(...)` call with keywords of a module, in order: what
+    `_none_written` looks at (kept per module: the language server asks after every edit)."""
+    found = []
+    for function in module.facts.functions:
+        for binding in function.attribute_bindings:
+            if binding.value is not None and binding.name.rpartition(".")[0]:
+                found.append((function, binding, None))
+        for call in function.calls:
+            if call.kwargs and ((call.method == "_replace" and call.receiver is not None)
+                                or (call.args and last_name(call.callee) in ("replace", "evolve"))):
+                found.append((function, None, call))
+    return tuple(found)
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -131,25 +147,21 @@ class OptionalFieldAlwaysPopulated(Rule):
                     written.add(target.key)
 
         for module in project.judged_modules():
-            for function in module.facts.functions:
-                for binding in function.attribute_bindings:
+            for function, binding, call in module.derived(_writes):
+                if binding is not None:
                     head, _, name = binding.name.rpartition(".")
                     write(module, function, head, name, binding.value)
-                for call in function.calls:
-                    # `replace(obj, field=None)` / `obj._replace(field=None)`: a copy with None.
-                    if not call.kwargs:
-                        continue
-                    if call.method == "_replace" and call.receiver is not None:
-                        copied = call.receiver
-                    elif call.args and last_name(call.callee) in ("replace", "evolve") and (
-                        project.qualified(project.resolve(module, call.callee)) in _REPLACES
-                    ):
-                        copied = call.args[0]
-                    else:
-                        continue
-                    if copied.kind in ("name", "attr"):
-                        for name, value in call.kwargs:
-                            write(module, function, copied.text, name, value)
+                    continue
+                # `replace(obj, field=None)` / `obj._replace(field=None)`: a copy with None.
+                if call.method == "_replace" and call.receiver is not None:
+                    copied = call.receiver
+                elif project.qualified(project.resolve(module, call.callee)) in _REPLACES:
+                    copied = call.args[0]
+                else:
+                    continue
+                if copied.kind in ("name", "attr"):
+                    for name, value in call.kwargs:
+                        write(module, function, copied.text, name, value)
         return written
 
     def _finding(self, model_field: ModelField, sites: list[tuple[Site, Value]]) -> Finding:
