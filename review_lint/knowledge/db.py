@@ -12,7 +12,7 @@ import builtins
 import functools
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..config import name_matches
 from ..facts import Binding, Call, Function, Param, Span, Value, string_literal
@@ -498,13 +498,15 @@ class Db:
         return None
 
     # -- reads through project functions found by what they do -----------------------
-    def check_reads(self) -> list[Read]:
+    def check_reads(self, worth: Callable[[Call], bool] | None = None) -> list[Read]:
         """The reads that can answer "is the row there?": `reads()`, plus calls of project
-        functions that return a row they read, whatever their name (`find_user(name)`)."""
+        functions that return a row they read, whatever their name (`find_user(name)`).
+        `worth`: which other calls are worth resolving (a rule that only pairs reads whose
+        result a branch tests skips resolving the rest)."""
         found = self.reads()
         known = {id(read.call) for read in found}
         for top in self.tops():
-            if id(top) not in known:
+            if id(top) not in known and (worth is None or worth(top)):
                 read = self.bound_read(top) or self.found_read(top)
                 if read is not None:
                     found.append(read)

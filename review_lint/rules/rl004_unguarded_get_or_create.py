@@ -76,7 +76,7 @@ class UnguardedGetOrCreate(Rule):
             # resolving every call through helpers would make this verdict depend on every
             # module it names, for nothing.
             return
-        reads = sorted(db.check_reads(), key=lambda r: -r.call.order)
+        reads = sorted(db.check_reads(_may_be_checked(function)), key=lambda r: -r.call.order)
         if not reads:
             return
         inserts += db.created_inserts(inserts)
@@ -130,6 +130,25 @@ class UnguardedGetOrCreate(Rule):
                 related.append(Related(module.path, insert.built[2], f"the new `{insert.model}` the insert cascades to"))
                 message = CASCADE.format(model=insert.model) + message
             yield Finding(module.path, insert.call.span, f"check-then-insert race: {message}", related)
+
+
+def _may_be_checked(function: Function):
+    """Which calls can start a check-then-insert, before resolving any (the only ones
+    `_check_then` pairs): a call whose text, awaited text or assigned name a branch tests
+    for presence, or one inside a `try` (its `except DoesNotExist` is the missing branch)."""
+    subjects = {_norm(s) for block in function.blocks for s in (*block.missing, *block.present)}
+    tries = {block.id for block in function.blocks if block.kind == "try"}
+    names = {_norm(s) for s in subjects}
+
+    def worth(call: Call) -> bool:
+        text = _norm(call.text)
+        return (text in names or f"await{text}" in names or (call.assigned_to or "") in names
+                or bool(tries.intersection(call.blocks)))
+    return worth
+
+
+def _norm(text: str) -> str:
+    return "".join(text.split())
 
 
 def _branches_on_presence(function: Function) -> bool:
