@@ -11,13 +11,25 @@ from typing import Callable
 
 def write_atomically(path: Path, content: bytes, *, mode: int | None = None, durable: bool = False,
                      before_replace: Callable[[], None] | None = None) -> None:
-    """Write `content` to a temporary file beside `path`, then rename it over `path`.
+    """Write `content` to a temporary file beside `path`, then rename it over `path`
+    (through a symbolic link to its target; into a device or FIFO directly).
 
     The file keeps `path`'s permissions, or gets what `open()` would give a new one
     (mkstemp's are private). `durable` flushes it to disk first (a user's source
     file); `before_replace` may raise to keep `path` as it is. Raises OSError; the
     temporary file never stays.
     """
+    if path.is_symlink():
+        path = path.resolve()  # write where the link points; renaming over it would replace the link
+    try:
+        special = not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        special = False
+    if special:
+        # `--output /dev/null` or a FIFO: renaming over it would replace the device with a file.
+        with open(path, "wb") as stream:
+            stream.write(content)
+        return
     if mode is None:
         try:
             mode = stat.S_IMODE(path.stat().st_mode)

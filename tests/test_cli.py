@@ -316,3 +316,27 @@ def test_an_output_file_gets_the_permissions_of_a_new_file_or_keeps_its_own(tmp_
     run_cli(["check", ".", "--output", "shared.txt"], root)
     assert stat.S_IMODE((root / "shared.txt").stat().st_mode) == 0o664
     assert "assert" in (root / "shared.txt").read_text()
+
+
+def test_an_output_fifo_stays_a_fifo_and_a_symlink_stays_a_link(tmp_path):
+    # `--output /dev/null` is the everyday case; a FIFO is the same kind of file a test
+    # can make: renaming a report over it would replace it with a regular file.
+    import threading
+
+    root = make_project(tmp_path, {"app/views.py": VIOLATION})
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    run_cli(["check", ".", "--output", str(fifo)], root)
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert received and "assert" in received[0]
+
+    (tmp_path / "reports").mkdir()
+    link = root / "latest.txt"
+    link.symlink_to(tmp_path / "reports" / "latest.txt")
+    run_cli(["check", ".", "--output", "latest.txt"], root)
+    assert link.is_symlink()
+    assert "assert" in (tmp_path / "reports" / "latest.txt").read_text()
