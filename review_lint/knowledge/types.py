@@ -375,11 +375,49 @@ class Types:
         """The project class of `a.b.c` in `function`: the class of the local name `a`
         (`class_of`), then the declared class of each attribute."""
         head, *parts = dotted.split(".")
+        user = self._request_user(function, [head, *parts])
+        if user is not None:
+            return self.attribute_chain(user[0], user[1]) if user[0] is not None else None
         owner = self.class_of(module, function, head, depth)
         if owner is None and parts and self.project.resolve(module, head) is not None:
             # `clients.billing.charge()`: an instance defined in another module
             owner, parts = self.module_instance(module, f"{head}.{parts[0]}"), parts[1:]
         return self.attribute_chain(owner, parts) if owner is not None else None
+
+    def _request_user(self, function: Function, path: list[str]) -> tuple[Located | None, list[str]] | None:
+        """`request.user.x` (a `request` parameter) or `self.request.user.x`: Django's
+        authenticated user, an instance of the project's user model (`user_model`), and
+        the attributes after it; None for any other path."""
+        if path[:2] == ["request", "user"] and function.param("request") is not None:
+            rest = path[2:]
+        elif path[:3] == ["self", "request", "user"] and function.class_qualname is not None:
+            rest = path[3:]
+        else:
+            return None
+        return self.user_model(), rest
+
+    def user_model(self) -> Located | None:
+        """The project's Django user model: the one concrete class whose ancestors reach
+        `AbstractBaseUser`, or, among several, the one `AUTH_USER_MODEL = "app.Name"` names."""
+        memo = self.project.memo("types-user-model")
+        if "model" in memo:
+            return memo["model"]
+        candidates = []
+        setting = None
+        for module in self.project.all_modules:
+            top = module.functions.get("<module>")
+            for binding in top.bindings if top is not None else ():
+                if binding.name == "AUTH_USER_MODEL" and binding.value is not None:
+                    setting = string_literal(binding.value) or setting
+            for cls in module.classes.values():
+                if not cls.bases or _abstract(module, cls):
+                    continue
+                if self.project.base_names(module, cls) & _USER_BASES:
+                    candidates.append((module, cls))
+        if len(candidates) > 1 and setting:
+            candidates = [c for c in candidates if c[1].name == setting.rpartition(".")[2]]
+        memo["model"] = candidates[0] if len(candidates) == 1 else None
+        return memo["model"]
 
     def returned(self, module: Module, function: Function, call: Call, depth: int = 0) -> tuple[Module, Function] | None:
         """The project function a call runs, when it is annotated with its return type."""
@@ -500,3 +538,14 @@ def types_of(project: Project) -> Types:
     if "types" not in memo:
         memo["types"] = Types(project)
     return memo["types"]
+
+
+_USER_BASES = frozenset({"django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
+                         "django.contrib.auth.base_user.AbstractBaseUser"})
+
+
+def _abstract(module: Module, cls: Class) -> bool:
+    """A Django model declared `class Meta: abstract = True`."""
+    meta = module.classes.get(f"{cls.qualname}.Meta")
+    return meta is not None and any(f.name == "abstract" and f.value is not None and f.value.text == "True"
+                                    for f in meta.fields)
