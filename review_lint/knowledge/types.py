@@ -398,11 +398,14 @@ class Types:
 
     def user_model(self) -> Located | None:
         """The project's Django user model: the one concrete class whose ancestors reach
-        `AbstractBaseUser`, or, among several, the one `AUTH_USER_MODEL = "app.Name"` names."""
+        `AbstractBaseUser`, or, among several, the one `AUTH_USER_MODEL = "app.Name"` names.
+        Ancestors are followed by their written names (a walk over every class of the
+        project, run at most once per judgement: resolving each base would cost more than
+        the judgement of an edit)."""
         memo = self.project.memo("types-user-model")
         if "model" in memo:
             return memo["model"]
-        candidates = []
+        by_base: dict[str, list[Located]] = {}
         setting = None
         for module in self.project.all_modules:
             top = module.functions.get("<module>")
@@ -410,10 +413,18 @@ class Types:
                 if binding.name == "AUTH_USER_MODEL" and binding.value is not None:
                     setting = string_literal(binding.value) or setting
             for cls in module.classes.values():
-                if not cls.bases or _abstract(module, cls):
-                    continue
-                if self.project.base_names(module, cls) & _USER_BASES:
-                    candidates.append((module, cls))
+                for base in cls.bases:
+                    by_base.setdefault(last_name(base_ref(base)), []).append((module, cls))
+        users: list[Located] = []
+        pending = [name for name in _USER_BASE_NAMES]
+        seen = set(pending)
+        while pending:
+            for located in by_base.get(pending.pop(), ()):
+                if located[1].name not in seen:
+                    seen.add(located[1].name)
+                    pending.append(located[1].name)
+                    users.append(located)
+        candidates = [c for c in users if not _abstract(*c)]
         if len(candidates) > 1 and setting:
             candidates = [c for c in candidates if c[1].name == setting.rpartition(".")[2]]
         memo["model"] = candidates[0] if len(candidates) == 1 else None
@@ -540,8 +551,7 @@ def types_of(project: Project) -> Types:
     return memo["types"]
 
 
-_USER_BASES = frozenset({"django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
-                         "django.contrib.auth.base_user.AbstractBaseUser"})
+_USER_BASE_NAMES = ("AbstractUser", "AbstractBaseUser")
 
 
 def _abstract(module: Module, cls: Class) -> bool:
