@@ -70,15 +70,15 @@ class UnguardedGetOrCreate(Rule):
     def _function(self, project: Project, module: Module, function: Function, options: DbOptions,
                   missing_exceptions: tuple[str, ...]) -> Iterable[Finding]:
         db = Db(project, module, function, options)
-        inserts = [i for i in (db.insert_of(c) for c in function.calls) if i is not None]
-        if not inserts and not db.reads() and not _branches_on_presence(function):
-            # Neither a plain read or insert nor a branch that could be the missing one:
-            # resolving every call through helpers would make this verdict depend on every
-            # module it names, for nothing.
+        if not db.reads() and not _branches_on_presence(function):
+            # Neither a plain read nor a branch that could be the missing one: no read can
+            # start the pattern, and resolving the calls would make this verdict depend on
+            # every module they name, for nothing.
             return
         reads = sorted(db.check_reads(_may_be_checked(function)), key=lambda r: -r.call.order)
         if not reads:
-            return
+            return  # looked for before the inserts: most functions read nothing
+        inserts = [i for i in (db.insert_of(c) for c in function.calls) if i is not None]
         inserts += db.created_inserts(inserts)
         inserts += [cascade for insert in inserts for cascade in db.cascades(insert)]
         if not inserts:
