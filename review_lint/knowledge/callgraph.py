@@ -101,27 +101,9 @@ class CallGraph:
     def callback(
         self, module: Module, function: Function, call: Call, runners: frozenset[str] = frozenset()
     ) -> FunctionKey | None:
-        """The project function a runner is handed to run now: `run_in_threadpool(f, x)`,
-        `asyncio.to_thread(f)`, `loop.run_in_executor(None, f)`, `sync_to_async(f)`,
-        each also through `functools.partial(f, ...)`."""
-        if call.method == "run_in_executor" and len(call.args) >= 2:
-            handed = call.args[1]
-        elif runners and call.args and call.callee and (
-            self.project.qualified(self.project.resolve(module, call.callee)) in runners
-        ):
-            handed = call.args[0]
-        else:
-            return None
-        if handed.kind == "call" and handed.call is not None and handed.call.args and handed.call.callee and (
-            self.project.qualified(self.project.resolve(module, handed.call.callee)) == "functools.partial"
-        ):
-            handed = handed.call.args[0]
-        if handed.kind not in ("name", "attr") or not handed.ref:
-            return None
-        receiver, _, method = handed.ref.rpartition(".")
-        reference = Call(handed.ref, method or None, Value("name", receiver, ref=receiver) if receiver else None,
-                         (), (), False, False, call.span)
-        return self.target(module, function, reference)
+        """The project function a runner is handed to run now (see `handed_call`)."""
+        reference = handed_call(self.project, module, call, runners)
+        return self.target(module, function, reference) if reference is not None else None
 
     def _wrappers(self, module: Module, function: Function) -> list[tuple[FunctionKey, Span]]:
         """The wrappers a project decorator puts around `function`: they run on every call.
@@ -349,3 +331,33 @@ def call_graph(project: Project) -> CallGraph:
     if "graph" not in memo:
         memo["graph"] = CallGraph(project)
     return memo["graph"]
+
+
+# Runners that return what the function they are handed returns (`await asyncio.to_thread(f, x)`
+# is `f(x)`'s result); `sync_to_async(f)` returns a wrapper instead.
+RESULT_RUNNERS = frozenset({"asyncio.to_thread", "starlette.concurrency.run_in_threadpool",
+                            "fastapi.concurrency.run_in_threadpool", "anyio.to_thread.run_sync"})
+
+
+def handed_call(project: Project, module: Module, call: Call, runners: frozenset[str]) -> Call | None:
+    """The call a runner makes of the function it is handed, with the arguments it passes on:
+    `run_in_threadpool(f, x)`, `asyncio.to_thread(f)`, `loop.run_in_executor(None, f, x)`,
+    `sync_to_async(f)` (when `runners` names them), each also through
+    `functools.partial(f, ...)`; None for any other call."""
+    if call.method == "run_in_executor" and len(call.args) >= 2:
+        handed, passed = call.args[1], call.args[2:]
+    elif runners and call.args and call.callee and (
+        project.qualified(project.resolve(module, call.callee)) in runners
+    ):
+        handed, passed = call.args[0], call.args[1:]
+    else:
+        return None
+    if handed.kind == "call" and handed.call is not None and handed.call.args and handed.call.callee and (
+        project.qualified(project.resolve(module, handed.call.callee)) == "functools.partial"
+    ):
+        handed = handed.call.args[0]
+    if handed.kind not in ("name", "attr") or not handed.ref:
+        return None
+    receiver, _, method = handed.ref.rpartition(".")
+    return Call(handed.ref, method or None, Value("name", receiver, ref=receiver) if receiver else None,
+                tuple(passed), call.kwargs, False, False, call.span)

@@ -812,24 +812,6 @@ class Db:
             argument = call.args[position]
         return self.model_of_object(argument, call.order)
 
-    def created_model(self, call: Call) -> str | None:
-        """The model a call of a project function inserts, whatever the function's name or
-        parameters (`create_user({...})` on Flask-SQLAlchemy's global session,
-        `create_thumbnail(...)` around `Thumbnail.objects.create`): the one model its own body
-        inserts, or None."""
-        located = self.located(call)
-        if located is None:
-            return None
-        module, function = located
-        memo = self.project.memo("db-created-model")
-        key = (module.name, function.qualname, self.options.reads_key())
-        if key not in memo:
-            memo[key] = None  # a recursive helper ends here
-            inner = Db(self.project, module, function, self.options)  # one level: insert_of does not ask
-            models = {insert.model for insert in map(inner.insert_of, function.calls) if insert is not None}
-            memo[key] = models.pop() if len(models) == 1 else None
-        return memo[key]
-
     def _new_objects(self, value: Value, order: int) -> str | None:
         """The model of the new objects in a list given to `add_all` ("" when unknown but new)."""
         if value.kind == "name" and value.ref:

@@ -8,7 +8,9 @@ own path stops the second from running after it.
 
 from __future__ import annotations
 
-from ..facts import Block, Function, Span
+from typing import Callable
+
+from ..facts import Block, Call, Function, Span
 
 
 def block_map(function: Function) -> dict[int, Block]:
@@ -86,6 +88,26 @@ def before(first: Span, second: Span) -> bool:
 
 def _norm(text: str) -> str:
     return "".join(text.split())
+
+
+def tests_presence(function: Function) -> bool:
+    """Some branch is entered when a subject is missing or present (`if x is None`,
+    `if not await find(...)`, `if x: return x`) or catches an exception."""
+    return any(block.missing or block.present or block.kind == "except" for block in function.blocks)
+
+
+def testable_calls(function: Function) -> Callable[[Call], bool]:
+    """Which calls `missing_branch` / `missing_handler` could pair with a branch, known
+    before resolving any: a call whose text, awaited text or assigned name a branch tests
+    for presence, or one inside a `try` (its `except DoesNotExist` is the missing branch)."""
+    subjects = {_norm(s) for block in function.blocks for s in (*block.missing, *block.present)}
+    tries = {block.id for block in function.blocks if block.kind == "try"}
+
+    def testable(call: Call) -> bool:
+        text = _norm(call.text)
+        return (text in subjects or f"await{text}" in subjects or (call.assigned_to or "") in subjects
+                or bool(tries.intersection(call.blocks)))
+    return testable
 
 
 def missing_branch(function: Function, subjects: set[str], after: Span, blocks_of: tuple[int, ...],

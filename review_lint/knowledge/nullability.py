@@ -27,13 +27,11 @@ from __future__ import annotations
 
 from ..facts import Call, Class, Field, Function, Value, member_path
 from ..project import Module, Project, last_name
+from .callgraph import RESULT_RUNNERS, handed_call
 from .models import Models
 from .types import types_of
 
 _MAX_DEPTH = 8
-# Functions that run the function they are handed and give back its result.
-_RUNNERS = frozenset({"asyncio.to_thread", "starlette.concurrency.run_in_threadpool",
-                      "fastapi.concurrency.run_in_threadpool", "anyio.to_thread.run_sync"})
 
 
 class Nullability:
@@ -109,7 +107,7 @@ class Nullability:
         return False
 
     def _call(self, module: Module, function: Function, call: Call, depth: int) -> bool:
-        handed = self._handed_call(module, call)
+        handed = handed_call(self.project, module, call, RESULT_RUNNERS)  # `await to_thread(f, x)`: f(x)
         if handed is not None:
             return self._call(module, function, handed, depth + 1)
         if call.method == "get" and call.receiver is not None:
@@ -141,21 +139,6 @@ class Nullability:
         # The receiver's class is not known: a project method of that name
         # annotated to return Optional makes the result possibly None.
         return call.method in self._optional_methods()
-
-    def _handed_call(self, module: Module, call: Call) -> Call | None:
-        """`await asyncio.to_thread(f, x)` (`run_in_threadpool`, `anyio.to_thread.run_sync`,
-        `loop.run_in_executor(None, f, x)`) gives what `f(x)` returns: that call, else None."""
-        target = None
-        if call.method == "run_in_executor" and len(call.args) >= 2:
-            target = call.args[1]
-        elif call.callee and call.args and self.project.qualified(self.project.resolve(module, call.callee)) in _RUNNERS:
-            target = call.args[0]
-        if target is None or target.kind not in ("name", "attr") or not target.ref:
-            return None
-        head, _, name = target.ref.rpartition(".")
-        receiver = Value("attr" if "." in head else "name", head, ref=head) if head else None
-        return Call(target.ref, name if head else None, receiver, args=call.args[1:], kwargs=call.kwargs,
-                    span=call.span, order=call.order, blocks=call.blocks, text=target.ref)
 
     def _optional_methods(self) -> set[str]:
         if self._optional_method_names is None:

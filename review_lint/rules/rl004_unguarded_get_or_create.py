@@ -9,7 +9,8 @@ from ..diagnostics import Finding, Related
 from ..facts import Block, Call, Function
 from ..knowledge.db import (Db, DbOptions, Insert, Read, guarded_by_constraint, integrity_handler, is_migration, last,
                              lookup_columns, startup_only, surrogate_key, unique_sets)
-from ..knowledge.flow import block_map, handlers_of, missing_branch, missing_handler, same_path
+from ..knowledge.flow import (block_map, handlers_of, missing_branch, missing_handler, same_path, testable_calls,
+                               tests_presence)
 from ..project import Module, Project
 from ..rule import Rule
 
@@ -70,12 +71,12 @@ class UnguardedGetOrCreate(Rule):
     def _function(self, project: Project, module: Module, function: Function, options: DbOptions,
                   missing_exceptions: tuple[str, ...]) -> Iterable[Finding]:
         db = Db(project, module, function, options)
-        if not db.reads() and not _branches_on_presence(function):
+        if not db.reads() and not tests_presence(function):
             # Neither a plain read nor a branch that could be the missing one: no read can
             # start the pattern, and resolving the calls would make this verdict depend on
             # every module they name, for nothing.
             return
-        reads = sorted(db.check_reads(_may_be_checked(function)), key=lambda r: -r.call.order)
+        reads = sorted(db.check_reads(testable_calls(function)), key=lambda r: -r.call.order)
         if not reads:
             return  # looked for before the inserts: most functions read nothing
         inserts = [i for i in (db.insert_of(c) for c in function.calls) if i is not None]
@@ -130,31 +131,6 @@ class UnguardedGetOrCreate(Rule):
                 related.append(Related(module.path, insert.built[2], f"the new `{insert.model}` the insert cascades to"))
                 message = CASCADE.format(model=insert.model) + message
             yield Finding(module.path, insert.call.span, f"check-then-insert race: {message}", related)
-
-
-def _may_be_checked(function: Function):
-    """Which calls can start a check-then-insert, before resolving any (the only ones
-    `_check_then` pairs): a call whose text, awaited text or assigned name a branch tests
-    for presence, or one inside a `try` (its `except DoesNotExist` is the missing branch)."""
-    subjects = {_norm(s) for block in function.blocks for s in (*block.missing, *block.present)}
-    tries = {block.id for block in function.blocks if block.kind == "try"}
-    names = {_norm(s) for s in subjects}
-
-    def worth(call: Call) -> bool:
-        text = _norm(call.text)
-        return (text in names or f"await{text}" in names or (call.assigned_to or "") in names
-                or bool(tries.intersection(call.blocks)))
-    return worth
-
-
-def _norm(text: str) -> str:
-    return "".join(text.split())
-
-
-def _branches_on_presence(function: Function) -> bool:
-    """Some branch is entered when a subject is missing or present (`if x is None`,
-    `if not await find(...)`, `if x: return x`) or catches an exception."""
-    return any(block.missing or block.present or block.kind == "except" for block in function.blocks)
 
 
 def _same_thing(read: Read, insert: Insert) -> bool:
