@@ -299,6 +299,9 @@ class Class:
     methods: dict[str, str] = field(default_factory=dict)  # method name -> function qualname
     keywords: tuple[tuple[str, Value], ...] = ()  # class C(Base, total=False)
     specification: str | None = None  # the external specification its docstring names: "RFC 7591", "OpenID"
+    # Fields whose documentation (the class docstring's entry for them, or the string
+    # after the field) says what None means: "the column, or None when there is none".
+    none_documented: tuple[str, ...] = ()
 
 
 class Import(Record):

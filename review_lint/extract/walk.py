@@ -244,8 +244,10 @@ class Walk:
         bases = tuple(self._expr(arg.value) for arg in node.bases if arg.keyword is None and not arg.star)
         keywords = tuple((arg.keyword.value, self._expr(arg.value)) for arg in node.keywords if arg.keyword is not None)
         qualname = prefix + node.name.value
+        docstring = _docstring(node.body)
         fact = Class(qualname, node.name.value, (0, 0, 0, 0), bases, decorators, keywords=keywords,
-                     specification=_specification_named(node))
+                     specification=_specification_named(docstring),
+                     none_documented=_fields_documenting_none(node.body, docstring))
         self._track(node, fact)
         self.facts.classes.append(fact)
         self._suite(node.body, qualname + ".", fact)
@@ -254,20 +256,55 @@ class Walk:
 _SPECIFICATION = re.compile(r"\bRFC[ -]?\d{3,5}\b|\bOpenID\b|\bOIDC\b|\bOAuth\b|\bSCIM\b|\bOpenAPI\b", re.IGNORECASE)
 
 
-def _specification_named(node: cst.ClassDef) -> str | None:
-    """The external specification a class's docstring says it implements, if any."""
-    body = node.body
+def _string_statement(statement) -> str | None:
+    """The text of a statement that is a bare string (a docstring), else None."""
+    if type(statement) is not cst.SimpleStatementLine or type(statement.body[0]) is not cst.Expr:
+        return None
+    value = statement.body[0].value
+    if type(value) is cst.ConcatenatedString:
+        return " ".join(part.value for part in (value.left, value.right) if type(part) is cst.SimpleString)
+    return value.value if type(value) is cst.SimpleString else None
+
+
+def _docstring(body) -> str | None:
     if type(body) is not cst.IndentedBlock or not body.body:
         return None
-    first = body.body[0]
-    if type(first) is not cst.SimpleStatementLine or type(first.body[0]) is not cst.Expr:
-        return None
-    value = first.body[0].value
-    if type(value) is cst.ConcatenatedString:
-        text = " ".join(part.value for part in (value.left, value.right) if type(part) is cst.SimpleString)
-    elif type(value) is cst.SimpleString:
-        text = value.value
-    else:
-        return None
-    match = _SPECIFICATION.search(text)
+    return _string_statement(body.body[0])
+
+
+def _specification_named(docstring: str | None) -> str | None:
+    """The external specification a class's docstring says it implements, if any."""
+    match = _SPECIFICATION.search(docstring) if docstring else None
     return " ".join(match.group(0).split()) if match else None
+
+
+# An entry of a field in a class docstring: Sphinx (`:ivar name:`), Google (`name (type):`,
+# `name:`) or NumPy (`name : type`), at the start of a line.
+_ENTRY = re.compile(r"^\s*(?::(?:ivar|var|cvar|param|attr)\s+(\w+)\s*:|(\w+)\s*(?:\([^)]*\))?\s*:(?!:))", re.MULTILINE)
+# "None" as a state the field can be in; "Defaults to None" only documents the default.
+_NONE_STATE = re.compile(r"\bNone\b")
+_NONE_DEFAULT = re.compile(r"\bdefault(?:s| is)?(?: to)?\s*[:=]?\s*`*None\b", re.IGNORECASE)
+
+
+def _says_none(text: str) -> bool:
+    return bool(_NONE_STATE.search(_NONE_DEFAULT.sub("", text)))
+
+
+def _fields_documenting_none(body, docstring: str | None) -> tuple[str, ...]:
+    """Fields whose documentation says what None means: an entry of the class docstring,
+    or the string statement right after the field (an attribute docstring)."""
+    names: list[str] = []
+    if docstring:
+        entries = list(_ENTRY.finditer(docstring))
+        for entry, following in zip(entries, entries[1:] + [None]):
+            text = docstring[entry.end():following.start() if following else len(docstring)]
+            if _says_none(text):
+                names.append(entry.group(1) or entry.group(2))
+    statements = body.body if type(body) is cst.IndentedBlock else ()
+    for statement, after in zip(statements, statements[1:]):
+        if type(statement) is cst.SimpleStatementLine and type(statement.body[0]) is cst.AnnAssign:
+            target = statement.body[0].target
+            text = _string_statement(after)
+            if type(target) is cst.Name and text and _says_none(text):
+                names.append(target.value)
+    return tuple(dict.fromkeys(names))

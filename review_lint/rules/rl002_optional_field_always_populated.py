@@ -25,6 +25,21 @@ def _states_an_external_specification(cls, fragments: list[str]) -> bool:
     return cls.specification is not None or any(fragment in name for fragment in fragments)
 
 
+def _none_is_documented(model_field: ModelField) -> bool:
+    """The field's documentation says what None means ("the log column, or None when
+    there is none"): None is a state the declaration gives on purpose, not an accident
+    of typing, even if today's sites all happen to fill it."""
+    return model_field.name in model_field.cls.none_documented
+
+
+def _is_hook(model_field: ModelField) -> bool:
+    """An optional callable (`Optional[Callable[[str], None]]`) is a hook: None is "do
+    nothing", a behaviour its caller picks, not a value a consumer is handed."""
+    annotation = model_field.annotation
+    return annotation is not None and bool(annotation.core) and all(
+        last_name(core) == "Callable" for core in annotation.core)
+
+
 # Functions that copy a model with some fields replaced: `replace(obj, field=value)`.
 _REPLACES = {"dataclasses.replace", "msgspec.structs.replace", "attr.evolve", "attrs.evolve", "copy.replace"}
 
@@ -97,6 +112,7 @@ class OptionalFieldAlwaysPopulated(Rule):
             (model_field, sites) for model_field, sites in evidence.values()
             if not project.is_test(model_field.module.path) and len(sites) >= min_sites
             and not _states_an_external_specification(model_field.cls, fragments)
+            and not _none_is_documented(model_field) and not _is_hook(model_field)
             and self._judges(defaulted, models, model_field, optional_fields)
         ]
         written = self._none_written(project, models, nulls, {key for key in evidence})
