@@ -217,6 +217,12 @@ class Block(Record):
     # what one of "truthy" (`if x`), "falsy" (`if not x`), "none" (`if x is None`) and
     # "not-none" (`if x is not None`); an "else" arm holds the opposite.
     condition: tuple[str, str] | None = None
+    # A test joining such conditions with `and` / `or` (`if a or b is not None`): how
+    # they join ("all": entered when every one holds, "any": when one does, "some": an
+    # `and` with other operands too, left out, so one false condition keeps the block
+    # out and nothing more is known) and the conditions.
+    joined: str | None = None
+    conditions: tuple[tuple[str, str], ...] = ()
 
 
 class Binding(Record):

@@ -202,3 +202,9 @@ def test_the_chain_cited_is_one_whose_literal_arguments_reach_the_assert() -> No
     assert messages["hub/workers.py:15"] == (
         "assert on the request path of `settings` (via `load_settings`; the literal arguments on this path return "
         "before it, so the path is possible, not proven) is removed under `python -O`; raise an explicit error")
+    # `if datasource or query or viz`: `table_metadata` passes none of them, so the chain is `datasource_access`'s.
+    assert messages["hub/workers.py:22"] == (
+        "assert on the request path of `datasource_access` (via `check_access`) is removed under `python -O`; raise an explicit error")
+    # `if history is None and job is not None`: `build_tool` leaves job None.
+    assert messages["hub/workers.py:29"] == (
+        "assert on the request path of `job_tool` (via `tool_json`) is removed under `python -O`; raise an explicit error")

@@ -27,7 +27,9 @@ class Flow:
         present, missing = _presence(node.test)
         checking = _is_type_checking(node.test)
         condition = _condition(node.test)
-        body = self._push(Block(self._new_block(), "if", group, 0, (0, 0, 0, 0), test=test, condition=condition), node)
+        joined, conditions, complete = _joined_conditions(node.test)
+        body = self._push(Block(self._new_block(), "if", group, 0, (0, 0, 0, 0), test=test, condition=condition,
+                                joined=joined, conditions=conditions), node)
         self._subjects.append((body, "present", present))
         self._subjects.append((body, "missing", missing))
         was = scope.type_checking
@@ -37,8 +39,9 @@ class Flow:
         self._pop(body)
         if node.orelse is not None:
             opposite = (condition[0], _OPPOSITE[condition[1]]) if condition is not None else None
-            other = self._push(Block(self._new_block(), "else", group, 1, (0, 0, 0, 0), test=test, condition=opposite),
-                               node.orelse)
+            joined, conditions = _negated(joined, conditions, complete)
+            other = self._push(Block(self._new_block(), "else", group, 1, (0, 0, 0, 0), test=test, condition=opposite,
+                                     joined=joined, conditions=conditions), node.orelse)
             self._subjects.append((other, "present", missing))
             self._subjects.append((other, "missing", present))
             if type(node.orelse) is cst.If:
@@ -139,6 +142,36 @@ def _condition(test) -> tuple[str, str] | None:
             if operator is cst.IsNot:
                 return test.left.value, "not-none"
     return None
+
+
+def _joined_conditions(test) -> tuple[str | None, tuple[tuple[str, str], ...], bool]:
+    """`a and b is not None` -> ("all", ((a, truthy), (b, not-none)), True); `a or not b`
+    -> ("any", ...). An `and` keeps the operands it understands (the last item says
+    whether that is all of them); an `or` needs all of them."""
+    if type(test) is not cst.BooleanOperation:
+        return None, (), False
+    how = "all" if type(test.operator) is cst.And else "any"
+    operands = _operands(test, type(test.operator))
+    conditions = tuple(c for c in map(_condition, operands) if c is not None)
+    complete = len(conditions) == len(operands)
+    if not conditions or (how == "any" and not complete):
+        return None, (), False
+    return (how if complete else "some"), conditions, complete
+
+
+def _operands(test, operator) -> list:
+    """The operands of a chain of one boolean operator: `a or b or c` -> [a, b, c]."""
+    if type(test) is cst.BooleanOperation and type(test.operator) is operator:
+        return _operands(test.left, operator) + _operands(test.right, operator)
+    return [test]
+
+
+def _negated(joined: str | None, conditions, complete: bool) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The else arm: not (a and b) = (not a) or (not b), which needs every operand known;
+    not (a or b) = (not a) and (not b)."""
+    if joined is None or joined == "some":
+        return None, ()
+    return ("any" if joined == "all" else "all"), tuple((name, _OPPOSITE[how]) for name, how in conditions)
 
 
 def _presence(test) -> tuple[list, list]:

@@ -165,7 +165,7 @@ def forced_exit(function: Function, point: int, known: dict[str, str]) -> bool:
     for exit_ in function.exits:
         if exit_.kind not in ("return", "raise") or exit_.order >= point or not exit_.blocks:
             continue
-        rebound = {b.name for b in function.bindings if b.order < exit_.order}
+        rebound = _rebound_before(function, exit_.order)
         decided = False
         for block_id in exit_.blocks:
             block = blocks.get(block_id)
@@ -173,16 +173,44 @@ def forced_exit(function: Function, point: int, known: dict[str, str]) -> bool:
                 break
             if block.kind == "with":
                 continue
-            condition = block.condition
-            if condition is None or condition[0] in rebound or condition[0] not in known:
-                break
-            if not _enters(condition[1], known[condition[0]]):
+            if _entered(block, known, rebound) is not True:
                 break
             decided = True
         else:
             if decided:
                 return True
     return False
+
+
+def kept_out(function: Function, blocks_of: tuple[int, ...], point: int, known: dict[str, str]) -> bool:
+    """The event at `point`, inside `blocks_of`, sits in a block that the literals in
+    `known` keep execution out of: `if datasource or query: <event>` with both None."""
+    blocks = block_map(function)
+    rebound = _rebound_before(function, point)
+    return any(
+        block_id in blocks and _entered(blocks[block_id], known, rebound) is False for block_id in blocks_of)
+
+
+def _rebound_before(function: Function, order: int) -> set[str]:
+    return {b.name for b in function.bindings if b.order < order}
+
+
+def _entered(block: Block, known: dict[str, str], rebound: set[str]) -> bool | None:
+    """Whether the literals in `known` take execution into `block` (None: not decided)."""
+    def holds(condition: tuple[str, str]) -> bool | None:
+        name, how = condition
+        return None if name in rebound or name not in known else _enters(how, known[name])
+
+    if block.condition is not None:
+        return holds(block.condition)
+    if block.joined is None:
+        return None
+    answers = [holds(c) for c in block.conditions]
+    if block.joined in ("all", "some"):
+        if False in answers:
+            return False
+        return True if block.joined == "all" and all(answers) else None
+    return True if True in answers else (False if all(a is False for a in answers) else None)
 
 
 def _enters(how: str, literal: str) -> bool:

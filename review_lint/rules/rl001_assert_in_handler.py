@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from ..diagnostics import Finding, Related
 from ..knowledge.callgraph import CallGraph, FunctionKey, call_graph, chains_to
-from ..knowledge.flow import forced_exit
+from ..knowledge.flow import forced_exit, kept_out
 from ..knowledge.handlers import Handler, HandlerConfig, find_handlers
 from ..project import Project
 from ..rule import Rule
@@ -60,7 +60,7 @@ class AssertInHandler(Rule):
             return
         for fact in asserts:
             # Prefer chains whose literal arguments do not return before the assert.
-            passable = list(chains_to(key, sources, callers, depth, _blocked_before(graph, key, fact.order)))
+            passable = list(chains_to(key, sources, callers, depth, _blocked_before(graph, key, fact.order, fact.blocks)))
             message = _message(passable or chains, proven=bool(passable))
             related = _related(graph, passable or chains, handlers)
             yield Finding(module.path, fact.span, message, related, self._fix(fact.test, fact.span))
@@ -98,9 +98,10 @@ def _message(chains: list[list[tuple[FunctionKey, Any]]], proven: bool = True) -
     return f"assert {where} is removed under `python -O`; raise an explicit error"
 
 
-def _blocked_before(graph: CallGraph, target: FunctionKey, order: int):
+def _blocked_before(graph: CallGraph, target: FunctionKey, order: int, blocks: tuple[int, ...]):
     """chains_to's edge test: a call whose literal arguments make the callee return
-    before the next step of the chain (the assert, in `target`)."""
+    before the next step of the chain (the assert, in `target`), or keep execution out
+    of the block holding that step."""
 
     def blocked(caller: FunctionKey, span, callee: FunctionKey, following) -> bool:
         located = graph.function(callee)
@@ -108,13 +109,14 @@ def _blocked_before(graph: CallGraph, target: FunctionKey, order: int):
             return False
         function = located[1]
         if following is None:
-            point = order if callee == target else None
+            point = (order, blocks) if callee == target else None
         else:
-            point = next((c.order for c in function.calls if c.span == following), None)
+            point = next(((c.order, c.blocks) for c in function.calls if c.span == following), None)
         if point is None:
             return False
         known = graph.passed_literals(caller, span, callee)
-        return bool(known) and forced_exit(function, point, known)
+        step, step_blocks = point
+        return bool(known) and (forced_exit(function, step, known) or kept_out(function, step_blocks, step, known))
 
     return blocked
 
