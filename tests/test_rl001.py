@@ -205,6 +205,10 @@ def test_the_chain_cited_is_one_whose_literal_arguments_reach_the_assert() -> No
     # `if datasource or query or viz`: `table_metadata` passes none of them, so the chain is `datasource_access`'s.
     assert messages["hub/workers.py:22"] == (
         "assert on the request path of `datasource_access` (via `check_access`) is removed under `python -O`; raise an explicit error")
+    # A method's parameter given positionally is not left at its default.
+    assert messages["hub/workers.py:36"] == (
+        "assert on the request path of `history_exports` (via `ExportService.exports`) is removed under "
+        "`python -O`; raise an explicit error")
     # `if history is None and job is not None`: `build_tool` leaves job None.
     assert messages["hub/workers.py:29"] == (
         "assert on the request path of `job_tool` (via `tool_json`) is removed under `python -O`; raise an explicit error")

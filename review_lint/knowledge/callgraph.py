@@ -149,10 +149,15 @@ class CallGraph:
                                                                            last_name(function.class_qualname)):
             return {}  # a wrapper or a callback edge: the call's arguments are not the callee's
         passed: dict[str, Value | None] = {}
+        positional = [p for p in function.params if p.kind == "positional"]
+        unknown: set[str] = set()
         if function.class_qualname is None and not call.star_args:
-            positional = [p for p in function.params if p.kind == "positional"]
             for param, argument in zip(positional, call.args):
                 passed[param.name] = argument
+        elif call.args:
+            # `obj.m(a, b)` binds `self` first, `Cls.m(obj, a)` does not: the first
+            # parameters may hold any of the arguments, so none of them is its default.
+            unknown = {p.name for p in positional[:len(call.args) + 1]}
         for name, argument in call.kwargs:
             passed[name] = argument
         known = {}
@@ -161,7 +166,7 @@ class CallGraph:
                 continue
             if param.name in passed:
                 value = passed[param.name]
-            elif call.star_args or call.star_kwargs:
+            elif call.star_args or call.star_kwargs or param.name in unknown:
                 continue  # may be among the unpacked arguments
             else:
                 value = param.default
