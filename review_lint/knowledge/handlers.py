@@ -48,11 +48,15 @@ class HandlerConfig:
     handler_methods: tuple[str, ...]
     dependency_functions: tuple[str, ...]
     router_names: tuple[str, ...]
+    subscriber_methods: tuple[str, ...]
+    subscriber_decorators: tuple[str, ...]
+    request_events: tuple[str, ...]
 
     # The option names of RL001's YAML, in the order of the fields above.
     OPTION_NAMES = (
         "app-classes", "decorator-methods", "registration-methods", "handler-keywords", "route-functions",
         "handler-decorators", "handler-base-classes", "handler-methods", "dependency-functions", "router-names",
+        "subscriber-methods", "subscriber-decorators", "request-events",
     )
 
     def __hash__(self) -> int:
@@ -87,8 +91,24 @@ class Handler:
         return self.key[1]
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """A parameter a function registers as a handler (`register_resource(resource_cls)`
+    calling `service.add_view(..., klass=resource_cls)`): what its callers pass there,
+    or the class a decorator built on it decorates, is registered in turn."""
+
+    function: FunctionKey
+    param: str
+    how: str
+
+
 class _Names:
-    """Qualified-name matching with "prefix." entries and a last-part prefilter."""
+    """Qualified-name matching with "prefix." entries and a last-part prefilter.
+
+    A name also matches through a project's vendored copy of the framework: the
+    copy's modules end in the framework's own path (kinto ships cornice as
+    `kinto.core.cornice`, so `kinto.core.cornice.service.Service` is
+    `cornice.service.Service`)."""
 
     def __init__(self, names: tuple[str, ...]) -> None:
         self.exact = {n for n in names if not n.endswith(".")}
@@ -96,7 +116,15 @@ class _Names:
         self.last_parts = {n.rsplit(".", 1)[-1] for n in self.exact}
 
     def __contains__(self, name: str | None) -> bool:
-        return bool(name) and (name in self.exact or name.startswith(self.prefixes))
+        if not name:
+            return False
+        if self._matches(name):
+            return True
+        parts = name.split(".")
+        return any(self._matches(".".join(parts[cut:])) for cut in range(1, len(parts) - 1))
+
+    def _matches(self, name: str) -> bool:
+        return name in self.exact or name.startswith(self.prefixes)
 
     def maybe(self, dotted: str | None) -> bool:
         return bool(dotted) and (bool(self.prefixes) or dotted.rsplit(".", 1)[-1] in self.last_parts)
@@ -116,8 +144,12 @@ class HandlerFinder:
         self.dependencies = _Names(config.dependency_functions)
         self.decorator_methods = set(config.decorator_methods)
         self.registration_methods = set(config.registration_methods)
-        self.handler_methods = set(config.handler_methods)
+        self.handler_methods = {m for m in config.handler_methods if not _is_glob(m)}
+        self.handler_method_globs = tuple(m for m in config.handler_methods if _is_glob(m))
         self.keywords = set(config.handler_keywords)
+        self.subscriber_methods = set(config.subscriber_methods)
+        self.subscriber_decorators = _Names(config.subscriber_decorators)
+        self.request_events = _Names(config.request_events)
         self.handlers: dict[FunctionKey, Handler] = {}
         self._may_register = self._register_test()
         # Names of module-level aliases with Annotated markers: the only annotations worth resolving.
@@ -130,18 +162,23 @@ class HandlerFinder:
         # edit that changes none of what they read (incremental.py).
         registered = self.project.memo("handlers-by-module", kept=True)
         context = (self.config, frozenset(self._marked_aliases))
+        slots: list[_Slot] = []
         for module in self.project.judged_modules():
             key = (context, module.path)
             found = registered.get(key)
             if found is None:
                 found = registered[key] = self._registered_in(module)
-            for function_key, how in found:
+            for function_key, how in found[0]:
                 self._register(function_key, how)
+            slots += found[1]
+        self._through_registrars(slots)
         return self.handlers
 
-    def _registered_in(self, module: Module) -> list[tuple[FunctionKey, str]]:
-        """(function, how) for each handler one module registers."""
+    def _registered_in(self, module: Module) -> tuple[list[tuple[FunctionKey, str]], list[_Slot]]:
+        """(function, how) for each handler one module registers, and the parameters its
+        functions register (`_Slot`)."""
         self._found: list[tuple[FunctionKey, str]] = []
+        self._slots: list[_Slot] = []
         may_call = self._may_register
         for function in module.facts.functions:
             if function.in_type_checking:
@@ -157,7 +194,15 @@ class HandlerFinder:
             matched = sorted(b for b in bases if b in self.base_classes)
             if matched:
                 self._view_class(module, cls, f"view class `{cls.qualname}` ({matched[0]})")
-        return self._found
+            self._class_decorators(module, cls)
+        return self._found, self._slots
+
+    def _class_decorators(self, module: Module, cls: Class) -> None:
+        """A handler decorator on a class makes it a view class: cornice's `@resource(path=...)`."""
+        for decorator in cls.decorators:
+            ref = decorator.call.callee if decorator.kind == "call" and decorator.call is not None else decorator.ref
+            if self.handler_decorators.maybe(ref) and self._qualified(module, ref) in self.handler_decorators:
+                self._view_class(module, cls, f"view class `{cls.qualname}` (decorator `{ref}`)")
 
     def _add(self, key: FunctionKey | None, how: str) -> None:
         if key is not None:
@@ -177,7 +222,7 @@ class HandlerFinder:
     def _view_class(self, module: Module, cls: Class, how: str) -> None:
         for owner_module, owner in self.graph.mro(module, cls):
             for name, qualname in owner.methods.items():
-                if name in self.handler_methods:
+                if name in self.handler_methods or any(fnmatchcase(name, glob) for glob in self.handler_method_globs):
                     self._add((owner_module.name, qualname), how)
 
     # -- decorators ----------------------------------------------------------
@@ -198,6 +243,11 @@ class HandlerFinder:
             ref = call.callee if call is not None else decorator.ref
             if self.handler_decorators.maybe(ref) and self._qualified(module, ref) in self.handler_decorators:
                 self._add(key, f"decorator `{ref}`")
+            elif call is not None and self.subscriber_decorators.maybe(ref) \
+                    and self._qualified(module, ref) in self.subscriber_decorators:
+                event = next((a.ref for a in call.args if self._is_request_event(module, a)), None)
+                if event is not None:
+                    self._add(key, f"subscriber of the request event `{event}` (`@{ref}`)")
 
     def _annotations(self, module: Module, function: Function) -> None:
         """`Annotated[T, Depends(fn)]` in a signature, spelled out or through a module-level
@@ -222,7 +272,7 @@ class HandlerFinder:
     def _register_test(self) -> Callable[[Call], bool]:
         """`_call`'s own first refusals as one test: a project has ~30,000 calls and
         almost none registers a route or names a dependency."""
-        registration = self.registration_methods
+        registration = self.registration_methods | self.subscriber_methods
         last_parts = self.route_functions.last_parts | self.dependencies.last_parts
         if self.route_functions.prefixes or self.dependencies.prefixes:
             return lambda call: (call.method in registration and call.receiver is not None) or bool(call.callee)
@@ -230,6 +280,9 @@ class HandlerFinder:
                              or (bool(call.callee) and call.callee.rsplit(".", 1)[-1] in last_parts))
 
     def _call(self, module: Module, function: Function, call: Call) -> None:
+        if call.method in self.subscriber_methods and call.receiver is not None:
+            self._subscriber(module, function, call)
+            return
         if call.method in self.registration_methods and call.receiver is not None:
             if self.is_app(module, function, call.receiver.ref, outer=False):
                 self._targets(module, function, call, f"registered with `{call.callee or call.method}`")
@@ -247,6 +300,31 @@ class HandlerFinder:
         dependency = call.kwarg("dependency")
         if dependency is not None and self._is_dependency(module, callee):
             self._targets_of(module, function, dependency, f"dependency `{callee}`", 0)
+
+    def _subscriber(self, module: Module, function: Function, call: Call) -> None:
+        """`config.add_subscriber(fn, NewRequest)`: `fn` serves requests when the event is sent
+        while one is served."""
+        event = call.args[1] if len(call.args) > 1 else call.kwarg("iface")
+        if (call.args and event is not None and self._is_request_event(module, event)
+                and self.is_app(module, function, call.receiver.ref, outer=False)):
+            self._targets_of(module, function, call.args[0], f"subscriber of the request event `{event.ref}`", 0)
+
+    def _is_request_event(self, module: Module, value: Value) -> bool:
+        """A configured request event, a project class deriving from one, or a project event
+        that carries the request (its `__init__` takes `request`): sent while one is served."""
+        if value.kind not in ("name", "attr") or not value.ref:
+            return False
+        symbol = self.project.resolve(module, value.ref)
+        if self.project.qualified(symbol) in self.request_events:
+            return True
+        located = self.project.class_(symbol) if symbol is not None else None
+        if located is None:
+            return False
+        if any(base in self.request_events for base in self.project.base_names(*located)):
+            return True
+        init = self.graph.method(located[0], located[1], "__init__")
+        found = self.graph.function(init) if init is not None else None
+        return found is not None and found[1].param("request") is not None
 
     def _is_dependency(self, module: Module, callee: str) -> bool:
         if not self.dependencies.maybe(callee):
@@ -269,6 +347,8 @@ class HandlerFinder:
             if key is not None:
                 self._add(key, how)
                 return
+            if value.kind == "name" and self._local_target(module, function, value.ref, how, depth):
+                return
             located = self.graph.resolve_class(module, value.ref)
             if located is not None:
                 self._view_class(located[0], located[1], f"{how} (class `{located[1].qualname}`)")
@@ -285,6 +365,100 @@ class HandlerFinder:
                 return
             for argument in call.args:  # wrappers: csrf_exempt(view), login_required(view)
                 self._targets_of(module, function, argument, how, depth + 1)
+
+    def _local_target(self, module: Module, function: Function, name: str, how: str, depth: int) -> bool:
+        """A name local to `function` or a function enclosing it: a parameter becomes a slot
+        (`_Slot`), a variable is followed to its value (`view = login_required(show)`)."""
+        scope: Function | None = function
+        while scope is not None and scope.qualname != "<module>":
+            if scope.param(name) is not None:
+                self._slots.append(_Slot(key_of(module, scope), name, how))
+                return True
+            binding = next((b for b in reversed(scope.bindings) if b.name == name), None)
+            if binding is not None:
+                if binding.value is not None and depth < 2:
+                    self._targets_of(module, scope, binding.value, how, depth + 1)
+                return True
+            scope = _enclosing(module, scope)
+        return False
+
+    # -- registrars --------------------------------------------------------------
+    def _through_registrars(self, slots: list[_Slot]) -> None:
+        """A project function registering its parameter registers what its callers pass
+        there (Flask's `register_api(view, ...)` helper, kinto's `register_resource(cls)`),
+        and a decorator built on one registers what it decorates (`@resource.register()`)."""
+        seen: set[tuple[FunctionKey, str]] = set()
+        queue = list(slots)
+        while queue:
+            slot = queue.pop()
+            located = self.graph.function(slot.function)
+            if (slot.function, slot.param) in seen or located is None:
+                continue
+            seen.add((slot.function, slot.param))
+            self._found, self._slots = [], []
+            self._passed_to(slot, *located)
+            self._decorated_with(slot, *located)
+            for key, how in self._found:
+                self._register(key, how)
+            queue += self._slots
+
+    def _passed_to(self, slot: _Slot, module: Module, function: Function) -> None:
+        names = _positional_names(function)
+        index = names.index(slot.param) if slot.param in names else None
+        how = f"{slot.how}, through `{function.qualname}`"
+        for caller_module, caller in self.graph.calling(function.name):
+            if self.project.is_test(caller_module.path):
+                continue
+            for call in caller.calls:
+                if last_name(call.callee or call.method or "") != function.name \
+                        or self.graph.target(caller_module, caller, call) != slot.function:
+                    continue
+                argument = call.kwarg(slot.param)
+                if argument is None and index is not None and index < len(call.args):
+                    argument = call.args[index]
+                if argument is not None:
+                    self._targets_of(caller_module, caller, argument, how, 0)
+
+    def _decorated_with(self, slot: _Slot, module: Module, function: Function) -> None:
+        """What `@function` decorates, or `@factory(...)` when an enclosing `factory`
+        returns `function`, when the slot is the decorated object's parameter."""
+        names = _positional_names(function)
+        if not names or names[0] != slot.param:
+            return
+        appliers = [(function.name, slot.function, False)]
+        factory = _enclosing(module, function)
+        if factory is not None and any(e.kind == "return" and e.value is not None and e.value.ref == function.name
+                                       for e in factory.exits):
+            appliers.append((factory.name, key_of(module, factory), True))
+        for name, key, called in appliers:
+            for owner_module, owner, decorator in self._decorator_index().get(name, ()):
+                ref = decorator.call.callee if decorator.kind == "call" and decorator.call is not None \
+                    else decorator.ref
+                top = owner_module.functions.get("<module>")
+                if called != (decorator.kind == "call") or not ref or top is None \
+                        or self._function_ref(owner_module, top, ref) != key:
+                    continue
+                how = f"{slot.how}, through `@{ref}`"
+                if isinstance(owner, Class):
+                    self._view_class(owner_module, owner, f"{how} (class `{owner.qualname}`)")
+                else:
+                    self._add(key_of(owner_module, owner), how)
+
+    def _decorator_index(self) -> dict[str, list[tuple[Module, Function | Class, Value]]]:
+        """Decorated functions and classes by the decorator's last name."""
+        index = getattr(self, "_decorators_by_name", None)
+        if index is None:
+            index = self._decorators_by_name = {}
+            for module in self.project.judged_modules():
+                owners: list[Function | Class] = [f for f in module.facts.functions if f.decorators]
+                owners += [c for c in module.facts.classes if c.decorators]
+                for owner in owners:
+                    for decorator in owner.decorators:
+                        call = decorator.call if decorator.kind == "call" else None
+                        ref = call.callee if call is not None else decorator.ref
+                        if ref:
+                            index.setdefault(last_name(ref), []).append((module, owner, decorator))
+        return index
 
     def _function_ref(self, module: Module, function: Function, ref: str) -> FunctionKey | None:
         if "." not in ref:
@@ -367,6 +541,24 @@ class HandlerFinder:
         # An external callable we do not know (a framework's subclass, a factory):
         # fall back to the receiver's name.
         return None
+
+
+def _is_glob(name: str) -> bool:
+    return any(c in name for c in "*?[")
+
+
+def _enclosing(module: Module, function: Function) -> Function | None:
+    """The function `function` is defined in; None at module level or in a class body."""
+    parent = function.qualname.rpartition(".")[0]
+    return module.functions.get(parent) if parent else None
+
+
+def _positional_names(function: Function) -> list[str]:
+    """The parameters a positional argument fills, `self`/`cls` of a method left out."""
+    names = [p.name for p in function.params if p.kind == "positional"]
+    if function.class_qualname is not None and names[:1] in (["self"], ["cls"]):
+        return names[1:]
+    return names
 
 
 def find_handlers(project: Project, config: HandlerConfig) -> dict[FunctionKey, Handler]:

@@ -277,7 +277,7 @@ class Types:
             return None
         if value.kind in ("call", "await"):
             if value.ref:
-                found = self.class_at(module, value.ref)
+                found = self.class_at(module, value.ref) or self._class_attribute_called(module, method, value.ref)
                 if found is not None:
                     return found
             return self.class_of_value(module, method, value, 1)
@@ -286,6 +286,18 @@ class Types:
             return next(iter(found.values())) if len(found) == 1 else None
         return None
 
+    def _class_attribute_called(self, module: Module, method: Function, ref: str) -> Located | None:
+        """`self.default_model(...)` where the class declares `default_model = Model`: a
+        pluggable class held by a class attribute (kinto's resources); a subclass may set
+        another, the declared one is the default."""
+        head, _, name = ref.partition(".")
+        cls = module.classes.get(method.class_qualname) if method.class_qualname else None
+        if head not in ("self", "cls") or not name or "." in name or cls is None:
+            return None
+        declared = self.declared(module, cls).get(name)
+        if declared is None or declared[2].value is None or declared[2].value.kind not in ("name", "attr"):
+            return None
+        return self.class_at(declared[0], declared[2].value.ref)
 
     # -- local names -------------------------------------------------------
     def class_of(self, module: Module, function: Function, name: str, depth: int = 0) -> Located | None:
