@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Callable
 
-from ..facts import Call, Class, Function, Span, Value
+from ..facts import Call, Class, Function, Span, Value, string_literal
 from ..project import Module, Project, last_name
 from .callgraph import CallGraph, FunctionKey, call_graph, key_of
 
@@ -91,6 +91,13 @@ class Handler:
         return self.key[1]
 
 
+# Which methods of a registered class serve requests (`views`): None for its handler
+# methods; a name the registration gives (Pyramid's `attr="show"`) for that one; _COMPUTED
+# when the registration computes the name, for any `<prefix>_<verb>` method as well.
+_COMPUTED = "*"
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
+
+
 @dataclass(frozen=True)
 class _Slot:
     """A parameter a function registers as a handler (`register_resource(resource_cls)`
@@ -100,6 +107,7 @@ class _Slot:
     function: FunctionKey
     param: str
     how: str
+    views: str | None = None
 
 
 class _Names:
@@ -144,8 +152,7 @@ class HandlerFinder:
         self.dependencies = _Names(config.dependency_functions)
         self.decorator_methods = set(config.decorator_methods)
         self.registration_methods = set(config.registration_methods)
-        self.handler_methods = {m for m in config.handler_methods if not _is_glob(m)}
-        self.handler_method_globs = tuple(m for m in config.handler_methods if _is_glob(m))
+        self.handler_methods = set(config.handler_methods)
         self.keywords = set(config.handler_keywords)
         self.subscriber_methods = set(config.subscriber_methods)
         self.subscriber_decorators = _Names(config.subscriber_decorators)
@@ -219,10 +226,13 @@ class HandlerFinder:
             return
         self.handlers[key] = Handler(key, module.path, function.span, how)
 
-    def _view_class(self, module: Module, cls: Class, how: str) -> None:
+    def _view_class(self, module: Module, cls: Class, how: str, views: str | None = None) -> None:
+        if views not in (None, _COMPUTED):
+            self._add(self.graph.method(module, cls, views), how)
+            return
         for owner_module, owner in self.graph.mro(module, cls):
             for name, qualname in owner.methods.items():
-                if name in self.handler_methods or any(fnmatchcase(name, glob) for glob in self.handler_method_globs):
+                if name in self.handler_methods or (views == _COMPUTED and _verb_named(name)):
                     self._add((owner_module.name, qualname), how)
 
     # -- decorators ----------------------------------------------------------
@@ -335,23 +345,25 @@ class HandlerFinder:
         return self.project.qualified(symbol) in self.dependencies
 
     def _targets(self, module: Module, function: Function, call: Call, how: str) -> None:
+        views = _named_view(call)
         for value in call.args:
-            self._targets_of(module, function, value, how, 0)
+            self._targets_of(module, function, value, how, 0, views)
         for name, value in call.kwargs:
             if name in self.keywords:
-                self._targets_of(module, function, value, how, 0)
+                self._targets_of(module, function, value, how, 0, views)
 
-    def _targets_of(self, module: Module, function: Function, value: Value, how: str, depth: int) -> None:
+    def _targets_of(self, module: Module, function: Function, value: Value, how: str, depth: int,
+                    views: str | None = None) -> None:
         if value.kind in ("name", "attr") and value.ref:
             key = self._function_ref(module, function, value.ref)
             if key is not None:
                 self._add(key, how)
                 return
-            if value.kind == "name" and self._local_target(module, function, value.ref, how, depth):
+            if value.kind == "name" and self._local_target(module, function, value.ref, how, depth, views):
                 return
             located = self.graph.resolve_class(module, value.ref)
             if located is not None:
-                self._view_class(located[0], located[1], f"{how} (class `{located[1].qualname}`)")
+                self._view_class(located[0], located[1], f"{how} (class `{located[1].qualname}`)", views)
         elif value.kind == "call" and value.call is not None and depth < 2:
             call = value.call
             if call.method == "as_view" and call.receiver is not None and call.receiver.ref:
@@ -364,20 +376,21 @@ class HandlerFinder:
                 self._view_class(located[0], located[1], f"{how} (an instance of `{located[1].qualname}`)")
                 return
             for argument in call.args:  # wrappers: csrf_exempt(view), login_required(view)
-                self._targets_of(module, function, argument, how, depth + 1)
+                self._targets_of(module, function, argument, how, depth + 1, views)
 
-    def _local_target(self, module: Module, function: Function, name: str, how: str, depth: int) -> bool:
+    def _local_target(self, module: Module, function: Function, name: str, how: str, depth: int,
+                      views: str | None) -> bool:
         """A name local to `function` or a function enclosing it: a parameter becomes a slot
         (`_Slot`), a variable is followed to its value (`view = login_required(show)`)."""
         scope: Function | None = function
         while scope is not None and scope.qualname != "<module>":
             if scope.param(name) is not None:
-                self._slots.append(_Slot(key_of(module, scope), name, how))
+                self._slots.append(_Slot(key_of(module, scope), name, how, views))
                 return True
             binding = next((b for b in reversed(scope.bindings) if b.name == name), None)
             if binding is not None:
                 if binding.value is not None and depth < 2:
-                    self._targets_of(module, scope, binding.value, how, depth + 1)
+                    self._targets_of(module, scope, binding.value, how, depth + 1, views)
                 return True
             scope = _enclosing(module, scope)
         return False
@@ -417,7 +430,7 @@ class HandlerFinder:
                 if argument is None and index is not None and index < len(call.args):
                     argument = call.args[index]
                 if argument is not None:
-                    self._targets_of(caller_module, caller, argument, how, 0)
+                    self._targets_of(caller_module, caller, argument, how, 0, slot.views)
 
     def _decorated_with(self, slot: _Slot, module: Module, function: Function) -> None:
         """What `@function` decorates, or `@factory(...)` when an enclosing `factory`
@@ -440,7 +453,7 @@ class HandlerFinder:
                     continue
                 how = f"{slot.how}, through `@{ref}`"
                 if isinstance(owner, Class):
-                    self._view_class(owner_module, owner, f"{how} (class `{owner.qualname}`)")
+                    self._view_class(owner_module, owner, f"{how} (class `{owner.qualname}`)", slot.views)
                 else:
                     self._add(key_of(owner_module, owner), how)
 
@@ -543,8 +556,24 @@ class HandlerFinder:
         return None
 
 
-def _is_glob(name: str) -> bool:
-    return any(c in name for c in "*?[")
+def _named_view(call: Call) -> str | None:
+    """The view method a registration names beside the class it registers: Pyramid's
+    `add_view(Cls, attr="show")`, cornice's `add_view("GET", "show", klass=Cls)`; _COMPUTED
+    when that name is not a literal (kinto's `add_view(verb, view, klass=cls)`)."""
+    named = call.kwarg("attr")
+    if named is None and call.kwarg("klass") is not None:
+        named = call.args[1] if len(call.args) > 1 else call.kwarg("view")
+        if named is None:
+            return _COMPUTED
+    if named is None:
+        return None
+    return string_literal(named) or _COMPUTED
+
+
+def _verb_named(method: str) -> bool:
+    """`collection_get`, `plural_post`: a view name cornice-style resources compute."""
+    prefix, _, verb = method.rpartition("_")
+    return bool(prefix) and not method.startswith("_") and verb in _HTTP_VERBS
 
 
 def _enclosing(module: Module, function: Function) -> Function | None:
