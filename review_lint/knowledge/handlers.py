@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Callable
 
-from ..facts import Call, Class, Function, Span, Value, string_literal
+from ..facts import Call, Class, Function, Span, Value, member_path, string_literal
 from ..project import Module, Project, last_name
 from .callgraph import CallGraph, FunctionKey, call_graph, key_of
 
@@ -361,9 +361,13 @@ class HandlerFinder:
                 return
             if value.kind == "name" and self._local_target(module, function, value.ref, how, depth, views):
                 return
+            if value.kind == "attr" and self._instance_method(module, function, value, how):
+                return
             located = self.graph.resolve_class(module, value.ref)
             if located is not None:
                 self._view_class(located[0], located[1], f"{how} (class `{located[1].qualname}`)", views)
+        elif value.kind == "member" and value.call is not None:
+            self._instance_method(module, function, value, how)
         elif value.kind == "call" and value.call is not None and depth < 2:
             call = value.call
             if call.method == "as_view" and call.receiver is not None and call.receiver.ref:
@@ -377,6 +381,23 @@ class HandlerFinder:
                 return
             for argument in call.args:  # wrappers: csrf_exempt(view), login_required(view)
                 self._targets_of(module, function, argument, how, depth + 1, views)
+
+    def _instance_method(self, module: Module, function: Function, value: Value, how: str) -> bool:
+        """A bound method of a project instance as the handler: aiohttp's
+        `web.get(path, Handler().stream_content)`, or `handler.stream_content` of a local
+        `handler = Handler()`."""
+        if value.kind == "member":
+            located = self.graph.resolve_class(module, value.call.callee) if value.call.callee else None
+            path = member_path(value)
+        else:
+            head, _, rest = (value.ref or "").partition(".")
+            located = None if head in ("self", "cls") else self.graph.types.class_of(module, function, head)
+            path = rest.split(".")
+        if located is None or len(path) != 1:
+            return False
+        self._add(self.graph.method(located[0], located[1], path[0]),
+                  f"{how} (a method of an instance of `{located[1].qualname}`)")
+        return True
 
     def _local_target(self, module: Module, function: Function, name: str, how: str, depth: int,
                       views: str | None) -> bool:
