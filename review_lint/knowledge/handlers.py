@@ -1,7 +1,7 @@
 """What is a request handler: the functions a web framework calls to serve a request.
 
 Recognised statically, from facts alone, for the shapes of FastAPI/Starlette,
-Flask/Quart, Django/DRF, aiohttp, Litestar and Sanic. Everything that names a
+Flask/Quart, Django/DRF, aiohttp, Litestar, Sanic, Pyramid and cornice. Everything that names a
 framework is data (`HandlerConfig`), so a team can add its own framework in
 configuration: the `web` option group (`rules/groups/web.yaml`), which every
 rule asking about handlers takes whole, so all of them agree on what one is.
@@ -20,7 +20,18 @@ Shapes:
 - `handler-methods` of classes deriving from `handler-base-classes` (Django and
   DRF views, MethodView, HTTPEndpoint), and of classes registered as views;
 - `dependency-functions` (`Depends(fn)`, `Security(fn)`) anywhere, including in
-  parameter annotations: FastAPI runs them per request.
+  parameter annotations: FastAPI runs them per request;
+- subscribers (`config.add_subscriber(fn, E)`, `@subscriber(E)`) of `request-events`
+  and of project events that carry the request;
+- what a project's registrar registers: a function whose parameter reaches one of the
+  slots above registers its callers' arguments, a decorator built on one what it
+  decorates (`_Slot`);
+- a handler decorator on a class (cornice's `@resource`) makes it a view class; a
+  registration naming its method (`attr="show"`, cornice's `klass=`) picks that one.
+
+A registered name may be a variable holding the handler (`view = login_required(show)`)
+or a bound method of a project instance (`Handler().stream`). A project's vendored copy
+of a framework (`kinto.core.cornice`) counts as the framework.
 
 A qualified name ending in "." in any of these lists is a prefix.
 """
@@ -205,11 +216,14 @@ class HandlerFinder:
         return self._found, self._slots
 
     def _class_decorators(self, module: Module, cls: Class) -> None:
-        """A handler decorator on a class makes it a view class: cornice's `@resource(path=...)`."""
+        """A handler decorator on a class makes it a view class: cornice's `@resource(path=...)`,
+        Pyramid's `@view_config(attr="show")` (that method only)."""
         for decorator in cls.decorators:
-            ref = decorator.call.callee if decorator.kind == "call" and decorator.call is not None else decorator.ref
+            call = decorator.call if decorator.kind == "call" else None
+            ref = call.callee if call is not None else decorator.ref
             if self.handler_decorators.maybe(ref) and self._qualified(module, ref) in self.handler_decorators:
-                self._view_class(module, cls, f"view class `{cls.qualname}` (decorator `{ref}`)")
+                views = _named_view(call) if call is not None else None
+                self._view_class(module, cls, f"view class `{cls.qualname}` (decorator `{ref}`)", views)
 
     def _add(self, key: FunctionKey | None, how: str) -> None:
         if key is not None:
