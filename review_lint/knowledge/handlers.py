@@ -1,8 +1,8 @@
 """What is a request handler: the functions a web framework calls to serve a request.
 
 Recognised statically, from facts alone, for the shapes of FastAPI/Starlette,
-Flask/Quart, Django/DRF, aiohttp, Litestar, Sanic, Pyramid and cornice. Everything that names a
-framework is data (`HandlerConfig`), so a team can add its own framework in
+Flask/Quart, Django/DRF, aiohttp, Litestar, Sanic, Pyramid and cornice. Everything
+that names a framework is data (`HandlerConfig`), so a team can add its own framework in
 configuration: the `web` option group (`rules/groups/web.yaml`), which every
 rule asking about handlers takes whole, so all of them agree on what one is.
 
@@ -169,6 +169,7 @@ class HandlerFinder:
         self.subscriber_decorators = _Names(config.subscriber_decorators)
         self.request_events = _Names(config.request_events)
         self.handlers: dict[FunctionKey, Handler] = {}
+        self._decorators_by_name: dict[str, list[tuple[Module, Function | Class, Value]]] | None = None
         self._may_register = self._register_test()
         # Names of module-level aliases with Annotated markers: the only annotations worth resolving.
         self._marked_aliases = {name for m in project.all_modules for name, alias in m.facts.aliases.items()
@@ -494,7 +495,7 @@ class HandlerFinder:
 
     def _decorator_index(self) -> dict[str, list[tuple[Module, Function | Class, Value]]]:
         """Decorated functions and classes by the decorator's last name."""
-        index = getattr(self, "_decorators_by_name", None)
+        index = self._decorators_by_name
         if index is None:
             index = self._decorators_by_name = {}
             for module in self.project.judged_modules():
