@@ -48,14 +48,79 @@ class CallGraph:
             "callees", kept=True)
         self.types = types_of(project)
         self._indexes: dict[str, dict[str, list[tuple[Module, Function]]]] = project.memo("callgraph-indexes")
+        # (class, inherited method) -> whether run on the class it reaches an override (bound_method).
+        self._overrides: dict[tuple[str, str, str, str], bool] = project.memo("reaches override")
 
     # -- lookups -----------------------------------------------------------
     def function(self, key: FunctionKey) -> tuple[Module, Function] | None:
+        """The function a key names; a bound key (see `bound_method`) names the inherited one."""
         module = self.project.modules.get(key[0])
         if module is None:
             return None
         function = module.functions.get(key[1])
-        return (module, function) if function is not None else None
+        if function is not None:
+            return (module, function)
+        bound = self._bound(key)
+        return bound[0] if bound is not None else None
+
+    def _bound(self, key: FunctionKey) -> tuple[tuple[Module, Function], tuple[Module, Class]] | None:
+        """A bound key (module of `Sub`, "Sub.m") names `m`, which `Sub` inherits, run on an
+        instance of `Sub`: the inherited function, and `Sub` (what `self` is in it)."""
+        module = self.project.modules.get(key[0])
+        owner, _, name = key[1].rpartition(".")
+        cls = module.classes.get(owner) if module is not None and owner else None
+        if cls is None:
+            return None
+        found = self.types.method(module, cls, name)
+        return (found, (module, cls)) if found is not None else None
+
+    def bound_method(self, module: Module, cls: Class, name: str) -> FunctionKey | None:
+        """`method`, but for a method `cls` inherits whose `self.x()` calls reach an
+        override in `cls` (a template method's hooks: the base's `run` calls
+        `self._get_sql()`, which each subclass defines), a bound key: the inherited
+        method run with `self` a `cls`, so those calls reach `cls`'s overrides."""
+        found = self.types.method(module, cls, name)
+        if found is None:
+            return None
+        owner_module, function = found
+        if owner_module is module and function.class_qualname == cls.qualname:
+            return key_of(*found)
+        if self._reaches_override(module, cls, owner_module, function):
+            return (module.name, f"{cls.qualname}.{name}")
+        return key_of(*found)
+
+    def _reaches_override(self, module: Module, cls: Class, owner_module: Module, function: Function) -> bool:
+        """Whether `function`, inherited by `cls`, calls through `self` (directly or through
+        other inherited methods) a method that `cls` resolves to another function than
+        the class defining `function` does."""
+        key = (module.name, cls.qualname, owner_module.name, function.qualname)
+        if key in self._overrides:
+            return self._overrides[key]
+        answer = self._overridden_below(module, cls, owner_module, function, set())
+        self._overrides[key] = answer
+        return answer
+
+    def _overridden_below(self, module: Module, cls: Class, owner_module: Module, function: Function,
+                          seen: set[str]) -> bool:
+        if function.qualname in seen or function.class_qualname is None:
+            return False
+        seen.add(function.qualname)
+        owner = owner_module.classes.get(function.class_qualname)
+        if owner is None:
+            return False
+        for call in function.calls:
+            receiver = call.receiver
+            if call.method is None or receiver is None or receiver.kind != "name" or receiver.ref not in ("self", "cls"):
+                continue
+            in_cls = self.types.method(module, cls, call.method)
+            if in_cls is None:
+                continue
+            in_owner = self.types.method(owner_module, owner, call.method)
+            if in_owner is None or in_owner[1] is not in_cls[1]:
+                return True
+            if in_cls[1].class_qualname != cls.qualname and self._overridden_below(module, cls, *in_cls, seen):
+                return True
+        return False
 
     def mro(self, module: Module, cls: Class) -> list[tuple[Module, Class]]:
         """The class, then its project ancestors (see types.Types.mro)."""
@@ -84,6 +149,8 @@ class CallGraph:
         located = self.function(key)
         if located is not None:
             module, function = located
+            bound = self._bound(key) if key[1] != function.qualname or key[0] != module.name else None
+            this = bound[1] if bound is not None else None
             seen: set[FunctionKey] = set()
             for target, span in self._wrappers(module, function):
                 if target not in seen:
@@ -91,7 +158,8 @@ class CallGraph:
                     found.append((target, span))
             for call in function.calls:
                 # A runner defined in the project is called too, and runs what it is handed.
-                for target in (self.target(module, function, call), self.callback(module, function, call, runners)):
+                for target in (self.target(module, function, call, this),
+                               self.callback(module, function, call, runners)):
                     if target is not None and target not in seen:
                         seen.add(target)
                         found.append((target, call.span))
@@ -179,7 +247,10 @@ class CallGraph:
         """The project class a local name other than `self`/`cls` holds (types.class_of)."""
         return None if name in ("self", "cls") else self.types.class_of(module, function, name)
 
-    def target(self, module: Module, function: Function, call: Call) -> FunctionKey | None:
+    def target(self, module: Module, function: Function, call: Call,
+               this: tuple[Module, Class] | None = None) -> FunctionKey | None:
+        """The project function `call` runs; `this`: the class `self` is an instance of, when
+        `function` is an inherited method run on a subclass's instance (a bound key)."""
         callee = call.callee
         if callee is not None and "." not in callee:
             local = self.local_function(module, function.qualname, callee)
@@ -188,15 +259,17 @@ class CallGraph:
         if call.method is not None and call.receiver is not None:
             receiver = call.receiver
             if receiver.kind == "name" and receiver.ref in ("self", "cls") and function.class_qualname is not None:
+                if this is not None:
+                    return self.bound_method(this[0], this[1], call.method)
                 cls = module.classes.get(function.class_qualname)
-                return self.method(module, cls, call.method) if cls is not None else None
+                return self.bound_method(module, cls, call.method) if cls is not None else None
             instance = self._instance(module, function, receiver.ref) if receiver.kind == "name" else None
             if instance is not None:
-                return self.method(instance[0], instance[1], call.method)
+                return self.bound_method(instance[0], instance[1], call.method)
             if receiver.kind == "call" and receiver.ref:
                 located = self.resolve_class(module, receiver.ref)
                 if located is not None:
-                    return self.method(located[0], located[1], call.method)
+                    return self.bound_method(located[0], located[1], call.method)
                 return None
             if receiver.kind == "attr" and receiver.ref:
                 located = self.types.dotted_class(module, function, receiver.ref)

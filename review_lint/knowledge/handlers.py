@@ -96,6 +96,9 @@ class Handler:
     path: str
     span: Span
     how: str  # "route decorator `router.websocket`", "view class `ItemView`", ...
+    # The function's own key: `key` is a bound key (CallGraph.bound_method) for a method
+    # the view class inherits and runs on its own instance.
+    defined: FunctionKey | None = None
 
     @property
     def name(self) -> str:
@@ -239,16 +242,24 @@ class HandlerFinder:
         module, function = located
         if self.project.is_test(module.path):
             return
-        self.handlers[key] = Handler(key, module.path, function.span, how)
+        self.handlers[key] = Handler(key, module.path, function.span, how, (module.name, function.qualname))
 
     def _view_class(self, module: Module, cls: Class, how: str, views: str | None = None) -> None:
         if views not in (None, _COMPUTED):
-            self._add(self.graph.method(module, cls, views), how)
+            self._add(self.graph.bound_method(module, cls, views), how)
             return
         for owner_module, owner in self.graph.mro(module, cls):
             for name, qualname in owner.methods.items():
                 if name in self.handler_methods or (views == _COMPUTED and _verb_named(name)):
-                    self._add((owner_module.name, qualname), how)
+                    self._add(self._as_bound(module, cls, owner_module, name, qualname), how)
+
+    def _as_bound(self, module: Module, cls: Class, owner_module: Module, name: str, qualname: str) -> FunctionKey:
+        """An inherited handler method is run on the view class's instance: its bound key
+        when that matters (its `self.x()` calls reach the view class's overrides)."""
+        key = (owner_module.name, qualname)
+        if self.graph.method(module, cls, name) == key:
+            return self.graph.bound_method(module, cls, name) or key
+        return key
 
     # -- decorators ----------------------------------------------------------
     def _decorators(self, module: Module, function: Function) -> None:

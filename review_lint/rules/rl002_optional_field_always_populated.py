@@ -78,7 +78,7 @@ class OptionalFieldAlwaysPopulated(Rule):
             ordered_bases=options["ordered-bases"],
             keyed_bases=options["keyed-bases"],
             inspecting_functions=options["inspecting-functions"],
-            handlers=set(find_handlers(project, HandlerConfig.from_options(self.options))),
+            handlers={handler.defined for handler in find_handlers(project, HandlerConfig.from_options(self.options)).values()},
         )
         nulls = Nullability(
             project,
