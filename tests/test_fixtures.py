@@ -25,6 +25,9 @@ def rule_for(case: Path) -> str:
 def reported(case: Path) -> set[tuple[str, int, str]]:
     engine = Engine(Options(paths=[str(case)], select=[rule_for(case)], root=str(case)), cwd=case)
     result = engine.run()
+    found = [(d.path, d.line, d.column, d.rule) for d in result.diagnostics]
+    # One finding per place: the same assert reached under several keys is reported once.
+    assert len(found) == len(set(found)), f"reported twice: {sorted(f for f in found if found.count(f) > 1)}"
     return {(d.path, d.line, d.rule) for d in result.diagnostics}
 
 

@@ -344,22 +344,23 @@ class CallGraph:
 
 
 def chains_to(
-    target: FunctionKey,
+    targets: tuple[FunctionKey, ...],
     sources: set[FunctionKey],
     callers: dict[FunctionKey, list[tuple[FunctionKey, Span]]],
     depth: int | None = None,
     blocked: Callable[[FunctionKey, Span, FunctionKey, Span | None], bool] | None = None,
 ) -> Iterator[list[tuple[FunctionKey, Span | None]]]:
-    """Shortest call chains from each source that reaches `target`, nearest first.
+    """Shortest call chains from each source that reaches one of `targets` (the keys of
+    one function: its own, and its bound keys), nearest first.
 
     Each chain is `[(source, None), (f1, span of the call in source), ..., (target, span)]`.
     Cycles are harmless: every function is visited once. `blocked(caller, span, callee,
     next_span)` may refuse an edge: the call at `span` cannot get to the callee's call
     at `next_span` (None: to the target's event).
     """
-    previous: dict[FunctionKey, tuple[FunctionKey, Span] | None] = {target: None}
-    distance = {target: 0}
-    queue: deque[FunctionKey] = deque([target])
+    previous: dict[FunctionKey, tuple[FunctionKey, Span] | None] = {target: None for target in targets}
+    distance = {target: 0 for target in targets}
+    queue: deque[FunctionKey] = deque(targets)
     while queue:
         current = queue.popleft()
         if current in sources:

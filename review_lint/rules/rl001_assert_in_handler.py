@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..diagnostics import Finding, Related
+from ..facts import Function
 from ..knowledge.callgraph import CallGraph, FunctionKey, call_graph, chains_to
 from ..knowledge.flow import forced_exit, kept_out
 from ..knowledge.handlers import Handler, HandlerConfig, find_handlers
@@ -35,32 +36,35 @@ class AssertInHandler(Rule):
         depth = self.options.get("depth")
         reached = graph.reach(sorted(handlers), depth, runners)
         callers = graph.callers_within(reached, runners)
-        by_module: dict[str, list] = {}
+        # Each reached function once, with every key it is reached under (its own, and the
+        # bound keys of the subclasses that inherit it: CallGraph.bound_method).
+        by_module: dict[str, dict[str, tuple[Function, list[FunctionKey]]]] = {}
         for key in sorted(reached):
             located = graph.function(key)
             if located is not None and not project.is_test(located[0].path):
-                by_module.setdefault(located[0].path, []).append((key, located[1]))
+                entry = by_module.setdefault(located[0].path, {}).setdefault(located[1].qualname, (located[1], []))
+                entry[1].append(key)
         modules = [project.by_path[path] for path in sorted(by_module)]
 
         def judge(module):
-            for key, function in by_module[module.path]:
-                yield from self._function(module, key, function, graph, handlers, callers, depth)
+            for function, keys in by_module[module.path].values():
+                yield from self._function(module, tuple(keys), function, graph, handlers, callers, depth)
 
         yield from self.per_module(modules, judge)
 
-    def _function(self, module, key, function, graph, handlers, callers, depth) -> Iterable[Finding]:
+    def _function(self, module, keys, function, graph, handlers, callers, depth) -> Iterable[Finding]:
         if function.in_type_checking:
             return
         asserts = [a for a in function.asserts if not a.in_type_checking]
         if not asserts:
             return
         sources = set(handlers)
-        chains = list(chains_to(key, sources, callers, depth))
+        chains = list(chains_to(keys, sources, callers, depth))
         if not chains:
             return
         for fact in asserts:
             # Prefer chains whose literal arguments do not return before the assert.
-            passable = list(chains_to(key, sources, callers, depth, _blocked_before(graph, key, fact.order, fact.blocks)))
+            passable = list(chains_to(keys, sources, callers, depth, _blocked_before(graph, keys, fact.order, fact.blocks)))
             message = _message(passable or chains, proven=bool(passable))
             related = _related(graph, passable or chains, handlers)
             yield Finding(module.path, fact.span, message, related, self._fix(fact.test, fact.span))
@@ -98,10 +102,10 @@ def _message(chains: list[list[tuple[FunctionKey, Any]]], proven: bool = True) -
     return f"assert {where} is removed under `python -O`; raise an explicit error"
 
 
-def _blocked_before(graph: CallGraph, target: FunctionKey, order: int, blocks: tuple[int, ...]):
+def _blocked_before(graph: CallGraph, targets: tuple[FunctionKey, ...], order: int, blocks: tuple[int, ...]):
     """chains_to's edge test: a call whose literal arguments make the callee return
-    before the next step of the chain (the assert, in `target`), or keep execution out
-    of the block holding that step."""
+    before the next step of the chain (the assert, in one of `targets`), or keep
+    execution out of the block holding that step."""
 
     def blocked(caller: FunctionKey, span, callee: FunctionKey, following) -> bool:
         located = graph.function(callee)
@@ -109,7 +113,7 @@ def _blocked_before(graph: CallGraph, target: FunctionKey, order: int, blocks: t
             return False
         function = located[1]
         if following is None:
-            point = (order, blocks) if callee == target else None
+            point = (order, blocks) if callee in targets else None
         else:
             point = next(((c.order, c.blocks) for c in function.calls if c.span == following), None)
         if point is None:
