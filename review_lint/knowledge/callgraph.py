@@ -91,7 +91,7 @@ class CallGraph:
                     found.append((target, span))
             for call in function.calls:
                 # A runner defined in the project is called too, and runs what it is handed.
-                for target in (self.target(module, function, call), self.callback(module, function, call, runners)):
+                for target in (*self.targets(module, function, call), self.callback(module, function, call, runners)):
                     if target is not None and target not in seen:
                         seen.add(target)
                         found.append((target, call.span))
@@ -173,6 +173,14 @@ class CallGraph:
     def _instance(self, module: Module, function: Function, name: str) -> tuple[Module, Class] | None:
         """The project class a local name other than `self`/`cls` holds (types.class_of)."""
         return None if name in ("self", "cls") else self.types.class_of(module, function, name)
+
+    def targets(self, module: Module, function: Function, call: Call) -> list[FunctionKey]:
+        """The project functions a call may run: its `target`, else the methods a receiver
+        of unknown class may dispatch to (types.Types.dispatch)."""
+        found = self.target(module, function, call)
+        if found is not None:
+            return [found]
+        return [key_of(*f) for f in self.types.dispatch(module, function, call)]
 
     def target(self, module: Module, function: Function, call: Call) -> FunctionKey | None:
         callee = call.callee
