@@ -519,11 +519,11 @@ class Types:
 
     # -- dispatch on a receiver of unknown class ------------------------------
     def dispatch(self, module: Module, function: Function, call: Call, depth: int = 0) -> list[tuple[Module, Function]]:
-        """What `x.name(...)` may run when the static lookup has no class for `x`:
-        - inside `if isinstance(x, C):`, `C`'s method or an override in a project subclass;
+        """What `x.name(...)` runs when the static lookup has no class for `x` (see `implementations`):
+        - inside `if isinstance(x, C):`, as for an instance of `C`;
         - else, when `x` is made by project code (`make()`, `y = make()`; see `_project_made`)
           and every project class defining `name` descends from one of them that defines it
-          too (`family`), that class's method or an override. A name that builtin types or
+          too (`family`), as for an instance of that one. A name that builtin types or
           unrelated project classes define (`get`, `save`) is never followed this way."""
         name, receiver = call.method, call.receiver
         if name is None or receiver is None or name.startswith("__") or name in _BUILTIN_METHODS:
@@ -540,18 +540,21 @@ class Types:
         return self.implementations(*root, name) if root is not None else []
 
     def implementations(self, module: Module, cls: Class, name: str) -> list[tuple[Module, Function]]:
-        """The method `name` of an instance of `cls` or of a project subclass: the one `cls`
-        resolves, then each override a subclass (outside tests) defines."""
-        found = []
+        """What `x.name()` runs when `x` is an instance of `cls` or of a project subclass,
+        as far as the code says: the method `cls` resolves, as for a parameter annotated
+        `cls`; where that one is abstract, the one concrete override among the subclasses
+        (outside tests), if there is exactly one. Which of several overrides runs depends on
+        what was registered at run time: a chain through any one of them would be a guess."""
         inherited = self.method(module, cls, name)
-        if inherited is not None:
-            found.append(inherited)
+        if inherited is not None and not _abstract_method(inherited[1]):
+            return [inherited]
+        overrides = []
         for sub_module, sub in self.subclasses(module, cls):
             qualname = sub.methods.get(name)
             function = sub_module.functions.get(qualname) if qualname is not None else None
-            if function is not None and not self.project.is_test(sub_module.path):
-                found.append((sub_module, function))
-        return found
+            if function is not None and not _abstract_method(function) and not self.project.is_test(sub_module.path):
+                overrides.append((sub_module, function))
+        return overrides if len(overrides) == 1 else []
 
     def subclasses(self, module: Module, cls: Class) -> list[Located]:
         """The project classes that have `cls` among their ancestors."""
@@ -646,6 +649,16 @@ def _classes_by_method(modules) -> dict[str, list[Located]]:
             for name in cls.methods:
                 found.setdefault(name, []).append((module, cls))
     return found
+
+
+def _abstract_method(function: Function) -> bool:
+    """`@abstractmethod`, or a body that raises unconditionally and calls nothing but
+    `NotImplementedError` (a raise keeps no value in the facts: its calls tell)."""
+    if any(last_name(d.ref or (d.call.callee if d.call is not None else None)) == "abstractmethod"
+           for d in function.decorators):
+        return True
+    return any(e.kind == "raise" and not e.blocks for e in function.exits) and all(
+        last_name(c.callee) == "NotImplementedError" for c in function.calls)
 
 
 def _returns_foreign(project: Project, module: Module, function: Function) -> bool:
