@@ -16,6 +16,9 @@ resolves the calls recorded in a function's facts to project functions:
   each attribute's class as its owner declares or assigns it (`client: Client`,
   `self.client = Client(...)` or a factory annotated to return one, in `__init__`).
   The call graph asks the type layer and keeps no copy of its rules.
+- `x.m()` where the class of `x` is unknown: inside `if isinstance(x, C):` as on a `C`;
+  on a value project code made, as on the one project class family defining `m`
+  (types.Types.dispatch: only what must run, never a guess among overrides).
 
 Anything else (callbacks, attributes of attributes, `super()`) is not followed.
 """
