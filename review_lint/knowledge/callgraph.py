@@ -16,6 +16,9 @@ resolves the calls recorded in a function's facts to project functions:
   each attribute's class as its owner declares or assigns it (`client: Client`,
   `self.client = Client(...)` or a factory annotated to return one, in `__init__`).
   The call graph asks the type layer and keeps no copy of its rules.
+- `x.m()` where the class of `x` is unknown: inside `if isinstance(x, C):` as on a `C`;
+  on a value project code made, as on the one project class family defining `m`
+  (types.Types.dispatch: only what must run, never a guess among overrides).
 
 Anything else (callbacks, attributes of attributes, `super()`) is not followed.
 """
@@ -158,7 +161,7 @@ class CallGraph:
                     found.append((target, span))
             for call in function.calls:
                 # A runner defined in the project is called too, and runs what it is handed.
-                for target in (self.target(module, function, call, this),
+                for target in (*self.targets(module, function, call, this),
                                self.callback(module, function, call, runners)):
                     if target is not None and target not in seen:
                         seen.add(target)
@@ -246,6 +249,15 @@ class CallGraph:
     def _instance(self, module: Module, function: Function, name: str) -> tuple[Module, Class] | None:
         """The project class a local name other than `self`/`cls` holds (types.class_of)."""
         return None if name in ("self", "cls") else self.types.class_of(module, function, name)
+
+    def targets(self, module: Module, function: Function, call: Call,
+                this: tuple[Module, Class] | None = None) -> list[FunctionKey]:
+        """The project functions a call may run: its `target`, else the methods a receiver
+        of unknown class may dispatch to (types.Types.dispatch)."""
+        found = self.target(module, function, call, this)
+        if found is not None:
+            return [found]
+        return [key_of(*f) for f in self.types.dispatch(module, function, call)]
 
     def target(self, module: Module, function: Function, call: Call,
                this: tuple[Module, Class] | None = None) -> FunctionKey | None:

@@ -529,6 +529,173 @@ class Types:
                     return found
         return None
 
+    # -- dispatch on a receiver of unknown class ------------------------------
+    def dispatch(self, module: Module, function: Function, call: Call, depth: int = 0) -> list[tuple[Module, Function]]:
+        """What `x.name(...)` runs when the static lookup has no class for `x` (see `implementations`):
+        - inside `if isinstance(x, C):`, as for an instance of `C`;
+        - else, when `x` is made by project code (`make()`, `y = make()`; see `_project_made`)
+          and every project class defining `name` descends from one of them that defines it
+          too (`family`), as for an instance of that one. A name that builtin types or
+          unrelated project classes define (`get`, `save`) is never followed this way."""
+        name, receiver = call.method, call.receiver
+        if name is None or receiver is None or name.startswith("__") or name in _BUILTIN_METHODS:
+            return []
+        if receiver.kind == "name":
+            narrowed = self._narrowed(module, function, call, receiver.ref)
+            if narrowed is not None:
+                return self.implementations(*narrowed, name)
+        if self._receiver_class(module, function, receiver) is not None:
+            return []  # the static lookup had the class and it does not define the method
+        if not self._project_made(module, function, receiver, depth):
+            return []
+        root = self.family(name)
+        return self.implementations(*root, name) if root is not None else []
+
+    def implementations(self, module: Module, cls: Class, name: str) -> list[tuple[Module, Function]]:
+        """What `x.name()` runs when `x` is an instance of `cls` or of a project subclass,
+        as far as the code says: the method `cls` resolves, as for a parameter annotated
+        `cls`; where that one is abstract, the one concrete override among the subclasses
+        (outside tests), if there is exactly one. Which of several overrides runs depends on
+        what was registered at run time: a chain through any one of them would be a guess."""
+        inherited = self.method(module, cls, name)
+        if inherited is not None and not _abstract_method(inherited[1]):
+            return [inherited]
+        overrides = []
+        for sub_module, sub in self.subclasses(module, cls):
+            qualname = sub.methods.get(name)
+            function = sub_module.functions.get(qualname) if qualname is not None else None
+            if function is not None and not _abstract_method(function) and not self.project.is_test(sub_module.path):
+                overrides.append((sub_module, function))
+        return overrides if len(overrides) == 1 else []
+
+    def subclasses(self, module: Module, cls: Class) -> list[Located]:
+        """The project classes that have `cls` among their ancestors."""
+        key = (module.name, cls.qualname)
+        memo = self.project.memo("types-subclasses")
+        if key in memo:
+            return memo[key]
+        by_base = self._index("by base name", _classes_by_base_name)
+        found: list[Located] = []
+        pending = [(module, cls)]
+        while pending:
+            parent = pending.pop()
+            for candidate in by_base.get(parent[1].name, ()):
+                if not _among(candidate, found) and candidate[1] is not cls and any(
+                        base[1] is parent[1] for base in self.project_bases(*candidate)):
+                    found.append(candidate)
+                    pending.append(candidate)
+        memo[key] = found
+        return found
+
+    def family(self, name: str) -> Located | None:
+        """The project class (outside tests) defining method `name` that every other class
+        defining it descends from; None when unrelated classes define it."""
+        memo = self.project.memo("types-families")
+        if name in memo:
+            return memo[name]
+        defining = [c for c in self._index("by method name", _classes_by_method).get(name, ())
+                    if not self.project.is_test(c[0].path)]
+        roots = [c for c in defining if not any(_among(a, defining) for a in self.mro(*c)[1:])]
+        memo[name] = roots[0] if len(roots) == 1 else None
+        return memo[name]
+
+    def _index(self, kind: str, build) -> dict[str, list[Located]]:
+        found = self._indexes.get(kind)
+        if found is None:
+            found = self._indexes[kind] = build(self.project.all_modules)
+        return found
+
+    def _narrowed(self, module: Module, function: Function, call: Call, name: str | None) -> Located | None:
+        """The class `isinstance(name, C)` proves in the innermost `if` enclosing the call."""
+        for block in reversed([b for b in function.blocks if b.id in call.blocks and b.kind == "if"]):
+            test = block.test.call if block.test is not None and block.test.kind == "call" else None
+            if test is not None and test.callee == "isinstance" and len(test.args) == 2 and (
+                    test.args[0].kind == "name" and test.args[0].ref == name and test.args[1].kind in ("name", "attr")):
+                return self.class_at(module, test.args[1].ref)
+        return None
+
+    def _receiver_class(self, module: Module, function: Function, receiver: Value) -> Located | None:
+        if receiver.kind in ("name", "attr") and receiver.ref:
+            return self.dotted_class(module, function, receiver.ref)
+        return self.class_of_value(module, function, receiver)
+
+    def _project_made(self, module: Module, function: Function, value: Value, depth: int) -> bool:
+        """Whether a value is what project code returns: a call of project functions none of
+        which is seen returning something else (`_returns_foreign`), or a local name (or a
+        module-level one) every binding of which is such a call."""
+        if depth > 3:
+            return False
+        if value.kind in ("call", "await") and value.call is not None:
+            call = value.call
+            made = self.callee(module, function, call)
+            producers = [made] if made is not None else self.dispatch(module, function, call, depth + 1)
+            return bool(producers) and not any(_returns_foreign(self.project, *p) for p in producers)
+        if value.kind != "name" or not value.ref or function.param(value.ref) is not None:
+            return False
+        bindings = [b for b in function.bindings if b.name == value.ref]
+        owner, scope = module, function
+        if not bindings and function.qualname != "<module>":
+            symbol = self.project.resolve(module, value.ref)
+            owner = self.project.modules.get(symbol.module) if symbol is not None and symbol.kind == "variable" else None
+            scope = owner.functions.get("<module>") if owner is not None else None
+            bindings = [b for b in scope.bindings if b.name == symbol.qualname] if scope is not None else []
+        return bool(bindings) and all(
+            b.value is not None and self._project_made(owner, scope, b.value, depth + 1) for b in bindings)
+
+
+def _classes_by_base_name(modules) -> dict[str, list[Located]]:
+    """Classes by the last name of each base as written (`class A(pkg.Base)` under "Base")."""
+    found: dict[str, list[Located]] = {}
+    for module in modules:
+        for cls in module.facts.classes:
+            for base in cls.bases:
+                found.setdefault(last_name(base_ref(base)), []).append((module, cls))
+    return found
+
+
+def _classes_by_method(modules) -> dict[str, list[Located]]:
+    """Classes by the names of the methods they define themselves."""
+    found: dict[str, list[Located]] = {}
+    for module in modules:
+        for cls in module.facts.classes:
+            for name in cls.methods:
+                found.setdefault(name, []).append((module, cls))
+    return found
+
+
+def _abstract_method(function: Function) -> bool:
+    """`@abstractmethod`, or a body that raises unconditionally and calls nothing but
+    `NotImplementedError` (a raise keeps no value in the facts: its calls tell)."""
+    if any(last_name(d.ref or (d.call.callee if d.call is not None else None)) == "abstractmethod"
+           for d in function.decorators):
+        return True
+    return any(e.kind == "raise" and not e.blocks for e in function.exits) and all(
+        last_name(c.callee) == "NotImplementedError" for c in function.calls)
+
+
+def _returns_foreign(project: Project, module: Module, function: Function) -> bool:
+    """Whether a function is seen returning something no project class makes: it is
+    annotated (the type layer had no project class in it), or returns a literal or the
+    result of a call outside the project."""
+    if function.returns is not None:
+        return True
+    for exit in function.exits:
+        value = exit.value if exit.kind == "return" else None
+        if value is None:
+            continue
+        if value.kind in ("const", "dict", "seq") or (value.kind == "op" and value.op == "f"):
+            return True
+        if value.kind in ("call", "await") and value.call is not None and value.call.callee:
+            symbol = project.resolve(module, value.call.callee)
+            if symbol is not None and symbol.external:
+                return True
+    return False
+
+
+# Method names of builtin types: `x.get()`, `x.append()` on a value of unknown class are theirs.
+_BUILTIN_METHODS = frozenset(name for kind in (dict, list, str, bytes, bytearray, set, frozenset, tuple, int, float,
+                                                object) for name in dir(kind))
+
 
 def _target(value: Value) -> str | None:
     """The related class as written: a name, a dotted name, or a string naming it."""
