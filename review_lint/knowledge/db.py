@@ -871,11 +871,15 @@ class Db:
     def locks_row(self, read: Read) -> bool:
         """A read that locks the row it finds until the transaction ends
         (`Parent.objects.select_for_update().get(...)`, `select(Parent)...with_for_update()`)."""
+        return self._chain_has(read, _ROW_LOCKS)
+
+    def _chain_has(self, read: Read, methods) -> bool:
+        """One of `methods` in the read's chain, or in the statement a link of it runs."""
         for link in self.chain(read.call):
-            if link.method in _ROW_LOCKS:
+            if link.method in methods:
                 return True
             if link.method in STATEMENT_RUNNERS and link.args and self.statement_has(
-                    link.args[0], link.order, list(_ROW_LOCKS)):
+                    link.args[0], link.order, list(methods)):
                 return True
         return False
 
@@ -1020,12 +1024,8 @@ class Db:
         """The read orders the rows it matches and takes one (`order_by(...).first()`,
         `.latest()`, a statement with `order_by`, or a helper whose returned read does):
         the code keeps several rows per key by design (history, cache entries)."""
-        for link in self.chain(read.call):
-            if link.method in _ORDERINGS:
-                return True
-            if link.method in STATEMENT_RUNNERS and link.args and self.statement_has(
-                    link.args[0], link.order, list(_ORDERINGS)):
-                return True
+        if self._chain_has(read, _ORDERINGS):
+            return True
         if read.form != "helper" or depth > 3:
             return False
         located = self.located(read.call)
