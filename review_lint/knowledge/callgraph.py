@@ -57,14 +57,16 @@ class CallGraph:
     # -- lookups -----------------------------------------------------------
     def function(self, key: FunctionKey) -> tuple[Module, Function] | None:
         """The function a key names; a bound key (see `bound_method`) names the inherited one."""
+        return self._locate(key)[0]
+
+    def _locate(self, key: FunctionKey) -> tuple[tuple[Module, Function] | None, tuple[Module, Class] | None]:
+        """The function a key names, and for a bound key the class `self` is an instance of."""
         module = self.project.modules.get(key[0])
-        if module is None:
-            return None
-        function = module.functions.get(key[1])
+        function = module.functions.get(key[1]) if module is not None else None
         if function is not None:
-            return (module, function)
+            return (module, function), None
         bound = self._bound(key)
-        return bound[0] if bound is not None else None
+        return (bound[0], bound[1]) if bound is not None else (None, None)
 
     def _bound(self, key: FunctionKey) -> tuple[tuple[Module, Function], tuple[Module, Class]] | None:
         """A bound key (module of `Sub`, "Sub.m") names `m`, which `Sub` inherits, run on an
@@ -104,10 +106,10 @@ class CallGraph:
         return answer
 
     def _overridden_below(self, module: Module, cls: Class, owner_module: Module, function: Function,
-                          seen: set[str]) -> bool:
-        if function.qualname in seen or function.class_qualname is None:
+                          seen: set[tuple[str, str]]) -> bool:
+        if (owner_module.name, function.qualname) in seen or function.class_qualname is None:
             return False
-        seen.add(function.qualname)
+        seen.add((owner_module.name, function.qualname))
         owner = owner_module.classes.get(function.class_qualname)
         if owner is None:
             return False
@@ -149,11 +151,9 @@ class CallGraph:
         if cached is not None:
             return cached
         found: list[tuple[FunctionKey, Span]] = []
-        located = self.function(key)
+        located, this = self._locate(key)
         if located is not None:
             module, function = located
-            bound = self._bound(key) if key[1] != function.qualname or key[0] != module.name else None
-            this = bound[1] if bound is not None else None
             seen: set[FunctionKey] = set()
             for target, span in self._wrappers(module, function):
                 if target not in seen:
@@ -238,7 +238,7 @@ class CallGraph:
             if param.name in passed:
                 value = passed[param.name]
             elif call.star_args or call.star_kwargs or param.name in unknown:
-                continue  # may be among the unpacked arguments
+                continue  # may be among the unpacked or positional arguments
             else:
                 value = param.default
             literal = _literal(value)
