@@ -27,7 +27,7 @@ class Flow:
         present, missing = _presence(node.test)
         checking = _is_type_checking(node.test)
         condition = _condition(node.test)
-        joined, conditions, complete = _joined_conditions(node.test)
+        joined, conditions = _joined_conditions(node.test)
         body = self._push(Block(self._new_block(), "if", group, 0, (0, 0, 0, 0), test=test, condition=condition,
                                 joined=joined, conditions=conditions), node)
         self._subjects.append((body, "present", present))
@@ -39,7 +39,7 @@ class Flow:
         self._pop(body)
         if node.orelse is not None:
             opposite = (condition[0], _OPPOSITE[condition[1]]) if condition is not None else None
-            joined, conditions = _negated(joined, conditions, complete)
+            joined, conditions = _negated(joined, conditions)
             other = self._push(Block(self._new_block(), "else", group, 1, (0, 0, 0, 0), test=test, condition=opposite,
                                      joined=joined, conditions=conditions), node.orelse)
             self._subjects.append((other, "present", missing))
@@ -144,19 +144,19 @@ def _condition(test) -> tuple[str, str] | None:
     return None
 
 
-def _joined_conditions(test) -> tuple[str | None, tuple[tuple[str, str], ...], bool]:
-    """`a and b is not None` -> ("all", ((a, truthy), (b, not-none)), True); `a or not b`
-    -> ("any", ...). An `and` keeps the operands it understands (the last item says
-    whether that is all of them); an `or` needs all of them."""
+def _joined_conditions(test) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """`a and b is not None` -> ("all", ((a, truthy), (b, not-none))); `a or not b` ->
+    ("any", ...). An `and` keeps the operands it understands ("some" when that is not
+    all of them); an `or` needs all of them."""
     if type(test) is not cst.BooleanOperation:
-        return None, (), False
+        return None, ()
     how = "all" if type(test.operator) is cst.And else "any"
     operands = _operands(test, type(test.operator))
     conditions = tuple(c for c in map(_condition, operands) if c is not None)
     complete = len(conditions) == len(operands)
     if not conditions or (how == "any" and not complete):
-        return None, (), False
-    return (how if complete else "some"), conditions, complete
+        return None, ()
+    return (how if complete else "some"), conditions
 
 
 def _operands(test, operator) -> list:
@@ -166,7 +166,7 @@ def _operands(test, operator) -> list:
     return [test]
 
 
-def _negated(joined: str | None, conditions, complete: bool) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+def _negated(joined: str | None, conditions) -> tuple[str | None, tuple[tuple[str, str], ...]]:
     """The else arm: not (a and b) = (not a) or (not b), which needs every operand known;
     not (a or b) = (not a) and (not b)."""
     if joined is None or joined == "some":
