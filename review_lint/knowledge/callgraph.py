@@ -252,12 +252,33 @@ class CallGraph:
 
     def targets(self, module: Module, function: Function, call: Call,
                 this: tuple[Module, Class] | None = None) -> list[FunctionKey]:
-        """The project functions a call may run: its `target`, else the methods a receiver
-        of unknown class may dispatch to (types.Types.dispatch)."""
+        """The project functions a call may run: the method of each class a declared union
+        admits for the receiver, else its `target`, else the methods a receiver of unknown
+        class may dispatch to (types.Types.dispatch)."""
+        union = self._union(module, function, call)
+        if union:
+            return union
         found = self.target(module, function, call, this)
         if found is not None:
             return [found]
         return [key_of(*f) for f in self.types.dispatch(module, function, call)]
+
+    def _union(self, module: Module, function: Function, call: Call) -> list[FunctionKey]:
+        """`x.m()` where the declared types admit several project classes for `x`
+        (types.Types.receiver_classes): each one's `m`; any of them may run."""
+        receiver = call.receiver
+        if call.method is None or receiver is None or receiver.kind not in ("name", "attr") or (
+                not receiver.ref or receiver.ref in ("self", "cls")):
+            return []
+        classes = self.types.receiver_classes(module, function, receiver.ref)
+        if len(classes) < 2:
+            return []
+        found: list[FunctionKey] = []
+        for located in classes:
+            key = self.method(located[0], located[1], call.method)
+            if key is not None and key not in found:
+                found.append(key)
+        return found
 
     def target(self, module: Module, function: Function, call: Call,
                this: tuple[Module, Class] | None = None) -> FunctionKey | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts import Call, Class, Field, Function, Value, string_literal
+from ..facts import Annotation, Call, Class, Field, Function, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
 
 Located = tuple[Module, Class]
@@ -20,6 +20,7 @@ _MAX_DEPTH = 8
 _READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "one_or_none", "first_or_404"}
 
 
+_MAPPINGS = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "OrderedDict"})
 _SQLALCHEMY_COLUMNS = frozenset({"Column", "mapped_column", "column_property"})
 _RELATIONSHIPS = frozenset({"relationship", "relation", "Relationship"})
 _DJANGO_RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField", "ParentalKey"})
@@ -344,7 +345,11 @@ class Types:
                 found = self.class_of_annotation(module, binding.annotation.core)
                 if found is not None:
                     return found
-            if binding.value is not None:
+            if binding.value is not None and binding.value.kind == "element":
+                found = next(iter(self.element_classes(module, function, binding.value.elements[0], depth + 1)), None)
+                if found is not None:
+                    return found
+            elif binding.value is not None:
                 found = self.class_of_value(module, function, binding.value, depth + 1)
                 if found is not None:
                     return found
@@ -374,6 +379,100 @@ class Types:
                     found = self._assigned_value_class(owner, top, binding.value)
         self._locals[key] = found
         return found
+
+    # -- unions and elements --------------------------------------------------
+    def annotation_classes(self, module: Module, annotation: Annotation | None, depth: int = 0) -> list[Located]:
+        """Every project class an annotation admits (each member of `A | B`, `Union[A, B]`,
+        also through a module-level alias: `Schedule = Union[A, B]`), outside containers."""
+        if annotation is None or annotation.container:
+            return []
+        return self._classes_named(module, annotation.core, depth)
+
+    def _classes_named(self, module: Module, names, depth: int) -> list[Located]:
+        found: list[Located] = []
+        for name in names:
+            located = self.class_at(module, name)
+            if located is not None:
+                members = [located]
+            else:
+                symbol = self.project.resolve(module, name)
+                alias = self.project.alias(symbol) if depth < 4 else None
+                owner = self.project.modules.get(symbol.module) if alias is not None else None
+                members = self.annotation_classes(owner, alias, depth + 1) if owner is not None else []
+            found += [m for m in members if not _among(m, found)]
+        return found
+
+    def element_classes(self, module: Module, function: Function, iterable: Value, depth: int = 0) -> list[Located]:
+        """The project classes of what `for x in iterable` binds, where a declared type says:
+        a parameter, a local or an attribute annotated `list[A]` (`Sequence[A | B]`, `set[A]`...;
+        not a mapping, whose elements are its keys), a call annotated to return one, or a
+        literal list of instances (`[A(), B()]`)."""
+        owner, annotation = module, None
+        if iterable.kind == "seq":
+            return _unique([c for c in (self.class_of_value(module, function, e, depth + 1) for e in iterable.elements)
+                            if c is not None])
+        if iterable.kind == "name" and iterable.ref:
+            param = function.param(iterable.ref)
+            annotation = param.annotation if param is not None else next(
+                (b.annotation for b in function.bindings if b.name == iterable.ref and b.annotation is not None), None)
+        elif iterable.kind == "attr" and iterable.ref:
+            head, _, name = iterable.ref.rpartition(".")
+            holder = self.dotted_class(module, function, head, depth + 1)
+            declared = self.declared(*holder).get(name) if holder is not None else None
+            if declared is not None:
+                owner, annotation = declared[0], declared[2].annotation
+        elif iterable.kind in ("call", "await") and iterable.call is not None and depth <= _MAX_DEPTH:
+            target = self.callee(module, function, iterable.call, depth + 1)
+            if target is not None:
+                owner, annotation = target[0], target[1].returns
+        if annotation is None or not annotation.container or last_name(annotation.text.split("[")[0]) in _MAPPINGS:
+            return []
+        return self._classes_named(owner, annotation.core, 0)
+
+    def receiver_classes(self, module: Module, function: Function, dotted: str) -> list[Located]:
+        """The project classes the receiver `a.b` may hold when a declared type on the way
+        admits several (`schedule: IntervalSchedule | CronSchedule`, a loop over
+        `list[A | B]`); otherwise the one class `dotted_class` knows, or none."""
+        key = (module.name, function.qualname, dotted)
+        memo = self.project.memo("types-receivers")
+        if key in memo:
+            return memo[key]
+        head, *parts = dotted.split(".")
+        owners = self._local_classes(module, function, head)
+        for part in parts:
+            owners = _unique([c for owner in owners for c in self._attribute_classes(owner, part)])
+        if len(owners) < 2:
+            single = self.dotted_class(module, function, dotted)
+            owners = [single] if single is not None else []
+        memo[key] = owners
+        return owners
+
+    def _local_classes(self, module: Module, function: Function, name: str) -> list[Located]:
+        param = function.param(name)
+        if param is not None and name not in ("self", "cls"):
+            found = self.annotation_classes(module, param.annotation)
+        else:
+            found = []
+            for binding in function.bindings if param is None else ():
+                if binding.name != name:
+                    continue
+                found = self.annotation_classes(module, binding.annotation)
+                if not found and binding.value is not None and binding.value.kind == "element":
+                    found = self.element_classes(module, function, binding.value.elements[0])
+                if found:
+                    break
+        if len(found) > 1:
+            return found
+        single = self.class_of(module, function, name)
+        return [single] if single is not None else []
+
+    def _attribute_classes(self, owner: Located, name: str) -> list[Located]:
+        declared = self.declared(*owner).get(name)
+        found = self.annotation_classes(declared[0], declared[2].annotation) if declared is not None else []
+        if len(found) > 1:
+            return found
+        single = self.attribute_class(owner[0], owner[1], name)
+        return [single] if single is not None else []
 
     def class_of_annotation(self, module: Module, core) -> Located | None:
         """The first project class an annotation's names (`core`) refer to."""
@@ -703,6 +802,14 @@ def _target(value: Value) -> str | None:
         return value.ref
     text = string_literal(value)
     return text if text and text != "self" and text.replace(".", "").isidentifier() else None
+
+
+def _unique(found: list[Located]) -> list[Located]:
+    kept: list[Located] = []
+    for item in found:
+        if not _among(item, kept):
+            kept.append(item)
+    return kept
 
 
 def _same(a: Located, b: Located) -> bool:
