@@ -650,22 +650,24 @@ class Types:
         root = self.family(name)
         return self.implementations(*root, name) if root is not None else []
 
-    def implementations(self, module: Module, cls: Class, name: str) -> list[tuple[Module, Function]]:
+    def implementations(self, module: Module, cls: Class, name: str, most: int = 1) -> list[tuple[Module, Function]]:
         """What `x.name()` runs when `x` is an instance of `cls` or of a project subclass,
         as far as the code says: the method `cls` resolves, as for a parameter annotated
-        `cls`; where that one is abstract, the one concrete override among the subclasses
-        (outside tests), if there is exactly one. Which of several overrides runs depends on
-        what was registered at run time: a chain through any one of them would be a guess."""
+        `cls`; where that one is abstract, the concrete overrides among the subclasses
+        (outside tests), if there are at most `most`. For a receiver of unknown class (one),
+        which of several overrides runs depends on what was registered at run time: a chain
+        through any one of them would be a guess. For a receiver the code types (see
+        `CallGraph.targets`), a few overrides are the interface's pluggable backends."""
         inherited = self.method(module, cls, name)
-        if inherited is not None and not _abstract_method(inherited[1]):
+        if inherited is not None and not is_abstract_method(inherited[1]):
             return [inherited]
         overrides = []
         for sub_module, sub in self.subclasses(module, cls):
             qualname = sub.methods.get(name)
             function = sub_module.functions.get(qualname) if qualname is not None else None
-            if function is not None and not _abstract_method(function) and not self.project.is_test(sub_module.path):
+            if function is not None and not is_abstract_method(function) and not self.project.is_test(sub_module.path):
                 overrides.append((sub_module, function))
-        return overrides if len(overrides) == 1 else []
+        return overrides if 1 <= len(overrides) <= most else []
 
     def subclasses(self, module: Module, cls: Class) -> list[Located]:
         """The project classes that have `cls` among their ancestors."""
@@ -762,7 +764,7 @@ def _classes_by_method(modules) -> dict[str, list[Located]]:
     return found
 
 
-def _abstract_method(function: Function) -> bool:
+def is_abstract_method(function: Function) -> bool:
     """`@abstractmethod`, or a body that raises unconditionally and calls nothing but
     `NotImplementedError` (a raise keeps no value in the facts: its calls tell)."""
     if any(last_name(d.ref or (d.call.callee if d.call is not None else None)) == "abstractmethod"
