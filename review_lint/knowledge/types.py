@@ -413,8 +413,14 @@ class Types:
                             if c is not None])
         if iterable.kind == "name" and iterable.ref:
             param = function.param(iterable.ref)
-            annotation = param.annotation if param is not None else next(
-                (b.annotation for b in function.bindings if b.name == iterable.ref and b.annotation is not None), None)
+            if param is not None:
+                annotation = param.annotation
+            else:  # `rows = read_rows(...)` then `for row in rows:`
+                binding = next((b for b in function.bindings if b.name == iterable.ref), None)
+                if binding is None or binding.annotation is not None or binding.value is None or depth > _MAX_DEPTH:
+                    annotation = binding.annotation if binding is not None else None
+                else:
+                    return self.element_classes(module, function, binding.value, depth + 1)
         elif iterable.kind == "attr" and iterable.ref:
             head, _, name = iterable.ref.rpartition(".")
             holder = self.dotted_class(module, function, head, depth + 1)
