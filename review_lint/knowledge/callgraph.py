@@ -259,23 +259,26 @@ class CallGraph:
         """The project functions a call may run: the method of each class a declared union
         admits for the receiver, else its `target`, else the methods a receiver of unknown
         class may dispatch to (types.Types.dispatch)."""
-        union = self._union(module, function, call)
+        union = self._union(module, function, call, 2)
         if union:
             return union
         found = self.target(module, function, call, this)
         if found is not None:
             return self._concrete(found, call)
+        known = self._union(module, function, call, 1)  # `ev = wle.subevent or request.event`: the one known
+        if known:
+            return known
         return [key_of(*f) for f in self.types.dispatch(module, function, call)]
 
-    def _union(self, module: Module, function: Function, call: Call) -> list[FunctionKey]:
-        """`x.m()` where the declared types admit several project classes for `x`
+    def _union(self, module: Module, function: Function, call: Call, least: int) -> list[FunctionKey]:
+        """`x.m()` where the code admits at least `least` project classes for `x`
         (types.Types.receiver_classes): each one's `m`; any of them may run."""
         receiver = call.receiver
         if call.method is None or receiver is None or receiver.kind not in ("name", "attr") or (
                 not receiver.ref or receiver.ref in ("self", "cls")):
             return []
         classes = self.types.receiver_classes(module, function, receiver.ref)
-        if len(classes) < 2:
+        if len(classes) < least:
             return []
         found: list[FunctionKey] = []
         for located in classes:

@@ -349,6 +349,11 @@ class Types:
                 found = next(iter(self.element_classes(module, function, binding.value.elements[0], depth + 1)), None)
                 if found is not None:
                     return found
+            elif binding.value is not None and binding.value.kind == "attr" and binding.value.ref:
+                # `ev = self.request.event`, `repo = self.repo`: the attribute's class
+                found = self.dotted_class(module, function, binding.value.ref, depth + 1)
+                if found is not None:
+                    return found
             elif binding.value is not None:
                 found = self.class_of_value(module, function, binding.value, depth + 1)
                 if found is not None:
@@ -438,7 +443,8 @@ class Types:
     def receiver_classes(self, module: Module, function: Function, dotted: str) -> list[Located]:
         """The project classes the receiver `a.b` may hold when a declared type on the way
         admits several (`schedule: IntervalSchedule | CronSchedule`, a loop over
-        `list[A | B]`); otherwise the one class `dotted_class` knows, or none."""
+        `list[A | B]`, `ev = wle.subevent or self.request.event`); otherwise the one class
+        `dotted_class` knows, or none."""
         key = (module.name, function.qualname, dotted)
         memo = self.project.memo("types-receivers")
         if key in memo:
@@ -447,7 +453,7 @@ class Types:
         owners = self._local_classes(module, function, head)
         for part in parts:
             owners = _unique([c for owner in owners for c in self._attribute_classes(owner, part)])
-        if len(owners) < 2:
+        if not owners:
             single = self.dotted_class(module, function, dotted)
             owners = [single] if single is not None else []
         memo[key] = owners
@@ -465,12 +471,21 @@ class Types:
                 found = self.annotation_classes(module, binding.annotation)
                 if not found and binding.value is not None and binding.value.kind == "element":
                     found = self.element_classes(module, function, binding.value.elements[0])
+                if not found and binding.value is not None and binding.value.kind == "other":
+                    # `ev = wle.subevent or self.request.event`: either one
+                    found = _unique([c for c in (self._value_class(module, function, e) for e in binding.value.elements)
+                                     if c is not None])
                 if found:
                     break
-        if len(found) > 1:
+        if found:
             return found
         single = self.class_of(module, function, name)
         return [single] if single is not None else []
+
+    def _value_class(self, module: Module, function: Function, value: Value) -> Located | None:
+        if value.kind in ("name", "attr") and value.ref:
+            return self.dotted_class(module, function, value.ref, 1)
+        return self.class_of_value(module, function, value, 1)
 
     def _attribute_classes(self, owner: Located, name: str) -> list[Located]:
         declared = self.declared(*owner).get(name)
@@ -504,14 +519,32 @@ class Types:
     def _request_user(self, function: Function, path: list[str]) -> tuple[Located | None, list[str]] | None:
         """`request.user.x` (a `request` parameter) or `self.request.user.x`: Django's
         authenticated user, an instance of the project's user model (`user_model`), and
-        the attributes after it; None for any other path."""
-        if path[:2] == ["request", "user"] and function.param("request") is not None:
-            rest = path[2:]
-        elif path[:3] == ["self", "request", "user"] and function.class_qualname is not None:
-            rest = path[3:]
+        the attributes after it; `request.event.x`: the class project code sets
+        `request.event` to (`request_attribute`); None for any other path."""
+        if path[:1] == ["request"] and len(path) > 1 and function.param("request") is not None:
+            name, rest = path[1], path[2:]
+        elif path[:2] == ["self", "request"] and len(path) > 2 and function.class_qualname is not None:
+            name, rest = path[2], path[3:]
         else:
             return None
-        return self.user_model(), rest
+        if name == "user":
+            return self.user_model(), rest
+        found = self.request_attribute(name)
+        return (found, rest) if found is not None else None
+
+    def request_attribute(self, name: str) -> Located | None:
+        """The project class middleware or a view's setup gives the request's attribute
+        `name` (`request.event = Event.objects.get(...)`, `self.request.tenant = tenant`
+        with `tenant: Tenant`) when every assignment whose class is known agrees."""
+        memo = self.project.memo("types-request-attributes")
+        if "index" not in memo:
+            memo["index"] = _request_assignments(self.project.all_modules)
+        if name not in memo:
+            memo[name] = None  # `request.x = f(request.x)`: the attribute's class through itself ends here
+            classes = _unique([c for module, function, value in memo["index"].get(name, ())
+                               if (c := self._assigned_value_class(module, function, value)) is not None])
+            memo[name] = classes[0] if len(classes) == 1 else None
+        return memo[name]
 
     def user_model(self) -> Located | None:
         """The project's Django user model: the one concrete class whose ancestors reach
@@ -748,6 +781,25 @@ class Types:
             bindings = [b for b in scope.bindings if b.name == symbol.qualname] if scope is not None else []
         return bool(bindings) and all(
             b.value is not None and self._project_made(owner, scope, b.value, depth + 1) for b in bindings)
+
+
+def _request_assignments(modules) -> dict[str, list[tuple[Module, Function, Value]]]:
+    """`request.<name> = value` (a `request` parameter) and `self.request.<name> = value`
+    in every function, by name."""
+    found: dict[str, list[tuple[Module, Function, Value]]] = {}
+    for module in modules:
+        for function in module.facts.functions:
+            for binding in function.attribute_bindings:
+                path = binding.name.split(".")
+                if path[0] == "self":
+                    path = path[1:]
+                    if function.class_qualname is None:
+                        continue
+                elif function.param("request") is None:
+                    continue
+                if len(path) == 2 and path[0] == "request" and binding.value is not None:
+                    found.setdefault(path[1], []).append((module, function, binding.value))
+    return found
 
 
 def _classes_by_base_name(modules) -> dict[str, list[Located]]:
