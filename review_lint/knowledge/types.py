@@ -409,36 +409,56 @@ class Types:
 
     def element_classes(self, module: Module, function: Function, iterable: Value, depth: int = 0) -> list[Located]:
         """The project classes of what `for x in iterable` binds, where a declared type says:
-        a parameter, a local or an attribute annotated `list[A]` (`Sequence[A | B]`, `set[A]`...;
-        not a mapping, whose elements are its keys), a call annotated to return one, or a
-        literal list of instances (`[A(), B()]`)."""
-        owner, annotation = module, None
+        a parameter, a local, a module-level name or an attribute annotated `list[A]`
+        (`Sequence[A | B]`, `set[A]`...; not a mapping, whose elements are its keys), a call
+        annotated to return one, or a literal list of instances (`[A(), B()]`)."""
         if iterable.kind == "seq":
             return _unique([c for c in (self.class_of_value(module, function, e, depth + 1) for e in iterable.elements)
                             if c is not None])
-        if iterable.kind == "name" and iterable.ref:
-            param = function.param(iterable.ref)
+        declared = self._container_annotation(module, function, iterable, depth)
+        if declared is None or last_name(declared[1].text.split("[")[0]) in _MAPPINGS:
+            return []
+        return self._classes_named(declared[0], declared[1].core, 0)
+
+    def item_classes(self, module: Module, function: Function, container: Value, depth: int = 0) -> list[Located]:
+        """The project classes of `container[key]`: a mapping's values, a sequence's elements
+        (`CONTEXTS: dict[Kind, type[EmailContext]]`, then `CONTEXTS[kind].create()`)."""
+        declared = self._container_annotation(module, function, container, depth)
+        return self._classes_named(declared[0], declared[1].core, 0) if declared is not None else []
+
+    def _container_annotation(self, module: Module, function: Function, value: Value,
+                              depth: int) -> tuple[Module, Annotation] | None:
+        """The container type the code declares for a value, where its annotation is in reach:
+        a parameter's, a local's (or that of the call a local is bound to), a module-level
+        name's (also imported), an attribute's, a call's return annotation."""
+        if depth > _MAX_DEPTH:
+            return None
+        owner, annotation = module, None
+        if value.kind == "name" and value.ref:
+            param = function.param(value.ref)
+            binding = next((b for b in function.bindings if b.name == value.ref), None) if param is None else None
             if param is not None:
                 annotation = param.annotation
-            else:  # `rows = read_rows(...)` then `for row in rows:`
-                binding = next((b for b in function.bindings if b.name == iterable.ref), None)
-                if binding is None or binding.annotation is not None or binding.value is None or depth > _MAX_DEPTH:
-                    annotation = binding.annotation if binding is not None else None
-                else:
-                    return self.element_classes(module, function, binding.value, depth + 1)
-        elif iterable.kind == "attr" and iterable.ref:
-            head, _, name = iterable.ref.rpartition(".")
+            elif binding is not None and binding.annotation is None and binding.value is not None:
+                return self._container_annotation(module, function, binding.value, depth + 1)  # `rows = read_rows()`
+            elif binding is not None:
+                annotation = binding.annotation
+            elif function.qualname != "<module>":
+                symbol = self.project.resolve(module, value.ref)
+                owner = self.project.modules.get(symbol.module) if symbol is not None and symbol.kind == "variable" else None
+                top = owner.functions.get("<module>") if owner is not None else None
+                annotation = next((b.annotation for b in top.bindings if b.name == symbol.qualname), None) if top else None
+        elif value.kind == "attr" and value.ref:
+            head, _, name = value.ref.rpartition(".")
             holder = self.dotted_class(module, function, head, depth + 1)
             declared = self.declared(*holder).get(name) if holder is not None else None
             if declared is not None:
                 owner, annotation = declared[0], declared[2].annotation
-        elif iterable.kind in ("call", "await") and iterable.call is not None and depth <= _MAX_DEPTH:
-            target = self.callee(module, function, iterable.call, depth + 1)
+        elif value.kind in ("call", "await") and value.call is not None:
+            target = self.callee(module, function, value.call, depth + 1)
             if target is not None:
                 owner, annotation = target[0], target[1].returns
-        if annotation is None or not annotation.container or last_name(annotation.text.split("[")[0]) in _MAPPINGS:
-            return []
-        return self._classes_named(owner, annotation.core, 0)
+        return (owner, annotation) if annotation is not None and annotation.container and owner is not None else None
 
     def receiver_classes(self, module: Module, function: Function, dotted: str) -> list[Located]:
         """The project classes the receiver `a.b` may hold when a declared type on the way
@@ -471,6 +491,8 @@ class Types:
                 found = self.annotation_classes(module, binding.annotation)
                 if not found and binding.value is not None and binding.value.kind == "element":
                     found = self.element_classes(module, function, binding.value.elements[0])
+                if not found and binding.value is not None and binding.value.kind == "op" and binding.value.op == "[]":
+                    found = self.item_classes(module, function, binding.value.elements[0])
                 if not found and binding.value is not None and binding.value.kind == "other":
                     # `ev = wle.subevent or self.request.event`: either one
                     found = _unique([c for c in (self._value_class(module, function, e) for e in binding.value.elements)
