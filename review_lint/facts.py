@@ -110,8 +110,9 @@ class Value(Record):
     "in", "not in", "<,<=" for a chained comparison, "+", "|", "not", "-", "[]"
     for a subscript `elements[0][elements[1:]]`, "f" for an f-string of the
     expressions in `elements`, ".a.b" for attributes of a value that is no
-    name, `rows[0].a.b`), "other" (anything else; with `elements`, one of them:
-    `a if c else b`, `a or b`).
+    name, `rows[0].a.b`), "element" (a loop variable, `for x in xs`: an element
+    of `elements[0]`, the iterable), "other" (anything else; with `elements`,
+    one of them: `a if c else b`, `a or b`).
     """
 
     __slots__ = ()

@@ -138,6 +138,8 @@ def test_a_fact_that_declares_a_span_gets_one(extracted):
         objects = list(_objects(facts, set()))
         # `a, b = f()`: each name's stand-in ("unpacked", with its index) comes from no node of its own.
         stand_ins = {id(part) for v in objects if type(v) is Value and v.kind == "unpacked" for part in (v, *v.elements)}
+        # `for x in xs`: x's stand-in ("element", holding the iterable) comes from no node of its own.
+        stand_ins |= {id(v) for v in objects if type(v) is Value and v.kind == "element"}
         # An operation's literal operands keep their token as text and no span of their own.
         stand_ins |= {id(part) for v in objects if type(v) is Value and v.kind == "op"
                       for part in v.elements if part.kind == "const" and part.text}

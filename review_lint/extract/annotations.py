@@ -11,7 +11,8 @@ from .values import _string_value, dotted
 
 _OPTIONAL_WRAPPERS = {"Optional"}
 _UNION = {"Union"}
-_UNWRAP_FIRST = {"Annotated", "Mapped", "ClassVar", "Final", "Required", "NotRequired", "ReadOnly", "InitVar"}
+# `type[A]` is the class itself: its methods are looked up on A all the same.
+_UNWRAP_FIRST = {"Annotated", "Mapped", "ClassVar", "Final", "Required", "NotRequired", "ReadOnly", "InitVar", "type", "Type"}
 _CONTAINERS = {
     "list", "List", "Sequence", "MutableSequence", "Iterable", "Collection", "set", "Set", "frozenset",
     "FrozenSet", "tuple", "Tuple", "dict", "Dict", "Mapping", "MutableMapping",

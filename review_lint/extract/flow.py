@@ -78,22 +78,22 @@ class Flow:
 
     def _loop(self, node, prefix: str, class_fact: Class | None) -> None:
         if type(node) is cst.For:
-            self._scan(node.iter)
-            self._bind_target(node.target, None, None)
+            # `for x in xs`: x holds an element of xs (the type layer reads its class from xs's)
+            self._bind_target(node.target, Value("element", "", elements=(self._expr(node.iter),)), None)
         else:
-            self._scan(node.test)
+            self._scan_node(node.test)
         self._in_block("loop", node.body, prefix, class_fact, node)
         if node.orelse is not None:
             self._in_block("loop_else", node.orelse.body, prefix, class_fact, node.orelse)
 
     def _match(self, node: cst.Match, prefix: str, class_fact: Class | None) -> None:
-        self._scan(node.subject)
+        self._scan_node(node.subject)
         group = self._new_group()
         for arm, case in enumerate(node.cases):
             block = self._push(Block(self._new_block(), "case", group, arm, (0, 0, 0, 0)), case)
             self._scan(case.pattern)
             if case.guard is not None:
-                self._scan(case.guard)
+                self._scan_node(case.guard)
             self._suite(case.body, prefix, class_fact)
             self._pop(block)
 

@@ -80,12 +80,12 @@ class Values:
             elements = []
             for element in node.elements:
                 if type(element) is cst.StarredElement:
-                    self._scan(element.value)
+                    self._scan_node(element.value)
                 else:
                     elements.append(self._expr(element.value))
             return self._tracked(node, Value("seq", "", elements=tuple(elements)))
         if kind is cst.IfExp:
-            self._scan(node.test)
+            self._scan_node(node.test)
             body, orelse = self._expr(node.body), self._expr(node.orelse)
             return self._tracked(node, _either(body, orelse))
         if kind is cst.BooleanOperation:
@@ -199,7 +199,7 @@ class Values:
                     keys.append(self._expr(key))
                     opaque = True
             else:
-                self._scan(element.value)
+                self._scan_node(element.value)
                 opaque = True
         return self._tracked(node, Value("dict", "", entries=tuple(entries), opaque_entries=opaque,
                                          elements=tuple(keys)))
@@ -213,14 +213,14 @@ class Values:
             method = func.attr.value
             receiver = self._expr(func.value)
         elif callee is None:
-            self._scan(func)
+            self._scan_node(func)
         args: list[Value] = []
         kwargs: list[tuple[str, Value]] = []
         star_args = star_kwargs = False
         for arg in node.args:
             if arg.star == "*":
                 star_args = True
-                self._scan(arg.value)
+                self._scan_node(arg.value)
             elif arg.star == "**":
                 spread = self._expr(arg.value)
                 if spread.kind == "dict" and not spread.opaque_entries:
@@ -250,7 +250,8 @@ class Values:
         return value
 
     def _scan(self, node) -> None:
-        """Descend into an expression for the calls and bindings inside it."""
+        """Descend into an expression's parts for the calls and bindings inside them (the
+        expression itself is not one: a whole expression goes to `_scan_node`)."""
         for name in _child_fields(type(node)):
             child = getattr(node, name)
             kind = type(child)
@@ -262,6 +263,7 @@ class Values:
                         self._scan_node(item)
 
     def _scan_node(self, node) -> None:
+        """An expression whose value is not kept: a call is recorded, anything else scanned."""
         kind = type(node)
         if kind is cst.Call:
             self._call(node)

@@ -93,19 +93,21 @@ class Walk:
                 if value is not None and type(node.target) is cst.Name and scope.function.qualname == "<module>":
                     self._alias(node.target.value, node.value, annotation)
         elif kind is cst.AugAssign:
-            self._scan(node.value)
+            self._scan_node(node.value)
             self._bind_target(node.target, Value("other", ""), None)
         elif kind is cst.Return:
             value = self._expr(node.value) if node.value is not None else None
             self._exit("return", node, value)
         elif kind is cst.Raise:
             if node.exc is not None:
-                self._scan(node.exc)
+                self._scan_node(node.exc)
+            if node.cause is not None:
+                self._scan_node(node.cause.item)
             self._exit("raise", node, None)
         elif kind is cst.Assert:
-            self._scan(node.test)
+            self._scan_node(node.test)
             if node.msg is not None:
-                self._scan(node.msg)
+                self._scan_node(node.msg)
             fact = Assert(
                 span=(0, 0, 0, 0),
                 test="",

@@ -31,7 +31,11 @@ from typing import Callable, Iterator
 
 from ..facts import Call, Class, Function, Span, Value
 from ..project import Module, Project, last_name
-from .types import types_of
+from .types import is_abstract_method, types_of
+
+# An interface with more implementations than this is a registry whose entries are chosen by
+# data at run time (pgAdmin's ~60 node modules), not a few pluggable backends.
+_MOST_BACKENDS = 3
 
 FunctionKey = tuple[str, str]  # (module name, function qualname)
 
@@ -252,12 +256,51 @@ class CallGraph:
 
     def targets(self, module: Module, function: Function, call: Call,
                 this: tuple[Module, Class] | None = None) -> list[FunctionKey]:
-        """The project functions a call may run: its `target`, else the methods a receiver
-        of unknown class may dispatch to (types.Types.dispatch)."""
+        """The project functions a call may run: the method of each class a declared union
+        admits for the receiver, else its `target`, else the methods a receiver of unknown
+        class may dispatch to (types.Types.dispatch)."""
+        union = self._union(module, function, call, 2)
+        if union:
+            return union
         found = self.target(module, function, call, this)
         if found is not None:
-            return [found]
+            return self._concrete(found, call)
+        known = self._union(module, function, call, 1)  # `ev = wle.subevent or request.event`: the one known
+        if known:
+            return known
         return [key_of(*f) for f in self.types.dispatch(module, function, call)]
+
+    def _union(self, module: Module, function: Function, call: Call, least: int) -> list[FunctionKey]:
+        """`x.m()` where the code admits at least `least` project classes for `x`
+        (types.Types.receiver_classes): each one's `m`; any of them may run."""
+        receiver = call.receiver
+        if call.method is None or receiver is None or receiver.kind not in ("name", "attr") or (
+                not receiver.ref or receiver.ref in ("self", "cls")):
+            return []
+        classes = self.types.receiver_classes(module, function, receiver.ref)
+        if len(classes) < least:
+            return []
+        found: list[FunctionKey] = []
+        for located in classes:
+            key = self.method(located[0], located[1], call.method)
+            if key is not None and key not in found:
+                found.append(key)
+        return found
+
+    def _concrete(self, key: FunctionKey, call: Call) -> list[FunctionKey]:
+        """A method call on a typed receiver that lands on an abstract method runs an override:
+        the few concrete ones of the method's class (an interface's pluggable backends,
+        `storage: StorageBase` with a memory and a PostgreSQL one), else the abstract one.
+        Calls on `self` are left to the bound keys (`bound_method`)."""
+        receiver = call.receiver
+        if call.method is None or receiver is None or (receiver.kind == "name" and receiver.ref in ("self", "cls")):
+            return [key]
+        located = self.function(key)
+        cls = located[0].classes.get(located[1].class_qualname or "") if located is not None else None
+        if cls is None or not is_abstract_method(located[1]):
+            return [key]
+        found = self.types.implementations(located[0], cls, call.method, most=_MOST_BACKENDS)
+        return [key_of(*f) for f in found] or [key]
 
     def target(self, module: Module, function: Function, call: Call,
                this: tuple[Module, Class] | None = None) -> FunctionKey | None:

@@ -62,12 +62,15 @@ class HandlerConfig:
     subscriber_methods: tuple[str, ...]
     subscriber_decorators: tuple[str, ...]
     request_events: tuple[str, ...]
+    view_class_attributes: tuple[str, ...]
+    view_class_hooks: tuple[str, ...]
 
     # The option names of RL001's YAML, in the order of the fields above.
     OPTION_NAMES = (
         "app-classes", "decorator-methods", "registration-methods", "handler-keywords", "route-functions",
         "handler-decorators", "handler-base-classes", "handler-methods", "dependency-functions", "router-names",
-        "subscriber-methods", "subscriber-decorators", "request-events",
+        "subscriber-methods", "subscriber-decorators", "request-events", "view-class-attributes",
+        "view-class-hooks",
     )
 
     def __hash__(self) -> int:
@@ -171,6 +174,8 @@ class HandlerFinder:
         self.subscriber_methods = set(config.subscriber_methods)
         self.subscriber_decorators = _Names(config.subscriber_decorators)
         self.request_events = _Names(config.request_events)
+        self.view_class_attributes = config.view_class_attributes
+        self.view_class_hooks = config.view_class_hooks
         self.handlers: dict[FunctionKey, Handler] = {}
         self._decorators_by_name: dict[str, list[tuple[Module, Function | Class, Value]]] | None = None
         self._may_register = self._register_test()
@@ -252,6 +257,35 @@ class HandlerFinder:
             for name, qualname in owner.methods.items():
                 if name in self.handler_methods or (views == _COMPUTED and _verb_named(name)):
                     self._add(self._as_bound(module, cls, owner_module, name, qualname), how)
+        for attribute in self.view_class_attributes:
+            built = self._declared_class(module, cls, attribute)
+            if built is not None:
+                self._built_per_request(*built, f"`{built[1].qualname}`, the `{attribute}` of view class "
+                                                f"`{cls.qualname}`", [])
+
+    def _built_per_request(self, module: Module, cls: Class, how: str, seen: list[Class]) -> None:
+        """The hooks a framework calls on a class it builds per request (a view's serializer or
+        form), and on the project classes its declarations build (nested serializers, fields)."""
+        if any(cls is other for other in seen) or len(seen) > 3:
+            return
+        seen.append(cls)
+        for owner_module, owner in self.graph.mro(module, cls):
+            for name, qualname in owner.methods.items():
+                if any(fnmatchcase(name, hook) for hook in self.view_class_hooks):
+                    self._add(self._as_bound(module, cls, owner_module, name, qualname), how)
+        for name in self.graph.types.declared(module, cls):
+            built = self._declared_class(module, cls, name, call=True)
+            if built is not None:
+                self._built_per_request(*built, f"`{built[1].qualname}`, declared in `{cls.qualname}`", seen)
+
+    def _declared_class(self, module: Module, cls: Class, name: str, call: bool = False) -> tuple[Module, Class] | None:
+        """The project class a class-level declaration names (`serializer_class = OrderSerializer`),
+        or, with `call`, builds (`items = ItemSerializer(many=True)`)."""
+        declared = self.graph.types.declared(module, cls).get(name)
+        value = declared[2].value if declared is not None else None
+        if value is None or (value.kind == "call") != call or not value.ref:
+            return None
+        return self.graph.types.class_at(declared[0], value.ref)
 
     def _as_bound(self, module: Module, cls: Class, owner_module: Module, name: str, qualname: str) -> FunctionKey:
         """An inherited handler method is run on the view class's instance: its bound key

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..facts import Call, Class, Field, Function, Value, string_literal
+from ..facts import Annotation, Call, Class, Field, Function, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
 
 Located = tuple[Module, Class]
@@ -20,6 +20,7 @@ _MAX_DEPTH = 8
 _READS = {"select", "query", "get", "get_or_404", "get_object_or_404", "one", "one_or_none", "first_or_404"}
 
 
+_MAPPINGS = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "defaultdict", "OrderedDict"})
 _SQLALCHEMY_COLUMNS = frozenset({"Column", "mapped_column", "column_property"})
 _RELATIONSHIPS = frozenset({"relationship", "relation", "Relationship"})
 _DJANGO_RELATIONS = frozenset({"ForeignKey", "OneToOneField", "ManyToManyField", "ParentalKey"})
@@ -344,7 +345,16 @@ class Types:
                 found = self.class_of_annotation(module, binding.annotation.core)
                 if found is not None:
                     return found
-            if binding.value is not None:
+            if binding.value is not None and binding.value.kind == "element":
+                found = next(iter(self.element_classes(module, function, binding.value.elements[0], depth + 1)), None)
+                if found is not None:
+                    return found
+            elif binding.value is not None and binding.value.kind == "attr" and binding.value.ref:
+                # `ev = self.request.event`, `repo = self.repo`: the attribute's class
+                found = self.dotted_class(module, function, binding.value.ref, depth + 1)
+                if found is not None:
+                    return found
+            elif binding.value is not None:
                 found = self.class_of_value(module, function, binding.value, depth + 1)
                 if found is not None:
                     return found
@@ -375,6 +385,138 @@ class Types:
         self._locals[key] = found
         return found
 
+    # -- unions and elements --------------------------------------------------
+    def annotation_classes(self, module: Module, annotation: Annotation | None, depth: int = 0) -> list[Located]:
+        """Every project class an annotation admits (each member of `A | B`, `Union[A, B]`,
+        also through a module-level alias: `Schedule = Union[A, B]`), outside containers."""
+        if annotation is None or annotation.container:
+            return []
+        return self._classes_named(module, annotation.core, depth)
+
+    def _classes_named(self, module: Module, names, depth: int) -> list[Located]:
+        found: list[Located] = []
+        for name in names:
+            located = self.class_at(module, name)
+            if located is not None:
+                members = [located]
+            else:
+                symbol = self.project.resolve(module, name)
+                alias = self.project.alias(symbol) if depth < 4 else None
+                owner = self.project.modules.get(symbol.module) if alias is not None else None
+                members = self.annotation_classes(owner, alias, depth + 1) if owner is not None else []
+            found += [m for m in members if not _among(m, found)]
+        return found
+
+    def element_classes(self, module: Module, function: Function, iterable: Value, depth: int = 0) -> list[Located]:
+        """The project classes of what `for x in iterable` binds, where a declared type says:
+        a parameter, a local, a module-level name or an attribute annotated `list[A]`
+        (`Sequence[A | B]`, `set[A]`...; not a mapping, whose elements are its keys), a call
+        annotated to return one, or a literal list of instances (`[A(), B()]`)."""
+        if iterable.kind == "seq":
+            return _unique([c for c in (self.class_of_value(module, function, e, depth + 1) for e in iterable.elements)
+                            if c is not None])
+        declared = self._container_annotation(module, function, iterable, depth)
+        if declared is None or last_name(declared[1].text.split("[")[0]) in _MAPPINGS:
+            return []
+        return self._classes_named(declared[0], declared[1].core, 0)
+
+    def item_classes(self, module: Module, function: Function, container: Value, depth: int = 0) -> list[Located]:
+        """The project classes of `container[key]`: a mapping's values, a sequence's elements
+        (`CONTEXTS: dict[Kind, type[EmailContext]]`, then `CONTEXTS[kind].create()`)."""
+        declared = self._container_annotation(module, function, container, depth)
+        return self._classes_named(declared[0], declared[1].core, 0) if declared is not None else []
+
+    def _container_annotation(self, module: Module, function: Function, value: Value,
+                              depth: int) -> tuple[Module, Annotation] | None:
+        """The container type the code declares for a value, where its annotation is in reach:
+        a parameter's, a local's (or that of the call a local is bound to), a module-level
+        name's (also imported), an attribute's, a call's return annotation."""
+        if depth > _MAX_DEPTH:
+            return None
+        owner, annotation = module, None
+        if value.kind == "name" and value.ref:
+            param = function.param(value.ref)
+            binding = next((b for b in function.bindings if b.name == value.ref), None) if param is None else None
+            if param is not None:
+                annotation = param.annotation
+            elif binding is not None and binding.annotation is None and binding.value is not None:
+                return self._container_annotation(module, function, binding.value, depth + 1)  # `rows = read_rows()`
+            elif binding is not None:
+                annotation = binding.annotation
+            elif function.qualname != "<module>":
+                symbol = self.project.resolve(module, value.ref)
+                owner = self.project.modules.get(symbol.module) if symbol is not None and symbol.kind == "variable" else None
+                top = owner.functions.get("<module>") if owner is not None else None
+                annotation = next((b.annotation for b in top.bindings if b.name == symbol.qualname), None) if top else None
+        elif value.kind == "attr" and value.ref:
+            head, _, name = value.ref.rpartition(".")
+            holder = self.dotted_class(module, function, head, depth + 1)
+            declared = self.declared(*holder).get(name) if holder is not None else None
+            if declared is not None:
+                owner, annotation = declared[0], declared[2].annotation
+        elif value.kind in ("call", "await") and value.call is not None:
+            target = self.callee(module, function, value.call, depth + 1)
+            if target is not None:
+                owner, annotation = target[0], target[1].returns
+        return (owner, annotation) if annotation is not None and annotation.container and owner is not None else None
+
+    def receiver_classes(self, module: Module, function: Function, dotted: str) -> list[Located]:
+        """The project classes the receiver `a.b` may hold when a declared type on the way
+        admits several (`schedule: IntervalSchedule | CronSchedule`, a loop over
+        `list[A | B]`, `ev = wle.subevent or self.request.event`); otherwise the one class
+        `dotted_class` knows, or none."""
+        key = (module.name, function.qualname, dotted)
+        memo = self.project.memo("types-receivers")
+        if key in memo:
+            return memo[key]
+        head, *parts = dotted.split(".")
+        owners = self._local_classes(module, function, head)
+        for part in parts:
+            owners = _unique([c for owner in owners for c in self._attribute_classes(owner, part)])
+        if not owners:
+            single = self.dotted_class(module, function, dotted)
+            owners = [single] if single is not None else []
+        memo[key] = owners
+        return owners
+
+    def _local_classes(self, module: Module, function: Function, name: str) -> list[Located]:
+        param = function.param(name)
+        if param is not None and name not in ("self", "cls"):
+            found = self.annotation_classes(module, param.annotation)
+        else:
+            found = []
+            for binding in function.bindings if param is None else ():
+                if binding.name != name:
+                    continue
+                found = self.annotation_classes(module, binding.annotation)
+                if not found and binding.value is not None and binding.value.kind == "element":
+                    found = self.element_classes(module, function, binding.value.elements[0])
+                if not found and binding.value is not None and binding.value.kind == "op" and binding.value.op == "[]":
+                    found = self.item_classes(module, function, binding.value.elements[0])
+                if not found and binding.value is not None and binding.value.kind == "other":
+                    # `ev = wle.subevent or self.request.event`: either one
+                    found = _unique([c for c in (self._value_class(module, function, e) for e in binding.value.elements)
+                                     if c is not None])
+                if found:
+                    break
+        if found:
+            return found
+        single = self.class_of(module, function, name)
+        return [single] if single is not None else []
+
+    def _value_class(self, module: Module, function: Function, value: Value) -> Located | None:
+        if value.kind in ("name", "attr") and value.ref:
+            return self.dotted_class(module, function, value.ref, 1)
+        return self.class_of_value(module, function, value, 1)
+
+    def _attribute_classes(self, owner: Located, name: str) -> list[Located]:
+        declared = self.declared(*owner).get(name)
+        found = self.annotation_classes(declared[0], declared[2].annotation) if declared is not None else []
+        if len(found) > 1:
+            return found
+        single = self.attribute_class(owner[0], owner[1], name)
+        return [single] if single is not None else []
+
     def class_of_annotation(self, module: Module, core) -> Located | None:
         """The first project class an annotation's names (`core`) refer to."""
         for name in core:
@@ -399,14 +541,32 @@ class Types:
     def _request_user(self, function: Function, path: list[str]) -> tuple[Located | None, list[str]] | None:
         """`request.user.x` (a `request` parameter) or `self.request.user.x`: Django's
         authenticated user, an instance of the project's user model (`user_model`), and
-        the attributes after it; None for any other path."""
-        if path[:2] == ["request", "user"] and function.param("request") is not None:
-            rest = path[2:]
-        elif path[:3] == ["self", "request", "user"] and function.class_qualname is not None:
-            rest = path[3:]
+        the attributes after it; `request.event.x`: the class project code sets
+        `request.event` to (`request_attribute`); None for any other path."""
+        if path[:1] == ["request"] and len(path) > 1 and function.param("request") is not None:
+            name, rest = path[1], path[2:]
+        elif path[:2] == ["self", "request"] and len(path) > 2 and function.class_qualname is not None:
+            name, rest = path[2], path[3:]
         else:
             return None
-        return self.user_model(), rest
+        if name == "user":
+            return self.user_model(), rest
+        found = self.request_attribute(name)
+        return (found, rest) if found is not None else None
+
+    def request_attribute(self, name: str) -> Located | None:
+        """The project class middleware or a view's setup gives the request's attribute
+        `name` (`request.event = Event.objects.get(...)`, `self.request.tenant = tenant`
+        with `tenant: Tenant`) when every assignment whose class is known agrees."""
+        memo = self.project.memo("types-request-attributes")
+        if "index" not in memo:
+            memo["index"] = _request_assignments(self.project.all_modules)
+        if name not in memo:
+            memo[name] = None  # `request.x = f(request.x)`: the attribute's class through itself ends here
+            classes = _unique([c for module, function, value in memo["index"].get(name, ())
+                               if (c := self._assigned_value_class(module, function, value)) is not None])
+            memo[name] = classes[0] if len(classes) == 1 else None
+        return memo[name]
 
     def user_model(self) -> Located | None:
         """The project's Django user model: the one concrete class whose ancestors reach
@@ -551,22 +711,24 @@ class Types:
         root = self.family(name)
         return self.implementations(*root, name) if root is not None else []
 
-    def implementations(self, module: Module, cls: Class, name: str) -> list[tuple[Module, Function]]:
+    def implementations(self, module: Module, cls: Class, name: str, most: int = 1) -> list[tuple[Module, Function]]:
         """What `x.name()` runs when `x` is an instance of `cls` or of a project subclass,
         as far as the code says: the method `cls` resolves, as for a parameter annotated
-        `cls`; where that one is abstract, the one concrete override among the subclasses
-        (outside tests), if there is exactly one. Which of several overrides runs depends on
-        what was registered at run time: a chain through any one of them would be a guess."""
+        `cls`; where that one is abstract, the concrete overrides among the subclasses
+        (outside tests), if there are at most `most`. For a receiver of unknown class (one),
+        which of several overrides runs depends on what was registered at run time: a chain
+        through any one of them would be a guess. For a receiver the code types (see
+        `CallGraph.targets`), a few overrides are the interface's pluggable backends."""
         inherited = self.method(module, cls, name)
-        if inherited is not None and not _abstract_method(inherited[1]):
+        if inherited is not None and not is_abstract_method(inherited[1]):
             return [inherited]
         overrides = []
         for sub_module, sub in self.subclasses(module, cls):
             qualname = sub.methods.get(name)
             function = sub_module.functions.get(qualname) if qualname is not None else None
-            if function is not None and not _abstract_method(function) and not self.project.is_test(sub_module.path):
+            if function is not None and not is_abstract_method(function) and not self.project.is_test(sub_module.path):
                 overrides.append((sub_module, function))
-        return overrides if len(overrides) == 1 else []
+        return overrides if 1 <= len(overrides) <= most else []
 
     def subclasses(self, module: Module, cls: Class) -> list[Located]:
         """The project classes that have `cls` among their ancestors."""
@@ -643,6 +805,25 @@ class Types:
             b.value is not None and self._project_made(owner, scope, b.value, depth + 1) for b in bindings)
 
 
+def _request_assignments(modules) -> dict[str, list[tuple[Module, Function, Value]]]:
+    """`request.<name> = value` (a `request` parameter) and `self.request.<name> = value`
+    in every function, by name."""
+    found: dict[str, list[tuple[Module, Function, Value]]] = {}
+    for module in modules:
+        for function in module.facts.functions:
+            for binding in function.attribute_bindings:
+                path = binding.name.split(".")
+                if path[0] == "self":
+                    path = path[1:]
+                    if function.class_qualname is None:
+                        continue
+                elif function.param("request") is None:
+                    continue
+                if len(path) == 2 and path[0] == "request" and binding.value is not None:
+                    found.setdefault(path[1], []).append((module, function, binding.value))
+    return found
+
+
 def _classes_by_base_name(modules) -> dict[str, list[Located]]:
     """Classes by the last name of each base as written (`class A(pkg.Base)` under "Base")."""
     found: dict[str, list[Located]] = {}
@@ -663,7 +844,7 @@ def _classes_by_method(modules) -> dict[str, list[Located]]:
     return found
 
 
-def _abstract_method(function: Function) -> bool:
+def is_abstract_method(function: Function) -> bool:
     """`@abstractmethod`, or a body that raises unconditionally and calls nothing but
     `NotImplementedError` (a raise keeps no value in the facts: its calls tell)."""
     if any(last_name(d.ref or (d.call.callee if d.call is not None else None)) == "abstractmethod"
@@ -703,6 +884,14 @@ def _target(value: Value) -> str | None:
         return value.ref
     text = string_literal(value)
     return text if text and text != "self" and text.replace(".", "").isidentifier() else None
+
+
+def _unique(found: list[Located]) -> list[Located]:
+    kept: list[Located] = []
+    for item in found:
+        if not _among(item, kept):
+            kept.append(item)
+    return kept
 
 
 def _same(a: Located, b: Located) -> bool:
