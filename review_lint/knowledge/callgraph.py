@@ -165,12 +165,27 @@ class CallGraph:
                     found.append((target, span))
             for call in function.calls:
                 # A runner defined in the project is called too, and runs what it is handed.
-                for target in (*self.targets(module, function, call, this),
+                for target in (*self.properties(module, function, call), *self.targets(module, function, call, this),
                                self.callback(module, function, call, runners)):
                     if target is not None and target not in seen:
                         seen.add(target)
                         found.append((target, call.span))
         self._callees[(key, runners)] = found
+        return found
+
+    def properties(self, module: Module, function: Function, call: Call) -> list[FunctionKey]:
+        """The `@property` getters a call's receiver reads on its way (`event.cache.clear()`
+        runs `Event.cache` first): reading a property is a call."""
+        receiver = call.receiver
+        if receiver is None or receiver.kind != "attr" or not receiver.ref:
+            return []
+        parts = receiver.ref.split(".")
+        found = []
+        for end in range(1, len(parts)):
+            owner = self.types.dotted_class(module, function, ".".join(parts[:end]))
+            getter = self.types.getter(owner[0], owner[1], parts[end]) if owner is not None else None
+            if getter is not None:
+                found.append(key_of(*getter))
         return found
 
     def callback(

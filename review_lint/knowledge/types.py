@@ -230,7 +230,7 @@ class Types:
             self._assigned[key] = None  # an attribute typed through itself ends here
             self._assigning += 1
             try:
-                self._assigned[key] = self._assigned_class(module, cls, name)
+                self._assigned[key] = self._assigned_class(module, cls, name) or self._property_class(module, cls, name)
             finally:
                 self._assigning -= 1
         return self._assigned[key]
@@ -265,6 +265,20 @@ class Types:
                     if located is not None:
                         return located
         return None
+
+    def _property_class(self, module: Module, cls: Class, name: str) -> Located | None:
+        """The class a `@property` getter returns: its annotation's, or the one class its
+        returns build (`return ObjectRelatedCache(self)`)."""
+        getter = self.getter(module, cls, name)
+        if getter is None:
+            return None
+        owner, function = getter
+        if function.returns is not None:
+            return self.class_of_annotation(owner, function.returns.core) if not function.returns.container else None
+        built = _unique([c for c in (self._assigned_value_class(owner, function, e.value)
+                                     for e in function.exits if e.kind == "return" and e.value is not None)
+                         if c is not None])
+        return built[0] if len(built) == 1 else None
 
     def _assigned_value_class(self, module: Module, method: Function, value: Value) -> Located | None:
         """The class of a value assigned to an attribute: `Foo(...)`, a factory or classmethod
