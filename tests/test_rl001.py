@@ -212,3 +212,16 @@ def test_the_chain_cited_is_one_whose_literal_arguments_reach_the_assert() -> No
     # `if history is None and job is not None`: `build_tool` leaves job None.
     assert messages["hub/workers.py:29"] == (
         "assert on the request path of `job_tool` (via `tool_json`) is removed under `python -O`; raise an explicit error")
+
+
+def test_a_hook_of_a_class_built_per_request_is_named_as_such() -> None:
+    root = Path(__file__).resolve().parent / "fixtures" / "RL001" / "built_per_request"
+    found = {d.path + ":" + str(d.line): d for d in run(root).diagnostics}
+    validate = found["shop/serializers.py:33"]
+    assert validate.message == ("assert in per-request hook `OrderSerializer.validate_lines` is removed under "
+                                "`python -O`; raise an explicit error")
+    # The related information says who builds it: the view class's `serializer_class`.
+    assert any("`OrderSerializer`, the `serializer_class` of view class `OrderViewSet`" in r.message
+               for r in validate.related)
+    # A field declared by the serializer: DRF runs its hook while it validates.
+    assert "per-request hook `TagField.get_queryset`" in found["shop/serializers.py:9"].message

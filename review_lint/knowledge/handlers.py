@@ -102,6 +102,9 @@ class Handler:
     # The function's own key: `key` is a bound key (CallGraph.bound_method) for a method
     # the view class inherits and runs on its own instance.
     defined: FunctionKey | None = None
+    # A hook the framework calls on a class it builds per request (a serializer's `validate`),
+    # not a view of its own.
+    hook: bool = False
 
     @property
     def name(self) -> str:
@@ -195,16 +198,16 @@ class HandlerFinder:
             found = registered.get(key)
             if found is None:
                 found = registered[key] = self._registered_in(module)
-            for function_key, how in found[0]:
-                self._register(function_key, how)
+            for function_key, how, hook in found[0]:
+                self._register(function_key, how, hook)
             slots += found[1]
         self._through_registrars(slots)
         return self.handlers
 
-    def _registered_in(self, module: Module) -> tuple[list[tuple[FunctionKey, str]], list[_Slot]]:
+    def _registered_in(self, module: Module) -> tuple[list[tuple[FunctionKey, str, bool]], list[_Slot]]:
         """(function, how) for each handler one module registers, and the parameters its
         functions register (`_Slot`)."""
-        self._found: list[tuple[FunctionKey, str]] = []
+        self._found: list[tuple[FunctionKey, str, bool]] = []
         self._slots: list[_Slot] = []
         may_call = self._may_register
         for function in module.facts.functions:
@@ -234,11 +237,11 @@ class HandlerFinder:
                 views = _named_view(call) if call is not None else None
                 self._view_class(module, cls, f"view class `{cls.qualname}` (decorator `{ref}`)", views)
 
-    def _add(self, key: FunctionKey | None, how: str) -> None:
+    def _add(self, key: FunctionKey | None, how: str, hook: bool = False) -> None:
         if key is not None:
-            self._found.append((key, how))
+            self._found.append((key, how, hook))
 
-    def _register(self, key: FunctionKey, how: str) -> None:
+    def _register(self, key: FunctionKey, how: str, hook: bool = False) -> None:
         if key in self.handlers:
             return
         located = self.graph.function(key)
@@ -247,7 +250,7 @@ class HandlerFinder:
         module, function = located
         if self.project.is_test(module.path):
             return
-        self.handlers[key] = Handler(key, module.path, function.span, how, (module.name, function.qualname))
+        self.handlers[key] = Handler(key, module.path, function.span, how, (module.name, function.qualname), hook)
 
     def _view_class(self, module: Module, cls: Class, how: str, views: str | None = None) -> None:
         if views not in (None, _COMPUTED):
@@ -272,7 +275,7 @@ class HandlerFinder:
         for owner_module, owner in self.graph.mro(module, cls):
             for name, qualname in owner.methods.items():
                 if any(fnmatchcase(name, hook) for hook in self.view_class_hooks):
-                    self._add(self._as_bound(module, cls, owner_module, name, qualname), how)
+                    self._add(self._as_bound(module, cls, owner_module, name, qualname), how, hook=True)
         for name in self.graph.types.declared(module, cls):
             built = self._declared_class(module, cls, name, call=True)
             if built is not None:
@@ -492,8 +495,8 @@ class HandlerFinder:
             self._found, self._slots = [], []
             self._passed_to(slot, *located)
             self._decorated_with(slot, *located)
-            for key, how in self._found:
-                self._register(key, how)
+            for key, how, hook in self._found:
+                self._register(key, how, hook)
             queue += self._slots
 
     def _passed_to(self, slot: _Slot, module: Module, function: Function) -> None:

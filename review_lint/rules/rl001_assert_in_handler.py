@@ -65,7 +65,7 @@ class AssertInHandler(Rule):
         for fact in asserts:
             # Prefer chains whose literal arguments do not return before the assert.
             passable = list(chains_to(keys, sources, callers, depth, _blocked_before(graph, keys, fact.order, fact.blocks)))
-            message = _message(passable or chains, proven=bool(passable))
+            message = _message(passable or chains, handlers, proven=bool(passable))
             related = _related(graph, passable or chains, handlers)
             yield Finding(module.path, fact.span, message, related, self._fix(fact.test, fact.span))
 
@@ -87,15 +87,17 @@ def _name(key: FunctionKey) -> str:
     return key[1]
 
 
-def _message(chains: list[list[tuple[FunctionKey, Any]]], proven: bool = True) -> str:
+def _message(chains: list[list[tuple[FunctionKey, Any]]], handlers: dict[FunctionKey, Handler],
+             proven: bool = True) -> str:
     chain = chains[0]
     handler = _name(chain[0][0])
+    role = "per-request hook" if handlers[chain[0][0]].hook else "request handler"
     others = len(chains) - 1
     also = f"; also reached from {others} other handler{'s' if others > 1 else ''}" if others else ""
     if not proven:
         also += "; the literal arguments on this path return before it, so the path is possible, not proven"
     if len(chain) == 1:
-        where = f"in request handler `{handler}`" + (f" ({also[2:]})" if also else "")
+        where = f"in {role} `{handler}`" + (f" ({also[2:]})" if also else "")
     else:
         via = " -> ".join(f"`{_name(key)}`" for key, _ in chain[1:])
         where = f"on the request path of `{handler}` (via {via}{also})"
@@ -131,7 +133,8 @@ def _related(graph: CallGraph, chains, handlers: dict[FunctionKey, Handler]) -> 
     related = []
     for number, chain in enumerate(chains[:MAX_RELATED_HANDLERS]):
         handler = handlers[chain[0][0]]
-        related.append(Related(handler.path, handler.span, f"request handler `{handler.name}`: {handler.how}",
+        role = "per-request hook" if handler.hook else "request handler"
+        related.append(Related(handler.path, handler.span, f"{role} `{handler.name}`: {handler.how}",
                                step=1 if number == 0 else None))
     chain = chains[0]
     for (caller, _), (callee, span) in zip(chain, chain[1:]):
