@@ -265,6 +265,24 @@ class HandlerFinder:
             if built is not None:
                 self._built_per_request(*built, f"`{built[1].qualname}`, the `{attribute}` of view class "
                                                 f"`{cls.qualname}`", [])
+            for built in self._returned_classes(module, cls, f"get_{attribute}"):
+                self._built_per_request(*built, f"`{built[1].qualname}`, returned by `{cls.qualname}."
+                                                f"get_{attribute}`", [])
+
+    def _returned_classes(self, module: Module, cls: Class, name: str) -> list[tuple[Module, Class]]:
+        """The project classes a view's `get_serializer_class()` (`get_form_class()`...) returns
+        by name: `if self.action == "list": return OrderListSerializer`."""
+        method = self.graph.types.method(module, cls, name)
+        if method is None:
+            return []
+        found = []
+        for exit in method[1].exits:
+            value = exit.value if exit.kind == "return" else None
+            located = self.graph.types.class_at(method[0], value.ref) if value is not None and value.kind in (
+                "name", "attr") else None
+            if located is not None and not any(located[1] is other[1] for other in found):
+                found.append(located)
+        return found
 
     def _built_per_request(self, module: Module, cls: Class, how: str, seen: list[Class]) -> None:
         """The hooks a framework calls on a class it builds per request (a view's serializer or
