@@ -573,14 +573,15 @@ class Types:
         `name` (`request.event = Event.objects.get(...)`, `self.request.tenant = tenant`
         with `tenant: Tenant`) when every assignment whose class is known agrees."""
         memo = self.project.memo("types-request-attributes")
-        if "index" not in memo:
-            memo["index"] = _request_assignments(self.project.all_modules)
-        if name not in memo:
-            memo[name] = None  # `request.x = f(request.x)`: the attribute's class through itself ends here
-            classes = _unique([c for module, function, value in memo["index"].get(name, ())
+        if "assignments" not in memo:
+            memo["assignments"] = _request_assignments(self.project.all_modules)
+        key = ("class", name)  # not a string: an attribute may be called "assignments"
+        if key not in memo:
+            memo[key] = None  # `request.x = f(request.x)`: the attribute's class through itself ends here
+            classes = _unique([c for module, function, value in memo["assignments"].get(name, ())
                                if (c := self._assigned_value_class(module, function, value)) is not None])
-            memo[name] = classes[0] if len(classes) == 1 else None
-        return memo[name]
+            memo[key] = classes[0] if len(classes) == 1 else None
+        return memo[key]
 
     def user_model(self) -> Located | None:
         """The project's Django user model: the one concrete class whose ancestors reach
