@@ -205,7 +205,7 @@ class HandlerFinder:
         return self.handlers
 
     def _registered_in(self, module: Module) -> tuple[list[tuple[FunctionKey, str, bool]], list[_Slot]]:
-        """(function, how) for each handler one module registers, and the parameters its
+        """(function, how, hook) for each handler one module registers, and the parameters its
         functions register (`_Slot`)."""
         self._found: list[tuple[FunctionKey, str, bool]] = []
         self._slots: list[_Slot] = []
