@@ -189,9 +189,11 @@ class HandlerFinder:
             key = (context, module.path)
             found = registered.get(key)
             if found is None:
-                found = registered[key] = self._registered_in(module)
-            for function_key, how in found[0]:
-                self._register(function_key, how)
+                registrations, module_slots = self._registered_in(module)
+                # Each located once, kept with the entry: most are the same after an edit.
+                found = registered[key] = ([(k, self._handler(k, how)) for k, how in registrations], module_slots)
+            for function_key, handler in found[0]:
+                self._register(function_key, handler)
             slots += found[1]
         self._through_registrars(slots)
         return self.handlers
@@ -233,16 +235,20 @@ class HandlerFinder:
         if key is not None:
             self._found.append((key, how))
 
-    def _register(self, key: FunctionKey, how: str) -> None:
-        if key in self.handlers:
-            return
+    def _register(self, key: FunctionKey, handler: Handler | None) -> None:
+        """The first registration of a function makes it a handler (None: not one of the project's)."""
+        if key not in self.handlers and handler is not None:
+            self.handlers[key] = handler
+
+    def _handler(self, key: FunctionKey, how: str) -> Handler | None:
+        """The handler a registration makes, unless its function is not found or is test code."""
         located = self.graph.function(key)
         if located is None:
-            return
+            return None
         module, function = located
         if self.project.is_test(module.path):
-            return
-        self.handlers[key] = Handler(key, module.path, function.span, how, (module.name, function.qualname))
+            return None
+        return Handler(key, module.path, function.span, how, (module.name, function.qualname))
 
     def _view_class(self, module: Module, cls: Class, how: str, views: str | None = None) -> None:
         if views not in (None, _COMPUTED):
@@ -459,7 +465,7 @@ class HandlerFinder:
             self._passed_to(slot, *located)
             self._decorated_with(slot, *located)
             for key, how in self._found:
-                self._register(key, how)
+                self._register(key, self._handler(key, how))
             queue += self._slots
 
     def _passed_to(self, slot: _Slot, module: Module, function: Function) -> None:
