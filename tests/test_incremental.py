@@ -332,7 +332,8 @@ def test_an_index_read_counts_its_contributors_and_the_key_itself():
     from review_lint.project import Index, Module, reading
 
     def module(path: str, *names: str) -> Module:
-        return Module(path[:-3], False, ModuleFacts(path=path, classes=[Class(name, name, (1, 0, 1, 0)) for name in names]))
+        classes = [Class(name, name, (1, 0, 1, 0)) for name in names]
+        return Module(path[:-3], False, ModuleFacts(path=path, classes=classes))
 
     def by_name(found: Module):
         for cls in found.facts.classes:
