@@ -75,6 +75,7 @@ class Judgements:
         self.verdicts: dict[str, dict[str, Verdict]] = {}  # rule code -> path -> verdict
         self.settings: object | None = None  # the settings judged under (an edit replaces the object)
         self.memos: dict = {}  # the last project's kept memos (Project.memo(kept=True))
+        self.indexes: dict = {}  # the last project's indexes (Project.index), updated by the next
         self.current: dict[str, RuleVerdicts] = {}
         self.changed: frozenset[str] | None = None  # None: judged in full
         # Rule code -> modules judged again by the last judgement, or None for a rule that
@@ -106,7 +107,8 @@ class Judgements:
                 modules.append(old)
             else:
                 modules.append(Module(name, is_package, item))
-        same_files = settings is self.settings and len(modules) == len(self.modules) and all(
+        # After a judgement that did not finish, the indexes may have moved past the verdicts.
+        same_files = self._judging is None and settings is self.settings and len(modules) == len(self.modules) and all(
             m.path in self.modules for m in modules)
         self.changed = frozenset(m.path for m in modules if self.modules[m.path] is not m) if same_files else None
         # Committed by `finish`: a judgement that fails leaves the last one's state whole.
@@ -124,14 +126,23 @@ class Judgements:
         """The project to judge, tracked, with the kept memos' entries that are still good."""
         earlier = self.memos if self.changed is not None else {}
         tests = self._tests if self.changed is not None else {}
+        indexes = self.indexes if self.changed is not None else {}
+        self.indexes = {}  # taken back by `finish`
+        if self.changed:
+            by_path = self._judging[1]
+            started = set()
+            for index in indexes.values():
+                started |= index.update(by_path, self.changed)
+            self.changed |= started  # verdicts and memo entries that read those keys are stale too
         return Project(root, modules, is_test, tracked=True, earlier=earlier, changed=self.changed or frozenset(),
-                       tests=tests)
+                       tests=tests, indexes=indexes)
 
     def finish(self, project: Project) -> None:
         """The verdicts of this judgement become those the next one may reuse."""
         self.settings, self.modules = self._judging
         self._judging = None
         self.memos = project.kept
+        self.indexes = project.indexes
         self._tests = project._tests
         self.verdicts = {code: verdicts.now for code, verdicts in self.current.items()}
         self.judged_again = {code: len(v.now) - v.reused if v.asked else None for code, v in self.current.items()}

@@ -7,6 +7,7 @@ variable) or an external dotted name such as `fastapi.APIRouter`.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 from contextlib import contextmanager
@@ -235,6 +236,100 @@ class Memo(dict):
             self._missed[key] = (_frame, next(_tick))
 
 
+class Index:
+    """A project-wide index, key -> items, gathered from each module's own contribution:
+    `contribute(module)` gives (key, item) pairs that follow from that module's facts alone.
+    A key's items come in the project's module order, each module's in its own order: what
+    one pass over every module would build.
+
+    Judged incrementally, an index outlives the edits (Project.index): `update` computes the
+    contributions of the changed modules again, nothing else. Reading a key counts as reading
+    the modules contributing to it and the key itself (`read_key`): a verdict that found no
+    item of some module there is stale once that module starts contributing, so `update`
+    names those keys, and incremental judgement counts them as changed."""
+
+    __slots__ = ("kind", "_contribute", "_paths", "_positions", "_keys", "_entries", "_items", "_reads")
+
+    def __init__(self, kind: str, contribute: Callable[["Module"], Iterable[tuple[str, object]]],
+                 modules: list["Module"]) -> None:
+        self.kind = kind
+        self._contribute = contribute
+        self._paths = [module.path for module in modules]
+        self._positions = {path: position for position, path in enumerate(self._paths)}
+        self._keys: dict[str, frozenset[str]] = {}  # path -> the keys the module contributes to
+        self._entries: dict[str, list[tuple[int, object]]] = {}  # key -> (module position, item), in order
+        self._items: dict[str, list] = {}  # key -> its items (from _entries, when asked)
+        self._reads: dict[str, tuple[str, ...]] = {}  # key -> what reading it reads (when asked)
+        outer = swap_frame(None)  # the contributions are no one's reads: `get` notes what a key holds
+        try:
+            for module in modules:
+                self._add(module)
+        finally:
+            swap_frame(outer)
+
+    def read_key(self, key: str) -> str:
+        """What a read of `key` is noted as, besides the modules contributing to it (never a path)."""
+        return f"\0{self.kind}\0{key}"
+
+    def get(self, key: str) -> list:
+        """The items under `key` (never changed by the caller)."""
+        if _frame is not None:
+            reads = self._reads.get(key)
+            if reads is None:
+                paths = dict.fromkeys(self._paths[position] for position, _ in self._entries.get(key, ()))
+                reads = self._reads[key] = (self.read_key(key), *paths)
+            note_reads(reads)
+        items = self._items.get(key)
+        if items is None:
+            items = self._items[key] = [item for _, item in self._entries.get(key, ())]
+        return items
+
+    def update(self, by_path: dict[str, "Module"], changed: Iterable[str]) -> set[str]:
+        """Take the contributions of the changed modules (path -> its Module now) again; the
+        read keys of the keys they contribute to now and did not before."""
+        started: set[str] = set()
+        outer = swap_frame(None)
+        try:
+            for path in changed:
+                started |= self._update(path, by_path[path])
+        finally:
+            swap_frame(outer)
+        return started
+
+    def _update(self, path: str, module: "Module") -> set[str]:
+        before = self._keys.pop(path, frozenset())
+        position = self._positions[path]
+        for key in before:
+            kept = [entry for entry in self._entries[key] if entry[0] != position]
+            if kept:
+                self._entries[key] = kept
+            else:
+                del self._entries[key]
+            self._forget(key)
+        now = self._add(module)
+        for key in now:
+            self._forget(key)
+        return {self.read_key(key) for key in now - before}
+
+    def _add(self, module: "Module") -> frozenset[str]:
+        position = self._positions[module.path]
+        keys = []
+        for key, item in self._contribute(module):
+            entries = self._entries.setdefault(key, [])
+            if not entries or entries[-1][0] <= position:
+                entries.append((position, item))
+            else:  # an update: after the modules before it, and its own items so far
+                entries.insert(bisect.bisect_right(entries, position, key=_position), (position, item))
+            keys.append(key)
+        found = self._keys[module.path] = frozenset(keys)
+        return found
+
+    def _forget(self, key: str) -> None:
+        self._items.pop(key, None)
+        self._reads.pop(key, None)
+
+
+
 class Module:
     """One file's facts plus the scope tables resolution needs.
 
@@ -321,10 +416,11 @@ class Module:
 class Project:
     def __init__(self, root: Path, modules: list[Module], is_test: Callable[[str], bool], tracked: bool = False,
                  earlier: dict[str, Memo] | None = None, changed: frozenset[str] = frozenset(),
-                 tests: dict[str, bool] | None = None) -> None:
+                 tests: dict[str, bool] | None = None, indexes: dict[str, Index] | None = None) -> None:
         """`tracked`: memos remember what their entries were computed from (incremental.py);
-        `earlier`: the kept memos of the last judgement, `changed`: the modules changed since;
-        `tests`: which paths are test code, as the last judgement under the same settings found."""
+        `earlier`: the kept memos of the last judgement, `changed`: the modules changed since
+        (and the read keys of indexes they changed); `tests`: which paths are test code, as the
+        last judgement under the same settings found; `indexes`: the last judgement's, updated."""
         self.root = root
         self.tracked = tracked
         self._earlier = earlier or {}
@@ -342,6 +438,7 @@ class Project:
         self._is_test = is_test
         self._memos: dict[str, dict] = {}
         self._tests: dict[str, bool] = tests if tests is not None else {}
+        self.indexes: dict[str, Index] = indexes if indexes is not None else {}
 
     def memo(self, kind: str, kept: bool = False) -> dict:
         """Where a knowledge module keeps what it derives from the whole project, so
@@ -365,6 +462,14 @@ class Project:
                     self.kept[kind] = memo
             self._memos[kind] = memo
         return memo
+
+    def index(self, kind: str, contribute: Callable[[Module], Iterable[tuple[str, object]]]) -> Index:
+        """The project-wide index `kind`, built from every module's `contribute(module)` (see
+        Index): judged incrementally, it outlives edits, updated for the changed modules."""
+        found = self.indexes.get(kind)
+        if found is None:
+            found = self.indexes[kind] = Index(kind, contribute, self.all_modules)
+        return found
 
     def cache(self) -> dict:
         """A memo of the caller's own (a knowledge object's cache): its entries remember
@@ -519,6 +624,10 @@ class Project:
             if located is not None:
                 found |= self.base_names(located[0], located[1], seen)
         return found
+
+
+def _position(entry: tuple[int, object]) -> int:
+    return entry[0]
 
 
 def last_name(dotted: str | None) -> str:

@@ -303,3 +303,49 @@ def test_knowledge_shared_through_project_memos_keeps_its_caches_in_memos(live: 
         for name, attribute in vars(value).items():
             if isinstance(attribute, (dict, list, set)):
                 assert isinstance(attribute, Memo), f"{type(value).__name__}.{name}: use project.memo or project.cache"
+
+
+# -- project-wide indexes: a module that starts defining a name changes what readers found ---
+DISPATCH = {".review-lint.yaml": "", "app/__init__.py": "",
+            "app/jobs.py": "class Job:\n    def run(self):\n        assert self\n\n\ndef make():\n    return Job()\n",
+            "app/routes.py": ("from fastapi import FastAPI\n\nfrom .jobs import make\n\napp = FastAPI()\n\n\n"
+                              "@app.get('/')\ndef start():\n    job = make()\n    return job.run()\n"),
+            "app/other.py": "def unrelated():\n    return 1\n"}
+
+
+def test_a_class_defining_the_dispatched_name_elsewhere_changes_the_family(tmp_path: Path):
+    for name, text in DISPATCH.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    with libcst_patches.applied():
+        live = LiveProject(tmp_path, cache=False)
+        live.source.collector.jobs = 1
+        # `job` holds what project code made, of no known class: `run` is the one family's.
+        assert codes(live.judge(), "app/jobs.py") == ["RL001"]
+        unrelated = DISPATCH["app/other.py"] + "\n\nclass Other:\n    def run(self):\n        return 2\n"
+        assert codes(edit(live, "app/other.py", unrelated), "app/jobs.py") == []  # two families: no guess
+        assert codes(edit(live, "app/other.py", DISPATCH["app/other.py"]), "app/jobs.py") == ["RL001"]
+
+
+def test_an_index_read_counts_its_contributors_and_the_key_itself():
+    from review_lint.facts import Class, ModuleFacts
+    from review_lint.project import Index, Module, reading
+
+    def module(path: str, *names: str) -> Module:
+        classes = [Class(name, name, (1, 0, 1, 0)) for name in names]
+        return Module(path[:-3], False, ModuleFacts(path=path, classes=classes))
+
+    def by_name(found: Module):
+        for cls in found.facts.classes:
+            yield cls.name, found.path
+
+    a, b, c = module("a.py", "A", "Shared"), module("b.py"), module("c.py", "Shared")
+    index = Index("names", by_name, [a, b, c])
+    with reading() as read:
+        assert index.get("Shared") == ["a.py", "c.py"]
+    assert set(read) == {index.read_key("Shared"), "a.py", "c.py"}  # not b.py: it holds none
+    started = index.update({"b.py": module("b.py", "Shared", "B")}, ["b.py"])
+    assert started == {index.read_key("Shared"), index.read_key("B")}  # what b.py's readers did not read
+    assert index.get("Shared") == ["a.py", "b.py", "c.py"]  # in module order, as a full build has it
+    assert index.update({"c.py": module("c.py")}, ["c.py"]) == set()  # c.py was read by every reader of its keys
+    assert index.get("Shared") == ["a.py", "b.py"]

@@ -54,7 +54,6 @@ class CallGraph:
         self._callees: dict[tuple[FunctionKey, frozenset[str]], list[tuple[FunctionKey, Span]]] = project.memo(
             "callees", kept=True)
         self.types = types_of(project)
-        self._indexes: dict[str, dict[str, list[tuple[Module, Function]]]] = project.memo("callgraph-indexes")
         # (class, inherited method) -> whether run on the class it reaches an override (bound_method).
         self._overrides: dict[tuple[str, str, str, str], bool] = project.memo("reaches override")
 
@@ -369,16 +368,7 @@ class CallGraph:
     def calling(self, name: str) -> list[tuple[Module, Function]]:
         """The functions with a call whose last name is `name` (`name(...)`, `x.name(...)`):
         the candidates among which the callers of a function of that name are."""
-        index = self._indexes.get("by called name")
-        if index is None:
-            index = {}
-            for module in self.project.all_modules:
-                for function in module.facts.functions:
-                    for called in {last_name(c.callee or c.method or "") for c in function.calls}:
-                        if called:
-                            index.setdefault(called, []).append((module, function))
-            self._indexes["by called name"] = index
-        return index.get(name, [])
+        return self.project.index("callgraph-functions-by-called-name", _functions_by_called_name).get(name)
 
     # -- reach -------------------------------------------------------------
     def reach(
@@ -449,6 +439,14 @@ def chains_to(
                 previous[caller] = (current, span)
                 distance[caller] = distance[current] + 1
                 queue.append(caller)
+
+
+def _functions_by_called_name(module: Module) -> Iterator[tuple[str, tuple[Module, Function]]]:
+    """A module's functions by the last name of each name they call (Project.index)."""
+    for function in module.facts.functions:
+        for called in dict.fromkeys(last_name(c.callee or c.method or "") for c in function.calls):
+            if called:
+                yield called, (module, function)
 
 
 def _literal(value: Value | None) -> str | None:

@@ -1579,22 +1579,24 @@ def _migration_receivers(project: Project) -> frozenset[tuple[str, str]]:
     memo = project.memo("db-migration-receivers")
     if "found" not in memo:
         found = set()
-        for module in project.all_modules:
-            for call in module.derived(_signal_connections):
-                handed = call.args[0] if call.args else call.kwarg("receiver")
-                symbol = project.resolve(module, handed.ref) if handed is not None and handed.ref else None
-                if symbol is not None and symbol.kind == "function":
-                    found.add((symbol.module, symbol.qualname))
+        for module, call in project.index("db-migration-signal-connections", _signal_connections).get("connect"):
+            handed = call.args[0] if call.args else call.kwarg("receiver")
+            symbol = project.resolve(module, handed.ref) if handed is not None and handed.ref else None
+            if symbol is not None and symbol.kind == "function":
+                found.add((symbol.module, symbol.qualname))
         memo["found"] = frozenset(found)
     return memo["found"]
 
 
-def _signal_connections(module: Module) -> tuple[Call, ...]:
-    """The module's `pre_migrate.connect(...)` / `post_migrate.connect(...)` calls (kept per
-    module: the language server asks again after every edit, and an edit changes one module)."""
-    return tuple(call for function in module.facts.functions for call in function.calls
-                 if call.method == "connect" and call.receiver is not None
-                 and last(call.receiver.ref or "") in _MIGRATION_SIGNALS)
+def _signal_connections(module: Module) -> Iterator[tuple[str, tuple[Module, Call]]]:
+    """The module's `pre_migrate.connect(...)` / `post_migrate.connect(...)` calls, under one
+    key of a project index (Project.index: the language server asks after every edit, and an
+    edit changes one module)."""
+    for function in module.facts.functions:
+        for call in function.calls:
+            if call.method == "connect" and call.receiver is not None \
+                    and last(call.receiver.ref or "") in _MIGRATION_SIGNALS:
+                yield "connect", (module, call)
 
 
 def _calls(project: Project, caller: tuple[Module, Function], module: Module, function: Function) -> bool | None:

@@ -197,9 +197,12 @@ class HandlerFinder:
             key = (context, module.path)
             found = registered.get(key)
             if found is None:
-                found = registered[key] = self._registered_in(module)
-            for function_key, how, hook in found[0]:
-                self._register(function_key, how, hook)
+                registrations, module_slots = self._registered_in(module)
+                # Each located once, kept with the entry: most are the same after an edit.
+                found = registered[key] = ([(k, self._handler(k, how, hook)) for k, how, hook in registrations],
+                                           module_slots)
+            for function_key, handler in found[0]:
+                self._register(function_key, handler)
             slots += found[1]
         self._through_registrars(slots)
         return self.handlers
@@ -241,16 +244,20 @@ class HandlerFinder:
         if key is not None:
             self._found.append((key, how, hook))
 
-    def _register(self, key: FunctionKey, how: str, hook: bool = False) -> None:
-        if key in self.handlers:
-            return
+    def _register(self, key: FunctionKey, handler: Handler | None) -> None:
+        """The first registration of a function makes it a handler (None: not one of the project's)."""
+        if key not in self.handlers and handler is not None:
+            self.handlers[key] = handler
+
+    def _handler(self, key: FunctionKey, how: str, hook: bool = False) -> Handler | None:
+        """The handler a registration makes, unless its function is not found or is test code."""
         located = self.graph.function(key)
         if located is None:
-            return
+            return None
         module, function = located
         if self.project.is_test(module.path):
-            return
-        self.handlers[key] = Handler(key, module.path, function.span, how, (module.name, function.qualname), hook)
+            return None
+        return Handler(key, module.path, function.span, how, (module.name, function.qualname), hook)
 
     def _view_class(self, module: Module, cls: Class, how: str, views: str | None = None) -> None:
         if views not in (None, _COMPUTED):
@@ -514,7 +521,7 @@ class HandlerFinder:
             self._passed_to(slot, *located)
             self._decorated_with(slot, *located)
             for key, how, hook in self._found:
-                self._register(key, how, hook)
+                self._register(key, self._handler(key, how, hook))
             queue += self._slots
 
     def _passed_to(self, slot: _Slot, module: Module, function: Function) -> None:

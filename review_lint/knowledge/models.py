@@ -261,12 +261,14 @@ class Models:
                 found = by_module[key] = frozenset(
                     cls.name for cls in module.facts.classes if self.info(module, cls) is not None)
             names |= found
-        imports = [pair for module in self.project.all_modules for pair in module.derived(_imported_names)]
-        while True:
-            more = {local for local, imported in imports if local not in names and imported in names}
-            if not more:
-                return frozenset(names)
-            names |= more
+        imported_as = self.project.index("models-import-locals", _import_locals)
+        pending = list(names)
+        while pending:
+            for local in imported_as.get(pending.pop()):
+                if local not in names:
+                    names.add(local)
+                    pending.append(local)
+        return frozenset(names)
 
     def models_of(self, module: Module, annotation: Annotation | None) -> list[ModelInfo]:
         """The models an annotation names (unwrapping Optional, list[...], Annotated...)."""
@@ -521,10 +523,11 @@ class Models:
         return found
 
 
-def _imported_names(module: Module) -> tuple[tuple[str, str], ...]:
-    """(local name, last name of what it imports) for each import of a module (kept per module:
-    model_names asks of every module after every edit in the language server)."""
-    return tuple((fact.local, last_name(fact.name or fact.module)) for fact in module.facts.imports)
+def _import_locals(module: Module) -> Iterator[tuple[str, str]]:
+    """The local name of each import of a module, under the last name of what it imports (a
+    project index: model_names asks after every edit in the language server)."""
+    for fact in module.facts.imports:
+        yield last_name(fact.name or fact.module), fact.local
 
 
 def _dict_literals(value: Value, container: bool) -> Iterator[Value]:

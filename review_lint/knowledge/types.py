@@ -9,6 +9,7 @@ an external base ends the walk, as it does for a reader of the code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 from ..facts import Annotation, Call, Class, Field, Function, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
@@ -59,7 +60,6 @@ class Types:
         self._cut = 0  # answers cut short by a depth limit or a cycle so far (class_of)
         # The local names class_of is working out (a few at a time; immutable: no cache).
         self._active: frozenset[tuple[str, str, str]] = frozenset()
-        self._indexes: dict[str, dict[str, list[Located]]] = project.memo("types-indexes")
 
     # -- classes -----------------------------------------------------------
     def class_at(self, module: Module, dotted: str | None) -> Located | None:
@@ -194,14 +194,7 @@ class Types:
     def _class_named(self, name: str) -> Located | None:
         """A class referred to by a bare string (`relationship("User")`): SQLAlchemy's and
         Django's registries resolve it by name, so does this, when the name is unique."""
-        by_name = self._indexes.get("by name")
-        if by_name is None:
-            by_name = {}
-            for module in self.project.all_modules:
-                for cls in module.facts.classes:
-                    by_name.setdefault(cls.name, []).append((module, cls))
-            self._indexes["by name"] = by_name
-        found = by_name.get(name, ())
+        found = self.project.index("types-classes-by-name", _classes_by_name).get(name)
         return found[0] if len(found) == 1 else None
 
     # -- attributes of instances -------------------------------------------
@@ -573,41 +566,32 @@ class Types:
         `name` (`request.event = Event.objects.get(...)`, `self.request.tenant = tenant`
         with `tenant: Tenant`) when every assignment whose class is known agrees."""
         memo = self.project.memo("types-request-attributes")
-        if "assignments" not in memo:
-            memo["assignments"] = _request_assignments(self.project.all_modules)
-        key = ("class", name)  # not a string: an attribute may be called "assignments"
-        if key not in memo:
-            memo[key] = None  # `request.x = f(request.x)`: the attribute's class through itself ends here
-            classes = _unique([c for module, function, value in memo["assignments"].get(name, ())
+        if name not in memo:
+            memo[name] = None  # `request.x = f(request.x)`: the attribute's class through itself ends here
+            assigned = self.project.index("types-request-assignments", _request_assignments).get(name)
+            classes = _unique([c for module, function, value in assigned
                                if (c := self._assigned_value_class(module, function, value)) is not None])
-            memo[key] = classes[0] if len(classes) == 1 else None
-        return memo[key]
+            memo[name] = classes[0] if len(classes) == 1 else None
+        return memo[name]
 
     def user_model(self) -> Located | None:
         """The project's Django user model: the one concrete class whose ancestors reach
         `AbstractBaseUser`, or, among several, the one `AUTH_USER_MODEL = "app.Name"` names.
-        Ancestors are followed by their written names (a walk over every class of the
-        project, run at most once per judgement: resolving each base would cost more than
-        the judgement of an edit)."""
+        Ancestors are followed by their written names (the project's classes by base name:
+        resolving each base would cost more than the judgement of an edit)."""
         memo = self.project.memo("types-user-model")
         if "model" in memo:
             return memo["model"]
-        by_base: dict[str, list[Located]] = {}
-        setting = None
-        for module in self.project.all_modules:
-            top = module.functions.get("<module>")
-            for binding in top.bindings if top is not None else ():
-                if binding.name == "AUTH_USER_MODEL" and binding.value is not None:
-                    setting = string_literal(binding.value) or setting
-            for cls in module.classes.values():
-                for base in cls.bases:
-                    by_base.setdefault(last_name(base_ref(base)), []).append((module, cls))
+        by_base = self.project.index("types-classes-by-base-name", _classes_by_base_name)
+        settings = self.project.index("types-auth-user-model", _auth_user_model).get("AUTH_USER_MODEL")
+        setting = settings[-1] if settings else None
         users: list[Located] = []
         pending = [name for name in _USER_BASE_NAMES]
         seen = set(pending)
         while pending:
-            for located in by_base.get(pending.pop(), ()):
-                if located[1].name not in seen:
+            for located in by_base.get(pending.pop()):
+                # The definition Python keeps, where a module defines the class twice.
+                if located[0].classes.get(located[1].qualname) is located[1] and located[1].name not in seen:
                     seen.add(located[1].name)
                     pending.append(located[1].name)
                     users.append(located)
@@ -751,12 +735,12 @@ class Types:
         memo = self.project.memo("types-subclasses")
         if key in memo:
             return memo[key]
-        by_base = self._index("by base name", _classes_by_base_name)
+        by_base = self.project.index("types-classes-by-base-name", _classes_by_base_name)
         found: list[Located] = []
         pending = [(module, cls)]
         while pending:
             parent = pending.pop()
-            for candidate in by_base.get(parent[1].name, ()):
+            for candidate in by_base.get(parent[1].name):
                 if not _among(candidate, found) and candidate[1] is not cls and any(
                         base[1] is parent[1] for base in self.project_bases(*candidate)):
                     found.append(candidate)
@@ -770,17 +754,11 @@ class Types:
         memo = self.project.memo("types-families")
         if name in memo:
             return memo[name]
-        defining = [c for c in self._index("by method name", _classes_by_method).get(name, ())
+        defining = [c for c in self.project.index("types-classes-by-method", _classes_by_method).get(name)
                     if not self.project.is_test(c[0].path)]
         roots = [c for c in defining if not any(_among(a, defining) for a in self.mro(*c)[1:])]
         memo[name] = roots[0] if len(roots) == 1 else None
         return memo[name]
-
-    def _index(self, kind: str, build) -> dict[str, list[Located]]:
-        found = self._indexes.get(kind)
-        if found is None:
-            found = self._indexes[kind] = build(self.project.all_modules)
-        return found
 
     def _narrowed(self, module: Module, function: Function, call: Call, name: str | None) -> Located | None:
         """The class `isinstance(name, C)` proves in the innermost `if` enclosing the call."""
@@ -820,43 +798,50 @@ class Types:
             b.value is not None and self._project_made(owner, scope, b.value, depth + 1) for b in bindings)
 
 
-def _request_assignments(modules) -> dict[str, list[tuple[Module, Function, Value]]]:
-    """`request.<name> = value` (a `request` parameter) and `self.request.<name> = value`
-    in every function, by name."""
-    found: dict[str, list[tuple[Module, Function, Value]]] = {}
-    for module in modules:
-        for function in module.facts.functions:
-            for binding in function.attribute_bindings:
-                path = binding.name.split(".")
-                if path[0] == "self":
-                    path = path[1:]
-                    if function.class_qualname is None:
-                        continue
-                elif function.param("request") is None:
+# What each module adds to the project-wide indexes (Project.index).
+def _request_assignments(module: Module) -> Iterator[tuple[str, tuple[Module, Function, Value]]]:
+    """`request.<name> = value` (a `request` parameter) and `self.request.<name> = value`,
+    by name."""
+    for function in module.facts.functions:
+        for binding in function.attribute_bindings:
+            path = binding.name.split(".")
+            if path[0] == "self":
+                path = path[1:]
+                if function.class_qualname is None:
                     continue
-                if len(path) == 2 and path[0] == "request" and binding.value is not None:
-                    found.setdefault(path[1], []).append((module, function, binding.value))
-    return found
+            elif function.param("request") is None:
+                continue
+            if len(path) == 2 and path[0] == "request" and binding.value is not None:
+                yield path[1], (module, function, binding.value)
 
 
-def _classes_by_base_name(modules) -> dict[str, list[Located]]:
+def _classes_by_base_name(module: Module) -> Iterator[tuple[str, Located]]:
     """Classes by the last name of each base as written (`class A(pkg.Base)` under "Base")."""
-    found: dict[str, list[Located]] = {}
-    for module in modules:
-        for cls in module.facts.classes:
-            for base in cls.bases:
-                found.setdefault(last_name(base_ref(base)), []).append((module, cls))
-    return found
+    for cls in module.facts.classes:
+        for base in cls.bases:
+            yield last_name(base_ref(base)), (module, cls)
 
 
-def _classes_by_method(modules) -> dict[str, list[Located]]:
+def _classes_by_method(module: Module) -> Iterator[tuple[str, Located]]:
     """Classes by the names of the methods they define themselves."""
-    found: dict[str, list[Located]] = {}
-    for module in modules:
-        for cls in module.facts.classes:
-            for name in cls.methods:
-                found.setdefault(name, []).append((module, cls))
-    return found
+    for cls in module.facts.classes:
+        for name in cls.methods:
+            yield name, (module, cls)
+
+
+def _classes_by_name(module: Module) -> Iterator[tuple[str, Located]]:
+    for cls in module.facts.classes:
+        yield cls.name, (module, cls)
+
+
+def _auth_user_model(module: Module) -> Iterator[tuple[str, str]]:
+    """Django's `AUTH_USER_MODEL = "app.Name"` settings (the last one wins)."""
+    top = module.functions.get("<module>")
+    for binding in top.bindings if top is not None else ():
+        if binding.name == "AUTH_USER_MODEL" and binding.value is not None:
+            setting = string_literal(binding.value)
+            if setting:
+                yield "AUTH_USER_MODEL", setting
 
 
 def is_abstract_method(function: Function) -> bool:
