@@ -52,6 +52,30 @@ def _plain(value: Any) -> Any:
     raise CodecError(f"unexpected {type(value).__name__} in a plain field")
 
 
+def _enc_shared(value: str | tuple, m: dict) -> str | tuple | int:
+    """A string or span the file has written before is written as its number: names,
+    callees, the text and span a Call and its Value both hold repeat within a file, and
+    decode as one object. (The memo's other keys are object ids: ints, never equal to these.)"""
+    number = m.get(value)
+    if number is not None:
+        return number
+    m[value] = len(m)  # numbered with the fact objects, in the same pre-order
+    return value
+
+
+def _dec_shared(value: Any, t: list, kind: type) -> Any:
+    if value.__class__ is kind:
+        t.append(value)
+        return value
+    try:
+        found = t[value]
+    except (TypeError, IndexError):
+        raise CodecError(f"a {kind.__name__} field holds neither a {kind.__name__} nor the number of one") from None
+    if found.__class__ is not kind:
+        raise CodecError(f"reference to a {type(found).__name__} where a {kind.__name__} belongs")
+    return found
+
+
 class _Generator:
     """Writes, once per process, an encoder and a decoder per class as Python source:
     scalar fields are passed through inline, so a Value costs one call each way."""
@@ -59,6 +83,7 @@ class _Generator:
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {"_new": object.__new__, "_new_list": list.__new__, "_extend": list.extend, "_plain": _plain,
                                           "_frozenset": frozenset, "_sorted": sorted, "_id": id,
+                                          "_enc_shared": _enc_shared, "_dec_shared": _dec_shared,
                                           "CodecError": CodecError}
         self.lines: list[str] = []
         self.helpers: dict[str, str] = {}  # repr(type) -> helper name
@@ -69,7 +94,9 @@ class _Generator:
     # -- one field: (encode expression, decode expression) of a local name --
     def field(self, hint, name: str) -> tuple[str, str]:
         """Expressions that encode / decode the value held by `name`; identity is `name` itself."""
-        if hint in (str, int, float, bool, type(None)):
+        if hint is str:
+            return f"_enc_shared({name}, m)", f"_dec_shared({name}, t, str)"
+        if hint in (int, float, bool, type(None)):
             return name, name
         if hint is Any:
             return name, f"_plain({name})"
@@ -91,8 +118,8 @@ class _Generator:
                 return name, name  # a tuple of scalars is packed and unpacked as it is
             return f"[{encode}(e, m) for e in {name}]", f"(tuple([{decode}(e, t) for e in {name}]) if {name} else ())"
         if origin is tuple:
-            if all(self.element(a)[0] is None for a in args):
-                return name, name  # a span: unpacked as a tuple already
+            if all(a is int for a in args):  # a span: unpacked as a tuple already, shared like a string
+                return f"_enc_shared({name}, m)", f"_dec_shared({name}, t, tuple)"
             helper = self.fixed_tuple(hint, args)
             return f"enc_{helper}({name}, m)", f"dec_{helper}({name}, t)"
         if origin is list:
@@ -103,10 +130,9 @@ class _Generator:
         if origin is frozenset:
             return f"_sorted({name})", f"_frozenset({name})"
         if origin is dict:
-            key_encode, key_decode = self.element(args[0])
+            if args[0] not in (str, int):
+                raise TypeError(f"cannot encode {hint}: keys must be scalars")  # written as they are
             encode, decode = self.element(args[1])
-            if key_encode is not None:
-                raise TypeError(f"cannot encode {hint}: keys must be scalars")
             if encode is None:
                 return name, f"dict({name})"
             return (f"{{k: {encode}(v, m) for k, v in {name}.items()}}",
@@ -247,7 +273,7 @@ def load_judgement(data: Any) -> tuple[list[diagnostics.Diagnostic], int]:
 # The checksum finds damage (a truncated, zero-filled or half-written file); it is
 # no signature, and needs none: whatever decodes is only ever facts. CRC-32 reads
 # Django's 10 MB cache in 3 ms, BLAKE2b in 11 ms.
-MAGIC = b"review-lint cache v1\n"
+MAGIC = b"review-lint cache v2\n"  # v2: strings and spans written once per file
 _HEADER = struct.Struct("<IQ")  # CRC-32 of the body, length of the body
 
 

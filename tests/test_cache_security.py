@@ -11,12 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import libcst as cst
 import msgpack
 import pytest
 
 from review_lint import codec, collect, libcst_patches
 from review_lint.collect import Collector
 from review_lint.engine import Engine, Options
+from review_lint.extract import extract
 
 TESTS = Path(__file__).resolve().parent
 HANDLER = "def handler(x):\n    assert x\n    return x\n"
@@ -157,12 +159,27 @@ def test_facts_come_back_equal_with_their_shared_parts_still_shared():
             assert shared == again, relative
 
 
+def test_a_string_or_span_a_file_repeats_is_stored_once_and_decodes_as_one_object():
+    source = "def f(session):\n    session.get(1)\n    session.get(2)\n"
+    facts = extract("m.py", source, cst.parse_module(source))
+    blob = codec.dump_facts(facts)
+    assert blob.count(msgpack.packb("session.get")) == 1  # the second call's callee is written as a number
+    back = codec.load_facts(blob)
+    assert back == facts
+    first, second = [c for c in back.functions[-1].calls if c.method == "get"]
+    assert first.callee is second.callee
+
+
 @pytest.mark.parametrize("blob", [
     b"", b"\xc1", msgpack.packb([1, 2, 3]), msgpack.packb({"a": 1}),
     msgpack.packb(["m.py", [], [], [], {}, [], "extra"]),
     msgpack.packb(["m.py", [[5, "f", "f", None, [1, 1, 1, 1]]], (), (), {}, ()]),  # a number where a name is
     msgpack.packb(["m.py", (), (), (("a", "b", None, 0, (1, 1, 1, 1)), 0), {}, ()]),  # an Import refers to itself
-], ids=["empty", "reserved byte", "a list", "a map", "too long", "wrong field", "self-reference as wrong type"])
+    msgpack.packb(["m.py", (), (), (("a", 0, None, 0, (1, 1, 1, 1)),), {}, ()]),  # a string field names the file's facts
+    msgpack.packb(["m.py", (), (), (("a", "b", None, 0, 1),), {}, ()]),  # a span field names a string
+    msgpack.packb(["m.py", (), (), (("a", "b", None, 0, 99),), {}, ()]),  # a number past what was written
+], ids=["empty", "reserved byte", "a list", "a map", "too long", "wrong field", "self-reference as wrong type",
+        "string refers to an object", "span refers to a string", "reference past the end"])
 def test_bytes_that_are_not_facts_raise_the_codec_error_only(blob):
     try:
         facts = codec.load_facts(blob)
