@@ -52,10 +52,16 @@ def _plain(value: Any) -> Any:
     raise CodecError(f"unexpected {type(value).__name__} in a plain field")
 
 
-def _enc_shared(value: str | tuple, m: dict) -> str | tuple | int:
+def _enc_shared(value: Any, m: dict, kind: type) -> Any:
     """A string or span the file has written before is written as its number: names,
     callees, the text and span a Call and its Value both hold repeat within a file, and
-    decode as one object. (The memo's other keys are object ids: ints, never equal to these.)"""
+    decode as one object. (The memo's other keys are object ids: ints, never equal to these.)
+    A string field may hold another scalar (a bytes literal's value as a dict key): it is
+    written boxed in a list of one, so that a number is never mistaken for a reference."""
+    if value.__class__ is not kind:
+        if kind is tuple or value.__class__ not in _BOXED:
+            raise TypeError(f"a {type(value).__name__} in a {kind.__name__} field")
+        return [value]
     number = m.get(value)
     if number is not None:
         return number
@@ -63,10 +69,19 @@ def _enc_shared(value: str | tuple, m: dict) -> str | tuple | int:
     return value
 
 
+_BOXED = frozenset({bytes, int, float, bool, type(None)})
+
+
 def _dec_shared(value: Any, t: list, kind: type) -> Any:
     if value.__class__ is kind:
+        if kind is tuple and len(value) == 1:  # a boxed scalar is no span
+            raise CodecError("a span field holds a boxed scalar")
         t.append(value)
         return value
+    if kind is str and value.__class__ is tuple:
+        if len(value) != 1 or value[0].__class__ not in _BOXED:
+            raise CodecError("a string field holds a list that is no boxed scalar")
+        return value[0]
     try:
         found = t[value]
     except (TypeError, IndexError):
@@ -95,7 +110,7 @@ class _Generator:
     def field(self, hint, name: str) -> tuple[str, str]:
         """Expressions that encode / decode the value held by `name`; identity is `name` itself."""
         if hint is str:
-            return f"_enc_shared({name}, m)", f"_dec_shared({name}, t, str)"
+            return f"_enc_shared({name}, m, str)", f"_dec_shared({name}, t, str)"
         if hint in (int, float, bool, type(None)):
             return name, name
         if hint is Any:
@@ -119,7 +134,7 @@ class _Generator:
             return f"[{encode}(e, m) for e in {name}]", f"(tuple([{decode}(e, t) for e in {name}]) if {name} else ())"
         if origin is tuple:
             if all(a is int for a in args):  # a span: unpacked as a tuple already, shared like a string
-                return f"_enc_shared({name}, m)", f"_dec_shared({name}, t, tuple)"
+                return f"_enc_shared({name}, m, tuple)", f"_dec_shared({name}, t, tuple)"
             helper = self.fixed_tuple(hint, args)
             return f"enc_{helper}({name}, m)", f"dec_{helper}({name}, t)"
         if origin is list:

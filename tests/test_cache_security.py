@@ -170,6 +170,15 @@ def test_a_string_or_span_a_file_repeats_is_stored_once_and_decodes_as_one_objec
     assert first.callee is second.callee
 
 
+def test_a_bytes_literal_where_a_string_usually_is_round_trips():
+    # A dict literal's keys are kept evaluated: `b"~"` is bytes in a field of strings.
+    source = 'ESCAPES = {b"~": 1, "~": 2}\n'
+    facts = extract("m.py", source, cst.parse_module(source))
+    assert any(key == b"~" for f in facts.functions for b in f.bindings if b.value is not None
+               for key, _ in b.value.entries), "the fixture no longer holds a bytes key"
+    assert codec.load_facts(codec.dump_facts(facts)) == facts
+
+
 @pytest.mark.parametrize("blob", [
     b"", b"\xc1", msgpack.packb([1, 2, 3]), msgpack.packb({"a": 1}),
     msgpack.packb(["m.py", [], [], [], {}, [], "extra"]),
