@@ -295,9 +295,8 @@ class Models:
         found: list[ModelInfo] = []
         alias = self.project.alias(symbol) if symbol is not None and "." not in symbol.qualname else None
         if alias is not None:
-            owner = self.project.modules[symbol.module]
-            for word in dict.fromkeys(alias.core):
-                info = self.model_at(owner, word)
+            for located in self.types.classes_named(self.project.modules[symbol.module], alias.core):
+                info = self.info(*located)
                 if info is not None:
                     found.append(info)
         self._aliases[key] = found

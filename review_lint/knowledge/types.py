@@ -398,9 +398,11 @@ class Types:
         also through a module-level alias: `Schedule = Union[A, B]`), outside containers."""
         if annotation is None or annotation.container:
             return []
-        return self._classes_named(module, annotation.core, depth)
+        return self.classes_named(module, annotation.core, depth)
 
-    def _classes_named(self, module: Module, names, depth: int) -> list[Located]:
+    def classes_named(self, module: Module, names, depth: int = 0) -> list[Located]:
+        """The project classes type names stand for: a class, or each class a module-level
+        alias names (`Actions = Union[A, B]`, also an alias of an alias, imported or not)."""
         found: list[Located] = []
         for name in names:
             located = self.class_at(module, name)
@@ -425,13 +427,13 @@ class Types:
         declared = self._container_annotation(module, function, iterable, depth)
         if declared is None or last_name(declared[1].text.split("[")[0]) in _MAPPINGS:
             return []
-        return self._classes_named(declared[0], declared[1].core, 0)
+        return self.classes_named(declared[0], declared[1].core, 0)
 
     def item_classes(self, module: Module, function: Function, container: Value, depth: int = 0) -> list[Located]:
         """The project classes of `container[key]`: a mapping's values, a sequence's elements
         (`CONTEXTS: dict[Kind, type[EmailContext]]`, then `CONTEXTS[kind].create()`)."""
         declared = self._container_annotation(module, function, container, depth)
-        return self._classes_named(declared[0], declared[1].core, 0) if declared is not None else []
+        return self.classes_named(declared[0], declared[1].core, 0) if declared is not None else []
 
     def _container_annotation(self, module: Module, function: Function, value: Value,
                               depth: int) -> tuple[Module, Annotation] | None:
