@@ -1470,17 +1470,17 @@ def integrity_handler(project: Project, options: DbOptions) -> str | None:
     found = None
     for module in project.all_modules:
         for function in module.facts.functions:
-            db = Db(project, module, function, options)
+            db = None  # built for the few calls that may register one: every call of the project is looked at
             calls = list(function.calls) + [d.call for d in function.decorators if d.call is not None]
             for call in calls:
-                if call.method in _REGISTRARS and call.args and call.args[0].ref and (
-                    db.exception_kind(call.args[0].ref) == "integrity"
-                ):
-                    found = f"{module.path}:{call.span[0]}"
-                    break
+                registrar = call.method in _REGISTRARS and call.args and call.args[0].ref
                 # `FastAPI(exception_handlers={IntegrityError: h})`, also nested in a dict of app kwargs
-                if any(key.ref and db.exception_kind(key.ref) == "integrity"
-                       for mapping in _handler_maps(call) for key in mapping.elements):
+                keys = [key.ref for mapping in _handler_maps(call) for key in mapping.elements if key.ref]
+                if not registrar and not keys:
+                    continue
+                db = db or Db(project, module, function, options)
+                if (registrar and db.exception_kind(call.args[0].ref) == "integrity") or any(
+                        db.exception_kind(key) == "integrity" for key in keys):
                     found = f"{module.path}:{call.span[0]}"
                     break
             if found:
@@ -1493,6 +1493,8 @@ def integrity_handler(project: Project, options: DbOptions) -> str | None:
 
 def _handler_maps(call: Call) -> Iterator[Value]:
     """The `exception_handlers=` dict literals given to a call, directly or inside a dict argument."""
+    if not any(v.kind == "dict" for _, v in call.kwargs) and not any(a.kind == "dict" for a in call.args):
+        return  # most calls: nothing to look into
     pending = [(k, v) for k, v in call.kwargs] + [("", a) for a in call.args]
     seen = 0
     while pending and seen < 100:
