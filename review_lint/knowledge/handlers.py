@@ -268,7 +268,7 @@ class HandlerFinder:
                 if name in self.handler_methods or (views == _COMPUTED and _verb_named(name)):
                     self._add(self._as_bound(module, cls, owner_module, name, qualname), how)
         for attribute in self.view_class_attributes:
-            built = self._declared_class(module, cls, attribute)
+            built = self.graph.types.declared_class(module, cls, attribute)
             if built is not None:
                 self._built_per_request(*built, f"`{built[1].qualname}`, the `{attribute}` of view class "
                                                 f"`{cls.qualname}`", [])
@@ -302,18 +302,9 @@ class HandlerFinder:
                 if any(fnmatchcase(name, hook) for hook in self.view_class_hooks):
                     self._add(self._as_bound(module, cls, owner_module, name, qualname), how, hook=True)
         for name in self.graph.types.declared(module, cls):
-            built = self._declared_class(module, cls, name, call=True)
+            built = self.graph.types.declared_class(module, cls, name, built=True)
             if built is not None:
                 self._built_per_request(*built, f"`{built[1].qualname}`, declared in `{cls.qualname}`", seen)
-
-    def _declared_class(self, module: Module, cls: Class, name: str, call: bool = False) -> tuple[Module, Class] | None:
-        """The project class a class-level declaration names (`serializer_class = OrderSerializer`),
-        or, with `call`, builds (`items = ItemSerializer(many=True)`)."""
-        declared = self.graph.types.declared(module, cls).get(name)
-        value = declared[2].value if declared is not None else None
-        if value is None or (value.kind == "call") != call or not value.ref:
-            return None
-        return self.graph.types.class_at(declared[0], value.ref)
 
     def _as_bound(self, module: Module, cls: Class, owner_module: Module, name: str, qualname: str) -> FunctionKey:
         """An inherited handler method is run on the view class's instance: its bound key

@@ -302,10 +302,17 @@ class Types:
         cls = module.classes.get(method.class_qualname) if method.class_qualname else None
         if head not in ("self", "cls") or not name or "." in name or cls is None:
             return None
+        return self.declared_class(module, cls, name)
+
+    def declared_class(self, module: Module, cls: Class, name: str, built: bool = False) -> Located | None:
+        """The project class a class-level declaration names (`serializer_class = OrderSerializer`,
+        own or inherited), or, with `built`, constructs (`items = ItemSerializer(many=True)`)."""
         declared = self.declared(module, cls).get(name)
-        if declared is None or declared[2].value is None or declared[2].value.kind not in ("name", "attr"):
+        value = declared[2].value if declared is not None else None
+        if value is None or not value.ref or (value.kind == "call") != built or (
+                not built and value.kind not in ("name", "attr")):
             return None
-        return self.class_at(declared[0], declared[2].value.ref)
+        return self.class_at(declared[0], value.ref)
 
     # -- local names -------------------------------------------------------
     def class_of(self, module: Module, function: Function, name: str, depth: int = 0) -> Located | None:
