@@ -1543,12 +1543,38 @@ def startup_only(project: Project, module: Module, function: Function, depth: in
                 if verdict:
                     callers.append(candidate)
             if not callers:
+                if _script_entry(project, current_module, current):
+                    entry = entry or "command"
+                    continue
                 return None  # reached from outside the project, or by a handler: not startup-only
             following.extend(callers)
         frontier = following
         if not frontier:
             return entry
     return None
+
+
+def _script_entry(project: Project, module: Module, function: Function) -> bool:
+    """A module-level, undecorated function that takes no argument it needs, that no
+    project code calls, in a module no project module imports (an example loader a CLI
+    looks up by name, `scripts/seed.py`'s `main`): only an operator's script or tool can
+    run it, like a one-shot command. Code on a request path is handed what it works on
+    (the request, a session, a payload); a handler is registered by a decorator or from a
+    module that imports it."""
+    if function.class_qualname or "." in function.qualname or function.decorators:
+        return False
+    if any(param.default is None and param.kind in ("positional", "keyword") for param in function.params):
+        return False
+    return not project.index("db-imported-modules", _imported_modules).get(module.name)
+
+
+def _imported_modules(module: Module) -> Iterator[tuple[str, str]]:
+    """Every module (and the packages above it) an import anywhere in `module` names:
+    `import a.b`, `from a import b` (`a.b` may be a module), `from . import b`."""
+    for imported in (*module.facts.imports, *module.facts.star_imports):
+        parts = module.absolute(imported).split(".")
+        for end in range(1, len(parts) + 1):
+            yield ".".join(parts[:end]), module.name
 
 
 def _startup_decorated(function: Function) -> str | None:
