@@ -148,6 +148,18 @@ def measure(corpus: Path, work: Path, rounds: int, peer_tools: dict[str, Path]) 
         finally:
             changed.write_bytes(original)
 
+    daemon_env = dict(env, TMPDIR=str(work / "daemons"))  # a private folder for this run's daemon
+    (work / "daemons").mkdir(exist_ok=True)
+
+    def daemon_one_changed(addition: bytes):
+        if daemon_pid(corpus, daemon_env) is None:
+            run([*review_lint, "--cache-dir", str(cache), "--daemon"], corpus, daemon_env)  # its first load
+        changed.write_bytes(original + addition)
+        try:
+            return run([*review_lint, "--cache-dir", str(cache), "--daemon"], corpus, daemon_env)
+        finally:
+            changed.write_bytes(original)
+
     steps = [
         ("LibCST parse only, 1 process (the floor)", lambda: run([sys.executable, "-c", FLOOR_SCRIPT, "."], corpus, env)),
         ("review-lint cold, --jobs 1", lambda: cold(1)),
@@ -157,6 +169,8 @@ def measure(corpus: Path, work: Path, rounds: int, peer_tools: dict[str, Path]) 
         # a new function changes them, and the whole project is judged again.
         ("review-lint warm, one file changed (a comment)", lambda: warm_one_changed(COMMENT)),
         ("review-lint warm, one file changed (a function)", lambda: warm_one_changed(FUNCTION)),
+        # The daemon keeps the facts and the last judgement in memory: the client's time.
+        ("review-lint --daemon, one file changed (a function)", lambda: daemon_one_changed(FUNCTION)),
     ]
     rules = work / "peer-rules"
     if "fixit" in peer_tools:
@@ -183,12 +197,36 @@ def measure(corpus: Path, work: Path, rounds: int, peer_tools: dict[str, Path]) 
             times[name].append(seconds)
             memory[name] = max(memory[name], rss)
             print(f"  round {round_number}: {name}: {seconds:.2f} s, {rss} MB", file=sys.stderr)
+    daemon_rss = daemon_peak_rss(corpus, daemon_env)
+    subprocess.run([*review_lint[:3], "daemon", "stop", "."], cwd=corpus, env=daemon_env, capture_output=True)
+    if daemon_rss:
+        print(f"  the daemon's own peak RSS: {daemon_rss} MB", file=sys.stderr)
+        memory["review-lint --daemon, one file changed (a function)"] = daemon_rss
     floor = statistics.median(times[steps[0][0]])
     return [
         {"name": name, "median": statistics.median(times[name]), "ratio": statistics.median(times[name]) / floor,
          "rss": memory[name], "runs": len(times[name])}
         for name, _ in steps
     ]
+
+
+def daemon_pid(corpus: Path, env: dict[str, str]) -> int | None:
+    done = subprocess.run([sys.executable, "-m", "review_lint.cli", "daemon", "status", "."], cwd=corpus, env=env,
+                          capture_output=True, text=True)
+    return int(done.stdout.split()[1]) if done.returncode == 0 else None
+
+
+def daemon_peak_rss(corpus: Path, env: dict[str, str]) -> int:
+    """The daemon's peak resident memory in MB (it is no child of the measured client)."""
+    pid = daemon_pid(corpus, env)
+    try:
+        status = Path(f"/proc/{pid}/status").read_text() if pid else ""
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return 0
 
 
 def table(corpus: Path, rows: list[dict]) -> str:

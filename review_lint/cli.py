@@ -69,10 +69,15 @@ def cli() -> None:
 @click.option("--cache-dir", type=click.Path(file_okay=False), help=f"Cache folder (default: {CACHE_DIR_NAME} at the project root).")
 @click.option("--fix", is_flag=True, help="Apply the safe autofixes of the reported findings, then report what remains.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the autofixes as a unified diff; change nothing.")
+@click.option("--daemon", "use_daemon", is_flag=True, envvar="REVIEW_LINT_DAEMON",
+              help="Judge in the project's background process, which keeps every fact and the last judgement in "
+              "memory (started on first use, like mypy's dmypy; it stops after 30 idle minutes or with `review-lint "
+              "daemon stop`): a run after a small edit judges again only what the edit can change.")
 @click.option("--stdin-filename", metavar="PATH", help="Judge the text on stdin (the path `-`) as this file of its "
               "project; with --fix, print the fixed text (the report goes to stderr).")
 def check(paths, config, select, ignore, output_format, output, exit_zero, quiet, statistics, verbose, jobs, no_cache,
-          cache_dir, diff_base=None, baseline_file=None, fix=False, show_diff=False, stdin_filename=None) -> None:
+          cache_dir, diff_base=None, baseline_file=None, fix=False, show_diff=False, use_daemon=False,
+          stdin_filename=None) -> None:
     """Check PATHS (default: the current folder; `-` with --stdin-filename: stdin)."""
     stdin = _read_stdin(paths, stdin_filename)
     options = Options(
@@ -99,11 +104,13 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
         patch_libcst=True,  # this process is review-lint's own
         contents=engine.contents,
     )
-    collector.prewarm()
+    use_daemon = use_daemon and stdin is None  # stdin's text is this run's own
+    if not use_daemon:
+        collector.prewarm()
     with _Progress(enabled=not quiet) as progress:
         collector.progress = progress.advance
         try:
-            result = _judge(engine, collector)
+            result = _judge(engine, collector, use_daemon)
         finally:
             collector.close()
     if verbose:
@@ -128,7 +135,7 @@ def check(paths, config, select, ignore, output_format, output, exit_zero, quiet
         if fixed.changed:
             fixed_count = len(result.diagnostics)
             engine.contents.update(fixed.fixed if stdin is not None else {})  # the collector's too
-            result = _judge(engine, collector)  # what remains, judged afresh
+            result = _judge(engine, collector, use_daemon)  # what remains, judged afresh
             baseline_note = narrow(result, engine, changes, baseline_file)
             fixed_count -= len(result.diagnostics)
             if not quiet:
@@ -170,12 +177,29 @@ def _read_stdin(paths: tuple[str, ...], stdin_filename: str | None) -> bytes | N
     return sys.stdin.buffer.read()
 
 
-def _judge(engine: Engine, collector: Collector):
-    result = engine.run(source=collector)
+def _judge(engine: Engine, collector: Collector, use_daemon: bool = False):
+    result = _judge_in_daemon(engine, collector) if use_daemon else None
+    if result is None:
+        result = engine.run(source=collector)
     result.contents = engine.contents  # fixes and fingerprints read the text from stdin, not the disk
     if _EXIT_WITHOUT_TEARDOWN:
         _RETAINED.append(result)  # its project holds every fact: freeing them all costs 0.05 s on Django
     return result
+
+
+def _judge_in_daemon(engine: Engine, collector: Collector):
+    """The run's result from the project's daemon (daemon.py), or None (after one warning
+    line) when there is none to be had: the run then judges in this process."""
+    from . import daemon
+
+    everything, reported = engine.files()
+    try:
+        judged = daemon.judge(engine, everything, collector.cache_dir)
+    except daemon.DaemonUnavailable as why:
+        click.echo(f"review-lint: warning: {why}; judging in this process", err=True)
+        return None
+    # Baselines and fixes may ask for the project itself: built here, from the facts cache.
+    return engine.result(judged, reported, lambda: engine.build_project(collector.gather(engine.root, everything).facts()))
 
 
 def _cache_folder(engine: Engine, cache_dir: str | None) -> Path:
@@ -225,6 +249,38 @@ def language_server() -> None:
     from .server import serve
 
     serve()
+
+
+@cli.group(name="daemon")
+def daemon_group() -> None:
+    """The background process `check --daemon` keeps per project."""
+
+
+@daemon_group.command(name="status")
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False))
+def daemon_status(path: str) -> None:
+    """Say whether a daemon serves the project at PATH."""
+    from . import daemon
+    from .collect import code_fingerprint
+
+    engine = Engine(Options(paths=[path]))
+    reply = daemon.request(engine.root, {"status": True, "fingerprint": code_fingerprint()})
+    if reply is None:
+        click.echo(f"No daemon for {engine.root}")
+        raise SystemExit(EXIT_FINDINGS)
+    version = "" if reply.get("current") else " (another version of review-lint: the next check replaces it)"
+    click.echo(f"Daemon {reply.get('pid')} serves {reply.get('root')}, {reply.get('files')} files in memory{version}")
+
+
+@daemon_group.command(name="stop")
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False))
+def daemon_stop(path: str) -> None:
+    """Stop the daemon of the project at PATH."""
+    from . import daemon
+
+    engine = Engine(Options(paths=[path]))
+    stopped = daemon.request(engine.root, {"stop": True}) is not None
+    click.echo(f"Stopped the daemon of {engine.root}" if stopped else f"No daemon for {engine.root}")
 
 
 @cli.command(name="clean")

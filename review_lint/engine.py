@@ -272,6 +272,12 @@ class Engine:
                 loader = lambda: self.build_project(gathered.facts())  # noqa: E731
             if verdicts:
                 verdicts.remember([files_key, facts_key], judged)
+        return self.result(judged, reported, loader)
+
+    def result(self, judged: tuple[list[Diagnostic], int], reported: set[str],
+               loader: Callable[[], Project | None]) -> RunResult:
+        """The run's outcome from the project's judgement: the diagnostics of the files
+        to report on (and internal errors, which name no file of the project)."""
         diagnostics, internal = judged
         kept = [d for d in diagnostics if d.path in reported or d.rule == "RL999"]
         return RunResult(self.root, kept, len(reported), self.specs, loader, internal)

@@ -61,8 +61,11 @@ class MemoryFacts:
     jobs = 1  # judging forks no processes: with the facts in this heap, a fork costs more than it saves
     verdicts = None  # the verdict cache keys whole projects: an edited buffer never matches one
 
-    def __init__(self, collector: Collector) -> None:
+    def __init__(self, collector: Collector, keep_last_good: bool = True) -> None:
+        """`keep_last_good`: a module whose text does not parse keeps its last facts that
+        did (the editor's half-typed buffer); else it has no facts, as in `check`."""
         self.collector = collector
+        self.keep_last_good = keep_last_good
         self.contents: dict[str, bytes] = collector.contents  # shared: the collector reads them too
         self.held: dict[str, ModuleFacts] = {}  # path -> the facts judged
         self.good: dict[str, ModuleFacts] = {}  # path -> its last facts that parsed
@@ -137,7 +140,7 @@ class MemoryFacts:
 
     def _keep(self, facts: ModuleFacts) -> None:
         path = facts.path
-        if any(problem.code == "RL000" for problem in facts.problems) and path in self.good:
+        if self.keep_last_good and any(problem.code == "RL000" for problem in facts.problems) and path in self.good:
             self.broken.add(path)
             facts = dataclasses.replace(self.good[path], problems=list(facts.problems))
         else:
