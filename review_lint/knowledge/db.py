@@ -18,7 +18,7 @@ from ..config import name_matches
 from ..facts import Binding, Call, Function, Param, Span, Value, string_literal
 from ..project import Module, Project, base_ref, last_name
 from .callgraph import call_graph, key_of
-from .types import types_of
+from .types import DJANGO_QUERYSET, types_of
 
 # Methods that end a query chain with (at most) one row.
 ROW_ENDINGS = frozenset(
@@ -30,10 +30,6 @@ NONE_WHEN_MISSING = frozenset({"first", "last", "one_or_none", "scalar", "scalar
 # Session methods that run a statement given as their first argument.
 STATEMENT_RUNNERS = frozenset({"execute", "exec", "scalar", "scalars"})
 _RESULT_FORMS = frozenset(f"session.{method}" for method in STATEMENT_RUNNERS)  # reads of a statement's Result
-DJANGO_QUERYSET = frozenset(
-    {"filter", "exclude", "select_related", "prefetch_related", "only", "defer", "order_by", "all", "annotate",
-     "using", "select_for_update", "values", "values_list", "distinct"}
-)
 # A view's queryset: Django's and DRF's generic views document these as QuerySets.
 _VIEW_PACKAGES = ("django.views.", "rest_framework.")
 _VIEW_QUERYSET_ATTRIBUTES = frozenset({"self.object_list", "self.queryset"})

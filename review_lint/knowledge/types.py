@@ -714,6 +714,11 @@ class Types:
                 return self.implementations(*narrowed, name)
         if self._receiver_class(module, function, receiver) is not None:
             return []  # the static lookup had the class and it does not define the method
+        if receiver.kind == "call" and receiver.call is not None and receiver.call.method in DJANGO_QUERYSET \
+                and name not in _DJANGO_QUERYSET_API:
+            found = self.queryset_method(name)
+            if found is not None:
+                return [found]
         if not self._project_made(module, function, receiver, depth):
             return []
         root = self.family(name)
@@ -756,6 +761,25 @@ class Types:
                     pending.append(candidate)
         memo[key] = found
         return found
+
+    def queryset_method(self, name: str) -> tuple[Module, Function] | None:
+        """`qs.filter(...).name()`: a link of a Django query chain returns a QuerySet of the
+        class the chain started with, and custom methods live on the project's QuerySet
+        subclasses (`Manager.from_queryset`, a manager's `_queryset_class`). The one such
+        method named `name` (outside tests), or None when several classes define it."""
+        memo = self.project.memo("types-queryset-methods")
+        if name in memo:
+            return memo[name]
+        found = []
+        for owner, cls in self.project.index("types-classes-by-method", _classes_by_method).get(name):
+            if self.project.is_test(owner.path) or not any(
+                    last_name(base) == "QuerySet" for base in self.project.base_names(owner, cls)):
+                continue
+            method = self.method(owner, cls, name)
+            if method is not None and not _among(method, found):
+                found.append(method)
+        memo[name] = found[0] if len(found) == 1 else None
+        return memo[name]
 
     def family(self, name: str) -> Located | None:
         """The project class (outside tests) defining method `name` that every other class
@@ -805,6 +829,24 @@ class Types:
             bindings = [b for b in scope.bindings if b.name == symbol.qualname] if scope is not None else []
         return bool(bindings) and all(
             b.value is not None and self._project_made(owner, scope, b.value, depth + 1) for b in bindings)
+
+
+# The links of a Django query chain: each returns a QuerySet of the chain's class.
+DJANGO_QUERYSET = frozenset(
+    {"filter", "exclude", "select_related", "prefetch_related", "only", "defer", "order_by", "all", "annotate",
+     "using", "select_for_update", "values", "values_list", "distinct"}
+)
+
+# What Django's QuerySet itself defines: an override in one project QuerySet runs only on
+# its own model's querysets, so a chain of unknown model is not sent there.
+_DJANGO_QUERYSET_SYNC = frozenset(
+    {"filter", "exclude", "annotate", "alias", "order_by", "reverse", "distinct", "values", "values_list", "dates",
+     "datetimes", "none", "all", "union", "intersection", "difference", "select_related", "prefetch_related",
+     "extra", "defer", "only", "using", "select_for_update", "raw", "get", "create", "get_or_create",
+     "update_or_create", "bulk_create", "bulk_update", "count", "in_bulk", "iterator", "latest", "earliest",
+     "first", "last", "aggregate", "exists", "contains", "update", "delete", "explain", "as_manager"}
+)
+_DJANGO_QUERYSET_API = _DJANGO_QUERYSET_SYNC | {"a" + name for name in _DJANGO_QUERYSET_SYNC}
 
 
 # What each module adds to the project-wide indexes (Project.index).
