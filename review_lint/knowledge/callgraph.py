@@ -16,6 +16,8 @@ resolves the calls recorded in a function's facts to project functions:
   each attribute's class as its owner declares or assigns it (`client: Client`,
   `self.client = Client(...)` or a factory annotated to return one, in `__init__`).
   The call graph asks the type layer and keeps no copy of its rules.
+- `with C(...):` / `async with x:` where the type layer knows the class: its
+  `__enter__` and `__exit__` (`__aenter__`, `__aexit__`), cited at the `with`;
 - `x.m()` where the class of `x` is unknown: inside `if isinstance(x, C):` as on a `C`;
   on a value project code made, as on the one project class family defining `m`
   (types.Types.dispatch: only what must run, never a guess among overrides).
@@ -38,6 +40,7 @@ from .types import is_abstract_method, types_of
 _MOST_BACKENDS = 3
 
 FunctionKey = tuple[str, str]  # (module name, function qualname)
+_CONTEXT_METHODS = ("__enter__", "__exit__", "__aenter__", "__aexit__")
 
 
 def key_of(module: Module, function: Function) -> FunctionKey:
@@ -158,7 +161,7 @@ class CallGraph:
         if located is not None:
             module, function = located
             seen: set[FunctionKey] = set()
-            for target, span in self._wrappers(module, function):
+            for target, span in (*self._wrappers(module, function), *self._context_managers(module, function)):
                 if target not in seen:
                     seen.add(target)
                     found.append((target, span))
@@ -193,6 +196,23 @@ class CallGraph:
         """The project function a runner is handed to run now (see `handed_call`)."""
         reference = handed_call(self.project, module, call, runners)
         return self.target(module, function, reference) if reference is not None else None
+
+    def _context_managers(self, module: Module, function: Function) -> list[tuple[FunctionKey, Span]]:
+        """`with Lock(name):` / `async with Client() as c:` runs the project class's
+        `__enter__` and `__exit__` (`__aenter__`, `__aexit__`) around the block."""
+        found = []
+        for block in function.blocks:
+            if block.kind != "with":
+                continue
+            for item in block.items:
+                located = self.types.instance_class(module, function, item)
+                if located is None:
+                    continue
+                for name in _CONTEXT_METHODS:
+                    key = self.bound_method(located[0], located[1], name)
+                    if key is not None:
+                        found.append((key, block.span))
+        return found
 
     def _wrappers(self, module: Module, function: Function) -> list[tuple[FunctionKey, Span]]:
         """The wrappers a project decorator puts around `function`: they run on every call.

@@ -712,7 +712,7 @@ class Types:
             narrowed = self._narrowed(module, function, call, receiver.ref)
             if narrowed is not None:
                 return self.implementations(*narrowed, name)
-        if self._receiver_class(module, function, receiver) is not None:
+        if self.instance_class(module, function, receiver) is not None:
             return []  # the static lookup had the class and it does not define the method
         if receiver.kind == "call" and receiver.call is not None and receiver.call.method in DJANGO_QUERYSET \
                 and name not in _DJANGO_QUERYSET_API:
@@ -802,7 +802,8 @@ class Types:
                 return self.class_at(module, test.args[1].ref)
         return None
 
-    def _receiver_class(self, module: Module, function: Function, receiver: Value) -> Located | None:
+    def instance_class(self, module: Module, function: Function, receiver: Value) -> Located | None:
+        """The project class of the object an expression gives (a name, an attribute chain, a call)."""
         if receiver.kind in ("name", "attr") and receiver.ref:
             return self.dotted_class(module, function, receiver.ref)
         return self.class_of_value(module, function, receiver)
