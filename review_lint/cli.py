@@ -190,8 +190,11 @@ def _judge(engine: Engine, collector: Collector, use_daemon: bool = False):
 def _judge_in_daemon(engine: Engine, collector: Collector):
     """The run's result from the project's daemon (daemon.py), or None (after one warning
     line) when there is none to be had: the run then judges in this process."""
-    from . import daemon
-
+    try:
+        from . import daemon
+    except ImportError as missing:  # no Unix sockets or fcntl (Windows)
+        click.echo(f"review-lint: warning: no daemon on this system ({missing}); judging in this process", err=True)
+        return None
     everything, reported = engine.files()
     try:
         judged = daemon.judge(engine, everything, collector.cache_dir)

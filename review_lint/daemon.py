@@ -42,6 +42,7 @@ from .live import MemoryFacts
 
 IDLE_SECONDS = 30 * 60
 START_SECONDS = 20.0  # how long a client waits for a daemon it started to listen
+ANSWER_SECONDS = 900.0  # how long a client waits for a judgement (a first load of 10,000 files takes minutes)
 _FRAME = struct.Struct("<Q")
 _MAX_FRAME = 1 << 30
 
@@ -269,9 +270,12 @@ def _ask(root: Path, payload: dict, cache_dir: Path | None, start: bool) -> dict
 def _exchange(path: Path, payload: dict) -> dict:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.connect(str(path))
+        connection.settimeout(ANSWER_SECONDS)
         _send(connection, payload)
         try:
             reply = _receive(connection)
+        except socket.timeout:
+            raise DaemonUnavailable(f"the daemon gave no answer in {ANSWER_SECONDS:.0f} s") from None
         except CodecError as error:
             raise DaemonUnavailable(f"the daemon's answer is damaged: {error}") from None
     if not isinstance(reply, dict):
