@@ -66,9 +66,10 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("REVIEW_LINT_RULES_PATH", "CI")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env["TMPDIR"] = tempfile.mkdtemp(prefix="rl-bench-")  # this run's own daemon
-    base = ["check", ".", "--exit-zero", "--format", "json", "--daemon"]
+    in_process = ["check", ".", "--exit-zero", "--format", "json"]
     if args.cache_dir:
-        base += ["--cache-dir", str(args.cache_dir)]
+        in_process += ["--cache-dir", str(args.cache_dir)]
+    base = [*in_process, "--daemon"]
     files = sorted(p for p in corpus.rglob("*.py") if "__pycache__" not in p.parts)
     started = time.perf_counter()
     cli(base, corpus, env)  # the first load
@@ -98,7 +99,7 @@ def main() -> None:
                   f"daemon {cpus[-1] * 1000:.0f} ms CPU", file=sys.stderr)
         rss = peak_rss_mb(pid)
         if args.compare:
-            done = cli([*base[:-1]], corpus, env)  # the files are restored: both judge the original tree
+            done = cli(in_process, corpus, env)  # the files are restored: both judge the original tree
             again = cli(base, corpus, env)
             same = json.loads(done.stdout)["diagnostics"] == json.loads(again.stdout)["diagnostics"]
             print(f"findings equal to an in-process run: {same}", file=sys.stderr)

@@ -43,6 +43,7 @@ from .live import MemoryFacts
 IDLE_SECONDS = 30 * 60
 START_SECONDS = 20.0  # how long a client waits for a daemon it started to listen
 ANSWER_SECONDS = 900.0  # how long a client waits for a judgement (a first load of 10,000 files takes minutes)
+_RACY_NS = 2_000_000_000  # a file changed less than 2 s ago is read whatever its stat says
 _FRAME = struct.Struct("<Q")
 _MAX_FRAME = 1 << 30
 
@@ -107,7 +108,7 @@ class Session:
         # One thread: the first load may fork its parsing workers.
         self.source = MemoryFacts(Collector(jobs=os.cpu_count() or 1, cache_dir=cache_dir, patch_libcst=True),
                                   keep_last_good=False)
-        self.digests: dict[str, bytes] = {}
+        self.digests: dict[str, tuple[tuple | None, bytes]] = {}  # path -> (its stat, its text's digest)
         self.judgements = Judgements()
         self.engine: Engine | None = None
         self.settings_key: str | None = None
@@ -131,18 +132,31 @@ class Session:
         return judged
 
     def _note_changes(self, files: list[str]) -> None:
-        """Name to the facts source every held file whose text is not the one extracted."""
+        """Name to the facts source every held file whose text is not the one extracted.
+        A file is read again only when its stat changed, or when it changed so recently
+        that a second write in the same clock tick could leave its stat alike (git's
+        "racily clean" files)."""
         held = self.source.held
+        now = time.time_ns()
         for path in files:
+            try:
+                info = os.stat(self.root / path)
+                signature = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+            except OSError:
+                signature = None
+            known = self.digests.get(path)
+            if known is not None and signature is not None and known[0] == signature \
+                    and now - max(info.st_mtime_ns, info.st_ctime_ns) > _RACY_NS:
+                continue
             try:
                 data = (self.root / path).read_bytes()
             except OSError:
                 data = b"\0unreadable"
             digest = hashlib.blake2b(data, digest_size=16).digest()
-            if self.digests.get(path) != digest:
-                if path in self.digests or path in held:
+            if known is None or known[1] != digest:
+                if known is not None or path in held:
                     self.source.changed(path)
-                self.digests[path] = digest
+            self.digests[path] = (signature, digest)
 
 
 def serve(root: Path, cache_dir: Path | None, idle: float = IDLE_SECONDS) -> int:

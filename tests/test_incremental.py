@@ -205,11 +205,11 @@ def test_an_edit_that_no_other_module_sees_is_judged_alone(live: LiveProject):
     live.set_buffer("app/schemas.py", SCHEMAS + "\n\ndef unused():\n    return 1\n")
     assert live.judge() == live.judge(full=True)
     again = live.judgements.judged_again
-    # RL003 judges the edited module again, and no other: nothing read it. RL004 also
-    # judges crud.py again: its race asks project-wide questions (is there an
-    # IntegrityError handler anywhere?), which read every module.
+    # Each rule judges the edited module again, and no other: nothing read it. (RL004's
+    # project-wide question, is there an IntegrityError handler anywhere, reads an index of
+    # the calls that may register one, which the edit did not change.)
     assert again["RL003"] == 1
-    assert again["RL004"] == 2
+    assert again["RL004"] == 1
 
 
 def test_a_changed_helper_judges_its_callers_again(live: LiveProject):
@@ -349,3 +349,19 @@ def test_an_index_read_counts_its_contributors_and_the_key_itself():
     assert index.get("Shared") == ["a.py", "b.py", "c.py"]  # in module order, as a full build has it
     assert index.update({"c.py": module("c.py")}, ["c.py"]) == set()  # c.py was read by every reader of its keys
     assert index.get("Shared") == ["a.py", "b.py"]
+
+
+def test_an_integrity_error_handler_added_elsewhere_changes_the_race_message(live: LiveProject):
+    first = live.judge()
+    assert [d.rule for d in first["app/crud.py"]].count("RL004") == 1
+    assert "409" not in next(d.message for d in first["app/crud.py"] if d.rule == "RL004")
+    registered = ROUTES.replace(
+        "app = FastAPI()",
+        "from sqlalchemy.exc import IntegrityError\n\napp = FastAPI()\napp.add_exception_handler(IntegrityError, conflict)",
+    )
+    findings = edit(live, "app/routes.py", registered)  # also compared with a full judgement
+    (race,) = [d for d in findings["app/crud.py"] if d.rule == "RL004"]
+    assert "app/routes.py:" in race.message
+    findings = edit(live, "app/routes.py", ROUTES)
+    (race,) = [d for d in findings["app/crud.py"] if d.rule == "RL004"]
+    assert "app/routes.py:" not in race.message

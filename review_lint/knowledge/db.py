@@ -1464,27 +1464,26 @@ def integrity_handler(project: Project, options: DbOptions) -> str | None:
     if "found" in memo:
         return memo["found"]
     found = None
-    for module in project.all_modules:
-        for function in module.facts.functions:
-            db = None  # built for the few calls that may register one: every call of the project is looked at
-            calls = list(function.calls) + [d.call for d in function.decorators if d.call is not None]
-            for call in calls:
-                registrar = call.method in _REGISTRARS and call.args and call.args[0].ref
-                # `FastAPI(exception_handlers={IntegrityError: h})`, also nested in a dict of app kwargs
-                keys = [key.ref for mapping in _handler_maps(call) for key in mapping.elements if key.ref]
-                if not registrar and not keys:
-                    continue
-                db = db or Db(project, module, function, options)
-                if (registrar and db.exception_kind(call.args[0].ref) == "integrity") or any(
-                        db.exception_kind(key) == "integrity" for key in keys):
-                    found = f"{module.path}:{call.span[0]}"
-                    break
-            if found:
-                break
-        if found:
+    for module, function, call, exceptions in project.index("db-exception-registrations", _registrations).get(""):
+        db = Db(project, module, function, options)
+        if any(db.exception_kind(ref) == "integrity" for ref in exceptions):
+            found = f"{module.path}:{call.span[0]}"
             break
     memo["found"] = found
     return found
+
+
+def _registrations(module: Module) -> Iterator[tuple[str, tuple[Module, Function, Call, list[str]]]]:
+    """The module's calls that may register an exception handler, with the exception
+    names they give, under one key of a project index (Project.index: after an edit,
+    only the edited module is looked at again, not every call of the project)."""
+    for function in module.facts.functions:
+        for call in [*function.calls, *(d.call for d in function.decorators if d.call is not None)]:
+            registered = [call.args[0].ref] if call.method in _REGISTRARS and call.args and call.args[0].ref else []
+            # `FastAPI(exception_handlers={IntegrityError: h})`, also nested in a dict of app kwargs
+            registered += [key.ref for mapping in _handler_maps(call) for key in mapping.elements if key.ref]
+            if registered:
+                yield "", (module, function, call, registered)
 
 
 def _handler_maps(call: Call) -> Iterator[Value]:

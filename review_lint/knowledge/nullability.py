@@ -51,31 +51,28 @@ class Nullability:
         self.types = types_of(project)
         self.none_methods = set(none_methods)
         self.guess_unknown_receivers = guess_unknown_receivers
-        self._nullable_names: dict[str, set[tuple[str, str]]] | None = None
+        self._nullable_names: dict[str, set[tuple[str, str]]] | None = None  # by attribute name, as asked
         self._ignore: tuple[str, str] | None = None
-        self._optional_method_names: set[str] | None = None
+        self._optional_method_names: dict[str, bool] | None = None  # by method name, as asked
         self._asking: set[tuple[str, str, str]] = set()
         self._site_values: dict[tuple[str, str, str], list] | None = None
 
     def nullable_somewhere(self, name: str, ignore: tuple[str, str] | None = None) -> bool:
         """Whether some project class (other than `ignore`: (path, class qualname))
         declares an attribute `name` that can be None."""
-        if self._nullable_names is None:
-            names: dict[str, set[tuple[str, str]]] = {}
-            for module in self.project.all_modules:
-                for cls in module.facts.classes:
-                    for fact in cls.fields:
-                        if self.field_may_be_none(module, fact):
-                            names.setdefault(fact.name, set()).add((module.path, cls.qualname))
-                for function in module.facts.functions:
-                    if function.class_qualname is None:
-                        continue
-                    for binding in function.attribute_bindings:
-                        # Shallow: a full judgement could come back here for an unknown receiver.
-                        if binding.name.startswith("self.") and self._binding_may_be_none(module, binding, function, False):
-                            names.setdefault(binding.name[5:], set()).add((module.path, function.class_qualname))
-            self._nullable_names = names
-        return bool(self._nullable_names.get(name, set()) - {ignore})
+        owners = self._nullable_names.get(name) if self._nullable_names is not None else None
+        if owners is None:
+            owners = set()
+            for module, owner, fact in self.project.index("nullability-attributes", _attributes).get(name):
+                if isinstance(fact, Field):
+                    if self.field_may_be_none(module, fact):
+                        owners.add((module.path, owner))
+                # Shallow: a full judgement could come back here for an unknown receiver.
+                elif self._binding_may_be_none(module, fact[1], fact[0], False):
+                    owners.add((module.path, owner))
+            self._nullable_names = self._nullable_names or {}
+            self._nullable_names[name] = owners
+        return bool(owners - {ignore})
 
     # -- values --------------------------------------------------------------
     def judging(self, declaration: tuple[str, str] | None) -> None:
@@ -138,17 +135,18 @@ class Nullability:
             return False  # a module, class or external object: nothing known
         # The receiver's class is not known: a project method of that name
         # annotated to return Optional makes the result possibly None.
-        return call.method in self._optional_methods()
+        return call.method is not None and self._optional_method(call.method)
 
-    def _optional_methods(self) -> set[str]:
-        if self._optional_method_names is None:
-            names = set()
-            for module in self.project.all_modules:
-                for function in module.facts.functions:
-                    if function.class_qualname is not None and self.project.optional(module, function.returns):
-                        names.add(function.name)
-            self._optional_method_names = names
-        return self._optional_method_names
+    def _optional_method(self, name: str) -> bool:
+        """Whether some project method `name` is annotated to return Optional."""
+        found = self._optional_method_names.get(name) if self._optional_method_names is not None else None
+        if found is None:
+            found = any(self.project.optional(module, function.returns)
+                        for module, function in self.project.index("nullability-annotated-methods",
+                                                                   _annotated_methods).get(name))
+            self._optional_method_names = self._optional_method_names or {}
+            self._optional_method_names[name] = found
+        return found
 
     def _callee(self, module: Module, function: Function, call: Call, depth: int) -> tuple[Module, Function] | None:
         return self.types.callee(module, function, call, depth)
@@ -406,3 +404,27 @@ def _call_name(value: Value | None) -> str:
 def _flag(call: Call | None, name: str) -> bool:
     value = call.kwarg(name) if call is not None else None
     return value is not None and value.text == "True"
+
+
+# What each module adds to the project-wide indexes (Project.index): after an edit, only the
+# edited module's entries are gathered again, and a question reads only the modules that
+# hold entries under its name.
+def _attributes(module: Module):
+    """Under an attribute's name: (module, class qualname, Field) for each declared field,
+    (module, class qualname, (method, binding)) for each `self.<name> = ...` in a method."""
+    for cls in module.facts.classes:
+        for fact in cls.fields:
+            yield fact.name, (module, cls.qualname, fact)
+    for function in module.facts.functions:
+        if function.class_qualname is None:
+            continue
+        for binding in function.attribute_bindings:
+            if binding.name.startswith("self."):
+                yield binding.name[5:], (module, function.class_qualname, (function, binding))
+
+
+def _annotated_methods(module: Module):
+    """Under a method's name: (module, method) for each method with a return annotation."""
+    for function in module.facts.functions:
+        if function.class_qualname is not None and function.returns is not None:
+            yield function.name, (module, function)

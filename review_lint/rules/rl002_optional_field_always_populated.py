@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from ..diagnostics import Finding, Related
 from ..facts import NO_SPAN, Value
@@ -44,20 +44,22 @@ def _is_hook(model_field: ModelField) -> bool:
 _REPLACES = {"dataclasses.replace", "msgspec.structs.replace", "attr.evolve", "attrs.evolve", "copy.replace"}
 
 
-def _writes(module) -> tuple:
-    """(function, binding, None) for each `obj.attr = value` and (function, None, call) for each
-    `_replace(...)` / `replace(...)` / `evolve(...)` call with keywords of a module, in order: what
-    `_none_written` looks at (kept per module: the language server asks after every edit)."""
-    found = []
+def _writes(module) -> Iterator[tuple[str, tuple]]:
+    """Under the name of the attribute written: (module, function, binding, None) for each
+    `obj.attr = value`, and (module, function, None, call) for each `_replace(...)` /
+    `replace(...)` / `evolve(...)` call with keywords, under each keyword: what
+    `_none_written` looks at, as a project index (after an edit, only the edited module's
+    writes are gathered again, and only writes of the fields in question are looked at)."""
     for function in module.facts.functions:
         for binding in function.attribute_bindings:
-            if binding.value is not None and binding.name.rpartition(".")[0]:
-                found.append((function, binding, None))
+            head, _, name = binding.name.rpartition(".")
+            if binding.value is not None and head:
+                yield name, (module, function, binding, None)
         for call in function.calls:
             if call.kwargs and ((call.method == "_replace" and call.receiver is not None)
                                 or (call.args and last_name(call.callee) in ("replace", "evolve"))):
-                found.append((function, None, call))
-    return tuple(found)
+                for name in dict.fromkeys(name for name, _ in call.kwargs):
+                    yield name, (module, function, None, call)
 
 
 def _plural(count: int, word: str) -> str:
@@ -151,22 +153,32 @@ class OptionalFieldAlwaysPopulated(Rule):
         model declaring the field. Such an assignment is a site that gives None."""
         names = {key[2] for key in keys}
         written: set[tuple[str, str, str]] = set()
+        # Per write: the field it targets, and whether it may write None (asked only of the
+        # fields in question). Kept across the language server's and the daemon's edits:
+        # an entry is dropped when a module it read changes (project.Memo).
+        verdicts = project.memo("rl002-none-writes", kept=True)
 
-        def write(module, function, head: str, name: str, value) -> None:
+        def write(module, function, head: str, name: str, value, span) -> None:
             if not head or name not in names or value is None:
                 return
-            owner = models.types.dotted_class(module, function, head)
-            info = models.info(*owner) if owner is not None else None
-            target = info.fields.get(name) if info is not None else None
-            if target is not None and target.key in keys and target.key not in written:
-                if nulls.may_be_none(module, function, value):
-                    written.add(target.key)
+            key = (module.path, function.qualname, span, head, name)
+            known = verdicts.get(key)
+            if known is None or (known[0] in keys and known[1] is None):
+                owner = models.types.dotted_class(module, function, head)
+                info = models.info(*owner) if owner is not None else None
+                target = info.fields.get(name) if info is not None else None
+                field = target.key if target is not None else None
+                known = verdicts[key] = (field, nulls.may_be_none(module, function, value) if field in keys else None)
+            if known[0] in keys and known[1]:
+                written.add(known[0])
 
-        for module in project.judged_modules():
-            for function, binding, call in module.derived(_writes):
+        writes = project.index("rl002-attribute-writes", _writes)
+        for name in sorted(names):
+            for module, function, binding, call in writes.get(name):
+                if project.is_test(module.path):
+                    continue
                 if binding is not None:
-                    head, _, name = binding.name.rpartition(".")
-                    write(module, function, head, name, binding.value)
+                    write(module, function, binding.name.rpartition(".")[0], name, binding.value, binding.span)
                     continue
                 # `replace(obj, field=None)` / `obj._replace(field=None)`: a copy with None.
                 if call.method == "_replace" and call.receiver is not None:
@@ -176,8 +188,7 @@ class OptionalFieldAlwaysPopulated(Rule):
                 else:
                     continue
                 if copied.kind in ("name", "attr"):
-                    for name, value in call.kwargs:
-                        write(module, function, copied.text, name, value)
+                    write(module, function, copied.text, name, call.kwarg(name), call.span)
         return written
 
     def _finding(self, model_field: ModelField, sites: list[tuple[Site, Value]]) -> Finding:
