@@ -37,6 +37,7 @@ class Verdict:
     findings: list[Finding]
     failures: list  # rule.ModuleFailure: the module could not be judged
     reads: frozenset[str]  # the paths of the modules read
+    inputs: object = None  # what the rule handed the judgement of this module (Rule.per_module)
 
 
 @dataclass
@@ -48,15 +49,32 @@ class RuleVerdicts:
     now: dict[str, Verdict] = field(default_factory=dict)
     reused: int = 0
     asked: bool = False  # whether the rule judges module by module at all (Rule.per_module)
+    before_state: object = None  # the rule's project-wide results at the last judgement (`same_state`)
+    state: object = None
+    same: bool = False  # whether `state` equals `before_state`
 
-    def reusable(self, path: str, rule_reads: dict[str, int]) -> Verdict | None:
-        """The last verdict on `path` if nothing it or the rule's own work so far read changed."""
+    def same_state(self, state: object) -> bool:
+        """Keep the rule's project-wide results (plain, comparable data); whether they equal
+        the last judgement's. Only then are the `inputs` a rule hands with each module
+        (Rule.per_module) enough to reuse its verdict."""
+        self.state = state
+        self.same = self.before_state is not None and self.before_state == state
+        return self.same
+
+    def reusable(self, path: str, rule_reads: dict[str, int], inputs: object = None) -> Verdict | None:
+        """The last verdict on `path` if nothing it read changed, what the rule handed its
+        judgement (`inputs`) is what it handed last time, and either nothing the rule's own
+        work so far read changed or that work's results are the last judgement's (`same`)."""
         self.asked = True
         prior = self.before.get(path)
         changed = self.changed
         # (`frozenset.isdisjoint(dict)` walks the whole dict: ask of the few changed paths instead.)
-        if (prior is None or path in changed or EVERYTHING in prior.reads or EVERYTHING in rule_reads
-                or not changed.isdisjoint(prior.reads) or any(p in rule_reads for p in changed)):
+        if prior is None or path in changed or EVERYTHING in prior.reads or not changed.isdisjoint(prior.reads):
+            return None
+        if inputs is None or not self.same:
+            if EVERYTHING in rule_reads or any(p in rule_reads for p in changed):
+                return None
+        if inputs is not None and prior.inputs != inputs:
             return None
         self.now[path] = prior
         self.reused += 1
@@ -73,6 +91,7 @@ class Judgements:
     def __init__(self) -> None:
         self.modules: dict[str, Module] = {}  # path -> the Module judged last time
         self.verdicts: dict[str, dict[str, Verdict]] = {}  # rule code -> path -> verdict
+        self.states: dict[str, object] = {}  # rule code -> its project-wide results (RuleVerdicts.same_state)
         self.settings: object | None = None  # the settings judged under (an edit replaces the object)
         self.memos: dict = {}  # the last project's kept memos (Project.memo(kept=True))
         self.indexes: dict = {}  # the last project's indexes (Project.index), updated by the next
@@ -119,7 +138,8 @@ class Judgements:
     def for_rule(self, code: str) -> RuleVerdicts:
         changed = self.changed
         before = self.verdicts.get(code, {}) if changed is not None else {}
-        verdicts = self.current[code] = RuleVerdicts(before, changed or frozenset())
+        state = self.states.get(code) if changed is not None else None
+        verdicts = self.current[code] = RuleVerdicts(before, changed or frozenset(), before_state=state)
         return verdicts
 
     def project(self, root, modules: list[Module], is_test) -> Project:
@@ -145,5 +165,6 @@ class Judgements:
         self.indexes = project.indexes
         self._tests = project._tests
         self.verdicts = {code: verdicts.now for code, verdicts in self.current.items()}
+        self.states = {code: verdicts.state for code, verdicts in self.current.items()}
         self.judged_again = {code: len(v.now) - v.reused if v.asked else None for code, v in self.current.items()}
         self.current = {}

@@ -56,7 +56,8 @@ class Rule:
         """Modules whose judgement raised (filled by `per_module`)."""
         return self.__dict__.setdefault("_module_failures", [])
 
-    def per_module(self, modules: Iterable[Module], judge: Callable[[Module], Iterable[Finding]]) -> Iterator[Finding]:
+    def per_module(self, modules: Iterable[Module], judge: Callable[[Module], Iterable[Finding]],
+                   inputs: Callable[[Module], object] | None = None) -> Iterator[Finding]:
         """Yield `judge(module)`'s findings for each module.
 
         An exception while judging one module loses that module's findings only:
@@ -67,9 +68,15 @@ class Rule:
         Judged incrementally (the language server), a module's last verdict is reused
         when nothing it read changed (incremental.py). So `judge(module)` must decide
         from the project alone, never from what judging another module left behind.
+
+        `inputs(module)`: everything the rule's project-wide work hands `judge(module)`, as
+        plain comparable data. A verdict is reused only when that is what it was last time;
+        and when the rule says its project-wide results are the last judgement's
+        (`self.verdicts.same_state(...)`), it is reused even if that work read the changed
+        modules (so long as nothing the judgement itself read changed).
         """
         if self.verdicts is not None:
-            yield from self._per_module_reusing(modules, judge)
+            yield from self._per_module_reusing(modules, judge, inputs)
             return
         for module in modules:
             try:
@@ -79,8 +86,8 @@ class Rule:
                 continue
             yield from found
 
-    def _per_module_reusing(self, modules: Iterable[Module],
-                            judge: Callable[[Module], Iterable[Finding]]) -> Iterator[Finding]:
+    def _per_module_reusing(self, modules: Iterable[Module], judge: Callable[[Module], Iterable[Finding]],
+                            inputs: Callable[[Module], object] | None = None) -> Iterator[Finding]:
         """per_module keeping each verdict with the modules read to reach it."""
         from .incremental import Verdict
 
@@ -99,7 +106,8 @@ class Rule:
             choosing.pop(module.path, None)
             if choosing:
                 note_reads(choosing)
-            prior = self.verdicts.reusable(module.path, outer or {})
+            given = inputs(module) if inputs is not None else None
+            prior = self.verdicts.reusable(module.path, outer or {}, given)
             if prior is not None:
                 self.module_failures.extend(prior.failures)
                 yield from prior.findings
@@ -112,5 +120,5 @@ class Rule:
                 except Exception as error:  # noqa: BLE001 - one module must not hide the others
                     self.module_failures.append(ModuleFailure(module.path, error, traceback.format_exc()))
                     found = []
-            self.verdicts.keep(module.path, Verdict(found, self.module_failures[failed:], frozenset(read)))
+            self.verdicts.keep(module.path, Verdict(found, self.module_failures[failed:], frozenset(read), given))
             yield from found

@@ -210,6 +210,9 @@ def test_an_edit_that_no_other_module_sees_is_judged_alone(live: LiveProject):
     # the calls that may register one, which the edit did not change.)
     assert again["RL003"] == 1
     assert again["RL004"] == 1
+    # RL001's handler search reads every module, but the handlers and the calls among
+    # what they reach are those of the last judgement: no module's verdict changes.
+    assert again["RL001"] == 0
 
 
 def test_a_changed_helper_judges_its_callers_again(live: LiveProject):

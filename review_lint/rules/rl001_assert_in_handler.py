@@ -50,7 +50,15 @@ class AssertInHandler(Rule):
             for function, keys in by_module[module.path].values():
                 yield from self._function(module, tuple(keys), function, graph, handlers, callers, depth)
 
-        yield from self.per_module(modules, judge)
+        def inputs(module):
+            return tuple((qualname, tuple(keys)) for qualname, (_, keys) in by_module[module.path].items())
+
+        # Judged incrementally, an edit almost always touches a module the handler search
+        # read, yet rarely changes the handlers or the call edges among what they reach:
+        # then each module's verdict needs only its own functions' keys to be the same.
+        if self.verdicts is not None:
+            self.verdicts.same_state((handlers, callers, depth, runners))
+        yield from self.per_module(modules, judge, inputs)
 
     def _function(self, module, keys, function, graph, handlers, callers, depth) -> Iterable[Finding]:
         if function.in_type_checking:
