@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,24 @@ def test_stop_ends_the_daemon(project):
     assert cli(["daemon", "stop", "."], root, env).stdout.startswith("Stopped the daemon of ")
     assert daemon_pid(root, env) is None
     assert cli(["daemon", "status", "."], root, env).stdout.startswith("No daemon for ")
+
+
+def test_a_killed_daemon_is_replaced_by_the_next_run(project):
+    root, env = project
+    findings(root, env, daemon=True)
+    first = daemon_pid(root, env)
+    os.kill(first, 9)  # its socket file stays behind, and nothing answers on it
+    for _ in range(100):
+        try:
+            os.kill(first, 0)
+        except ProcessLookupError:
+            break
+        try:
+            os.waitpid(first, os.WNOHANG)  # not our child: only a zombie check
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    (root / "app/helpers.py").write_text(HELPERS_WITH_ASSERT)
+    assert findings(root, env, daemon=True) == findings(root, env, daemon=False)
+    second = daemon_pid(root, env)
+    assert second is not None and second != first
