@@ -16,8 +16,8 @@ resolves the calls recorded in a function's facts to project functions:
   each attribute's class as its owner declares or assigns it (`client: Client`,
   `self.client = Client(...)` or a factory annotated to return one, in `__init__`).
   The call graph asks the type layer and keeps no copy of its rules.
-- `with C(...):` / `async with x:` where the type layer knows the class: its
-  `__enter__` and `__exit__` (`__aenter__`, `__aexit__`), cited at the `with`;
+- `with C(...):` / `async with x:` (or `stack.enter_context(x)`) where the type layer
+  knows the class: its `__enter__` and `__exit__` (`__aenter__`, `__aexit__`);
 - `x.m()` where the class of `x` is unknown: inside `if isinstance(x, C):` as on a `C`;
   on a value project code made, as on the one project class family defining `m`
   (types.Types.dispatch: only what must run, never a guess among overrides).
@@ -41,6 +41,7 @@ _MOST_BACKENDS = 3
 
 FunctionKey = tuple[str, str]  # (module name, function qualname)
 _CONTEXT_METHODS = ("__enter__", "__exit__", "__aenter__", "__aexit__")
+_STACK_ENTRIES = frozenset({"enter_context", "enter_async_context"})
 
 
 def key_of(module: Module, function: Function) -> FunctionKey:
@@ -200,18 +201,20 @@ class CallGraph:
     def _context_managers(self, module: Module, function: Function) -> list[tuple[FunctionKey, Span]]:
         """`with Lock(name):` / `async with Client() as c:` runs the project class's
         `__enter__` and `__exit__` (`__aenter__`, `__aexit__`) around the block."""
+        entered = [(item, block.span) for block in function.blocks if block.kind == "with" for item in block.items]
+        # `stack.enter_context(cm)` / `await stack.enter_async_context(cm)` (contextlib.ExitStack):
+        # entered now, exited when the stack closes.
+        entered += [(call.args[0], call.span) for call in function.calls
+                    if call.method in _STACK_ENTRIES and len(call.args) == 1]
         found = []
-        for block in function.blocks:
-            if block.kind != "with":
+        for item, span in entered:
+            located = self.types.instance_class(module, function, item)
+            if located is None:
                 continue
-            for item in block.items:
-                located = self.types.instance_class(module, function, item)
-                if located is None:
-                    continue
-                for name in _CONTEXT_METHODS:
-                    key = self.bound_method(located[0], located[1], name)
-                    if key is not None:
-                        found.append((key, block.span))
+            for name in _CONTEXT_METHODS:
+                key = self.bound_method(located[0], located[1], name)
+                if key is not None:
+                    found.append((key, span))
         return found
 
     def _wrappers(self, module: Module, function: Function) -> list[tuple[FunctionKey, Span]]:
