@@ -16,7 +16,9 @@ At each size, through the real command line (`review-lint check . --quiet
 --exit-zero --cache-dir ...`): cold with `--jobs 1` and with every core (the
 cache folder emptied first), warm with nothing changed, warm with one file
 changed (a function appended to the middle file in path order, so its facts
-change and the project is judged again). Peak memory is the largest sum of
+change and the project is judged again), and the same change judged by `check
+--daemon` (its first load, which starts the daemon, not measured; its CPU is the
+client's and the daemon's for that run, and the daemon's peak RSS is reported apart). Peak memory is the largest sum of
 proportional set sizes (PSS: a page shared by a forked worker and its parent
 counts once) over the process tree, workers included, sampled every 50 ms.
 Judging alone is timed in a process of its own from the warm cache: decode
@@ -175,9 +177,27 @@ def measure(tree: Path, work: Path, rounds: int) -> dict:
     def judging():
         return run([sys.executable, str(Path(__file__).resolve()), "--judge-only", str(tree), str(cache)], REPO, env)
 
+    # `check --daemon`: the client's wall time; its CPU with the daemon's own CPU for the run
+    # added (the daemon is no child of the client), and the daemon's peak RSS kept apart.
+    daemon_env = dict(env, TMPDIR=str(work / "daemons"))
+    (work / "daemons").mkdir(exist_ok=True)
+    daemon_command = [*base, "--quiet", "--daemon"]
+
+    def one_changed_daemon():
+        if _daemon_pid(tree, daemon_env) is None:
+            run(daemon_command, tree, daemon_env)  # its first load: not measured
+        pid = _daemon_pid(tree, daemon_env)
+        changed.write_bytes(original + FUNCTION)
+        try:
+            before = _cpu_seconds(pid)
+            seconds, cpu_seconds, rss, out = run(daemon_command, tree, daemon_env)
+            return seconds, cpu_seconds + _cpu_seconds(pid) - before, rss, out
+        finally:
+            changed.write_bytes(original)
+
     # Judging before the edit: a warm run after it parses the restored file again.
     steps = [("cold_1", lambda: cold(1)), ("cold_n", lambda: cold(cores)), ("warm", warm), ("judge", judging),
-             ("one_changed", one_changed)]
+             ("one_changed", one_changed), ("daemon", one_changed_daemon)]
     times: dict[str, list[float]] = {name: [] for name, _ in steps}
     cpu: dict[str, list[float]] = {name: [] for name, _ in steps}
     memory: dict[str, int] = {name: 0 for name, _ in steps}
@@ -192,6 +212,9 @@ def measure(tree: Path, work: Path, rounds: int) -> dict:
             memory[name] = max(memory[name], rss)
             print(f"  {tree.name} round {round_number}: {name}: {seconds:.2f} s, {cpu_seconds:.2f} s CPU, {rss} MB",
                   file=sys.stderr, flush=True)
+    pid = _daemon_pid(tree, daemon_env)
+    result["daemon_rss"] = _peak_rss_mb(pid) if pid is not None else 0
+    subprocess.run([*base[:3], "daemon", "stop", "."], cwd=tree, env=daemon_env, capture_output=True)
     # What the command itself counts as checked (its own discovery, not ours).
     summary = json.loads(run([*base, "--format", "json"], tree, env)[3])["summary"]
     result["files"] = summary["files"]
@@ -205,40 +228,67 @@ def measure(tree: Path, work: Path, rounds: int) -> dict:
     return result
 
 
+def _daemon_pid(tree: Path, env: dict[str, str]) -> int | None:
+    done = subprocess.run([sys.executable, "-m", "review_lint.cli", "daemon", "status", "."], cwd=tree, env=env,
+                          capture_output=True, text=True)
+    return int(done.stdout.split()[1]) if done.returncode == 0 else None
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
 # -- reporting ------------------------------------------------------------------
 def table(results: list[dict], cores: int) -> str:
     lines = [
         "Wall time (s) and peak memory:", "",
-        f"| files | lines | cold `--jobs 1` | cold `--jobs {cores}` | warm | one file changed | judging alone "
-        "| peak memory, PSS (MB) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| files | lines | cold `--jobs 1` | cold `--jobs {cores}` | warm | one file changed "
+        "| one file changed, `--daemon` | judging alone | peak memory, PSS (MB) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
             f"| {r['files']:,} | {r['lines']:,} | {r['cold_1']:.1f} | {r['cold_n']:.1f} | {r['warm']:.2f} "
-            f"| {r['one_changed']:.2f} | {r['judging']:.2f} | {max(r['rss'].values())} |")
+            f"| {r['one_changed']:.2f} | {_cell(r.get('daemon'))} | {r['judging']:.2f} | {max(r['rss'].values())} |")
     lines += ["", "CPU time (s) of the process tree (workers included), which the other users' load moves far "
               "less than wall time:", "",
-              f"| files | cold `--jobs 1` | cold `--jobs {cores}` | warm | one file changed | judging alone "
+              f"| files | cold `--jobs 1` | cold `--jobs {cores}` | warm | one file changed "
+              "| one file changed, `--daemon` (client and daemon) | judging alone "
               "| judging's share of cold `--jobs 1` | cold `--jobs 1` per 1,000 files | judging per 1,000 files |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         c, thousands = r["cpu"], r["files"] / 1000
         lines.append(
             f"| {r['files']:,} | {c['cold_1']:.1f} | {c['cold_n']:.1f} | {c['warm']:.2f} | {c['one_changed']:.2f} "
-            f"| {r['judging_cpu']:.2f} | {r['judging_cpu'] / c['cold_1']:.1%} | {c['cold_1'] / thousands:.2f} "
+            f"| {_cell(c.get('daemon'))} | {r['judging_cpu']:.2f} | {r['judging_cpu'] / c['cold_1']:.1%} | {c['cold_1'] / thousands:.2f} "
             f"| {r['judging_cpu'] / thousands:.3f} |")
     lines += ["", "Peak memory (PSS, MB) of each step's process tree:", "",
-              "| files | cold `--jobs 1` | cold `--jobs " + str(cores) + "` | warm | one file changed | judging alone |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| files | cold `--jobs 1` | cold `--jobs " + str(cores) + "` | warm | one file changed | judging alone "
+              "| the daemon (RSS) |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         m = r["rss"]
-        lines.append(f"| {r['files']:,} | {m['cold_1']} | {m['cold_n']} | {m['warm']} | {m['one_changed']} | {m['judge']} |")
+        lines.append(f"| {r['files']:,} | {m['cold_1']} | {m['cold_n']} | {m['warm']} | {m['one_changed']} "
+                     f"| {m['judge']} | {r.get('daemon_rss') or '-'} |")
     lines += ["", "Judging alone, split (wall s):", "", "| files | decode the cached facts | build the project | rules |",
               "| ---: | ---: | ---: | ---: |"]
     for r in results:
         lines.append(f"| {r['files']:,} | {r['decode']:.2f} | {r['build']:.2f} | {r['rules']:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "-"
 
 
 def svg(results: list[dict], cores: int) -> str:
@@ -250,6 +300,8 @@ def svg(results: list[dict], cores: int) -> str:
     series = [("cold, --jobs 1", "cold_1", "#1f77b4"), (f"cold, --jobs {cores}", "cold_n", "#ff7f0e"),
               ("judging alone", "judging", "#2ca02c"), ("one file changed", "one_changed", "#d62728"),
               ("warm", "warm", "#9467bd")]
+    if all("daemon" in r["cpu"] for r in results):
+        series.append(("one file changed, --daemon", "daemon", "#8c564b"))
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="11">', f'<rect width="{width}" height="{height}" fill="white"/>']
 
@@ -289,13 +341,15 @@ def svg(results: list[dict], cores: int) -> str:
     for row, (label, key, colour) in enumerate(series):
         line(pad, seconds_max, [(r["files"], cpu(r, key)) for r in results], colour, label, row)
     x1 = 2 * pad + panel
-    memory_max = nice(max(max(r["rss"].values()) for r in results) * 1.05)
+    memory_max = nice(max(max(*r["rss"].values(), r.get("daemon_rss") or 0) for r in results) * 1.05)
     axes(x1, memory_max, "peak memory (process tree)", "MB")
     for row, (label, key, colour) in enumerate([("cold, --jobs 1", "cold_1", "#1f77b4"),
                                                 (f"cold, --jobs {cores}", "cold_n", "#ff7f0e"),
                                                 ("judging alone", "judge", "#2ca02c"),
                                                 ("one file changed", "one_changed", "#d62728")]):
         line(x1, memory_max, [(r["files"], r["rss"][key]) for r in results], colour, label, row)
+    if all(r.get("daemon_rss") for r in results):
+        line(x1, memory_max, [(r["files"], r["daemon_rss"]) for r in results], "#8c564b", "the daemon (RSS)", 4)
     target = bottom - (bottom - top) * 1024 / memory_max  # the issue's 1 GB target
     out.append(f'<line x1="{x1}" y1="{target:.1f}" x2="{x1 + panel}" y2="{target:.1f}" stroke="black" '
                f'stroke-dasharray="4 3"/>')
