@@ -169,3 +169,40 @@ def test_a_killed_daemon_is_replaced_by_the_next_run(project):
     assert findings(root, env, daemon=True) == findings(root, env, daemon=False)
     second = daemon_pid(root, env)
     assert second is not None and second != first
+
+
+def test_two_runs_starting_the_daemon_at_once_are_both_answered(project):
+    root, env = project
+    (root / "app/helpers.py").write_text(HELPERS_WITH_ASSERT)
+    command = [sys.executable, "-m", "review_lint.cli", "check", ".", "--format", "json", "--daemon"]
+    runs = [subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    expected = findings(root, env, daemon=False)[1]
+    for (out, err), run in zip(outputs, runs):
+        assert run.returncode == 1 and "judging in this process" not in err, err
+        assert [(d["path"], d["line"], d["rule"], d["message"]) for d in json.loads(out)["diagnostics"]] == expected
+    folder = Path(env["TMPDIR"]) / f"review-lint-{os.getuid()}"
+    assert len(list(folder.glob("*.sock"))) == 1
+    assert daemon_pid(root, env) is not None
+    # The daemon the second run started found the lock taken and exited.
+    for _ in range(100):
+        if len(daemons_of(root)) == 1:
+            break
+        time.sleep(0.05)
+    assert daemons_of(root) == [daemon_pid(root, env)]
+
+
+def daemons_of(root: Path) -> list[int]:
+    """The daemon processes serving `root` (from /proc: the daemons are no children of ours)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if b"review_lint.daemon" in command and str(root.resolve()).encode() in command:
+            found.append(int(entry.name))
+    return found
