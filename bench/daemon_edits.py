@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from daemon_probe import cpu_seconds, daemon_pid, peak_rss_mb
+
 REPO = Path(__file__).resolve().parent.parent
 FUNCTION = b"\n\ndef _touched_by_the_benchmark():\n    return 1\n"
 
@@ -31,23 +33,6 @@ FUNCTION = b"\n\ndef _touched_by_the_benchmark():\n    return 1\n"
 def cli(args: list[str], corpus: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "review_lint.cli", *args], cwd=corpus, env=env,
                           capture_output=True, text=True)
-
-
-def daemon_pid(corpus: Path, env: dict[str, str]) -> int | None:
-    done = cli(["daemon", "status", "."], corpus, env)
-    return int(done.stdout.split()[1]) if done.returncode == 0 else None
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    return 0
 
 
 def percentile(values: list[float], share: float) -> float:

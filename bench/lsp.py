@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from daemon_probe import peak_rss_mb  # noqa: E402
 from run import CORPORA, REPO, fetch, machine  # noqa: E402
 
 QUIET = 0.4  # seconds between edits: more than the server's debounce (0.15 s)
@@ -101,19 +102,12 @@ async def measure(corpus: Path, edits: int) -> tuple[dict[str, list[float]], flo
                 text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
                 content_changes=[types.TextDocumentContentChangeWholeDocument(text=edited(text, kind, n))]))
             timings[kind].append(await published.get() - sent)
-    rss = _peak_rss_mb(client._server.pid)
+    rss = peak_rss_mb(client._server.pid)
     await client.shutdown_async(None)
     client.exit(None)
     await client._server.wait()
     lines = text.count("\n")
     return timings, load, rss, lines
-
-
-def _peak_rss_mb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    return -1
 
 
 def profile(corpus: Path) -> None:

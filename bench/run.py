@@ -27,6 +27,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from daemon_probe import daemon_pid, peak_rss_mb
+
 CORPORA = {"django": "django==5.2.19", "lnbits": "lnbits==1.6.2"}
 PEERS = ["fixit==2.2.1", "semgrep==1.170.1"]
 REPO = Path(__file__).resolve().parent.parent
@@ -197,7 +199,7 @@ def measure(corpus: Path, work: Path, rounds: int, peer_tools: dict[str, Path]) 
             times[name].append(seconds)
             memory[name] = max(memory[name], rss)
             print(f"  round {round_number}: {name}: {seconds:.2f} s, {rss} MB", file=sys.stderr)
-    daemon_rss = daemon_peak_rss(corpus, daemon_env)
+    daemon_rss = peak_rss_mb(daemon_pid(corpus, daemon_env))
     subprocess.run([*review_lint[:3], "daemon", "stop", "."], cwd=corpus, env=daemon_env, capture_output=True)
     if daemon_rss:
         print(f"  the daemon's own peak RSS: {daemon_rss} MB", file=sys.stderr)
@@ -208,25 +210,6 @@ def measure(corpus: Path, work: Path, rounds: int, peer_tools: dict[str, Path]) 
          "rss": memory[name], "runs": len(times[name])}
         for name, _ in steps
     ]
-
-
-def daemon_pid(corpus: Path, env: dict[str, str]) -> int | None:
-    done = subprocess.run([sys.executable, "-m", "review_lint.cli", "daemon", "status", "."], cwd=corpus, env=env,
-                          capture_output=True, text=True)
-    return int(done.stdout.split()[1]) if done.returncode == 0 else None
-
-
-def daemon_peak_rss(corpus: Path, env: dict[str, str]) -> int:
-    """The daemon's peak resident memory in MB (it is no child of the measured client)."""
-    pid = daemon_pid(corpus, env)
-    try:
-        status = Path(f"/proc/{pid}/status").read_text() if pid else ""
-    except OSError:
-        return 0
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    return 0
 
 
 def table(corpus: Path, rows: list[dict]) -> str:

@@ -43,6 +43,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
+from daemon_probe import cpu_seconds, daemon_pid, peak_rss_mb  # noqa: E402
 FRACTIONS = (0.25, 0.5, 1.0)
 FUNCTION = b"\n\ndef _touched_by_the_benchmark():\n    return 1\n"
 BEGIN, END = "<!-- scale results -->", "<!-- /scale results -->"
@@ -184,14 +185,14 @@ def measure(tree: Path, work: Path, rounds: int) -> dict:
     daemon_command = [*base, "--quiet", "--daemon"]
 
     def one_changed_daemon():
-        if _daemon_pid(tree, daemon_env) is None:
+        if daemon_pid(tree, daemon_env) is None:
             run(daemon_command, tree, daemon_env)  # its first load: not measured
-        pid = _daemon_pid(tree, daemon_env)
+        pid = daemon_pid(tree, daemon_env)
         changed.write_bytes(original + FUNCTION)
         try:
-            before = _cpu_seconds(pid)
-            seconds, cpu_seconds, rss, out = run(daemon_command, tree, daemon_env)
-            return seconds, cpu_seconds + _cpu_seconds(pid) - before, rss, out
+            before = cpu_seconds(pid)
+            seconds, client_cpu, rss, out = run(daemon_command, tree, daemon_env)
+            return seconds, client_cpu + cpu_seconds(pid) - before, rss, out
         finally:
             changed.write_bytes(original)
 
@@ -204,16 +205,16 @@ def measure(tree: Path, work: Path, rounds: int) -> dict:
     judged: list[dict] = []
     for round_number in range(1, rounds + 1):
         for name, step in steps:
-            seconds, cpu_seconds, rss, out = step()
+            seconds, used, rss, out = step()
             if name == "judge":
                 judged.append(json.loads(out))
             times[name].append(seconds)
-            cpu[name].append(cpu_seconds)
+            cpu[name].append(used)
             memory[name] = max(memory[name], rss)
-            print(f"  {tree.name} round {round_number}: {name}: {seconds:.2f} s, {cpu_seconds:.2f} s CPU, {rss} MB",
+            print(f"  {tree.name} round {round_number}: {name}: {seconds:.2f} s, {used:.2f} s CPU, {rss} MB",
                   file=sys.stderr, flush=True)
-    pid = _daemon_pid(tree, daemon_env)
-    result["daemon_rss"] = _peak_rss_mb(pid) if pid is not None else 0
+    pid = daemon_pid(tree, daemon_env)
+    result["daemon_rss"] = peak_rss_mb(pid)
     subprocess.run([*base[:3], "daemon", "stop", "."], cwd=tree, env=daemon_env, capture_output=True)
     # What the command itself counts as checked (its own discovery, not ours).
     summary = json.loads(run([*base, "--format", "json"], tree, env)[3])["summary"]
@@ -226,26 +227,6 @@ def measure(tree: Path, work: Path, rounds: int) -> dict:
     result["judging_cpu"] = statistics.median(j["judging_cpu"] for j in judged)
     result["findings"] = judged[0]["findings"]
     return result
-
-
-def _daemon_pid(tree: Path, env: dict[str, str]) -> int | None:
-    done = subprocess.run([sys.executable, "-m", "review_lint.cli", "daemon", "status", "."], cwd=tree, env=env,
-                          capture_output=True, text=True)
-    return int(done.stdout.split()[1]) if done.returncode == 0 else None
-
-
-def _cpu_seconds(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _peak_rss_mb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    return 0
 
 
 # -- reporting ------------------------------------------------------------------

@@ -68,6 +68,14 @@ def daemon_pid(root: Path, env: dict) -> int | None:
     return int(done.stdout.split()[1]) if done.returncode == 0 else None
 
 
+def assert_a_new_daemon_answers(root: Path, env: dict, first: int) -> None:
+    """After an edit, the next run's findings are an in-process run's, from a daemon other than `first`."""
+    (root / "app/helpers.py").write_text(HELPERS_WITH_ASSERT)
+    assert findings(root, env, daemon=True) == findings(root, env, daemon=False)
+    second = daemon_pid(root, env)
+    assert second is not None and second != first
+
+
 def test_the_daemon_reports_what_an_in_process_run_reports_after_each_edit(project):
     root, env = project
     helpers, views = root / "app/helpers.py", root / "app/views.py"
@@ -107,10 +115,7 @@ def test_a_daemon_of_another_version_is_replaced(project):
            "print(daemon.request(Path(sys.argv[1]), {'fingerprint': 'another version'}))")
     done = subprocess.run([sys.executable, "-c", ask, str(root.resolve())], capture_output=True, text=True, env=env)
     assert done.stdout.strip() == "{'outdated': True}", done.stderr
-    (root / "app/helpers.py").write_text(HELPERS_WITH_ASSERT)
-    assert findings(root, env, daemon=True) == findings(root, env, daemon=False)
-    second = daemon_pid(root, env)
-    assert second is not None and second != first
+    assert_a_new_daemon_answers(root, env, first)
 
 
 def test_a_message_that_is_not_a_request_leaves_the_daemon_serving(project):
@@ -165,10 +170,7 @@ def test_a_killed_daemon_is_replaced_by_the_next_run(project):
         except ChildProcessError:
             pass
         time.sleep(0.05)
-    (root / "app/helpers.py").write_text(HELPERS_WITH_ASSERT)
-    assert findings(root, env, daemon=True) == findings(root, env, daemon=False)
-    second = daemon_pid(root, env)
-    assert second is not None and second != first
+    assert_a_new_daemon_answers(root, env, first)
 
 
 def test_two_runs_starting_the_daemon_at_once_are_both_answered(project):
