@@ -489,6 +489,11 @@ class Project:
                 yield module
 
     # -- resolution --------------------------------------------------------
+    def is_imported(self, name: str) -> bool:
+        """Whether an import anywhere in the project names the module `name` (or a module
+        below it, or a name inside it)."""
+        return bool(self.index("project-imported-modules", _imported_modules).get(name))
+
     def resolve(self, module: Module, name: str | None) -> Symbol | None:
         """What `name` (dotted) means in `module`; None when unknown (builtins, locals)."""
         if not name:
@@ -624,6 +629,15 @@ class Project:
             if located is not None:
                 found |= self.base_names(located[0], located[1], seen)
         return found
+
+
+def _imported_modules(module: Module) -> Iterator[tuple[str, str]]:
+    """Every dotted name (and the packages above it) an import anywhere in `module` names:
+    `import a.b`, `from a import b` (`a.b` may be a module), `from . import b`."""
+    for imported in (*module.facts.imports, *module.facts.star_imports):
+        parts = module.absolute(imported).split(".")
+        for end in range(1, len(parts) + 1):
+            yield ".".join(parts[:end]), module.name
 
 
 def _position(entry: tuple[int, object]) -> int:

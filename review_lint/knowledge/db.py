@@ -1560,16 +1560,7 @@ def _script_entry(project: Project, module: Module, function: Function) -> bool:
         return False
     if any(param.default is None and param.kind in ("positional", "keyword") for param in function.params):
         return False
-    return not project.index("db-imported-modules", _imported_modules).get(module.name)
-
-
-def _imported_modules(module: Module) -> Iterator[tuple[str, str]]:
-    """Every module (and the packages above it) an import anywhere in `module` names:
-    `import a.b`, `from a import b` (`a.b` may be a module), `from . import b`."""
-    for imported in (*module.facts.imports, *module.facts.star_imports):
-        parts = module.absolute(imported).split(".")
-        for end in range(1, len(parts) + 1):
-            yield ".".join(parts[:end]), module.name
+    return not project.is_imported(module.name)
 
 
 def _startup_decorated(function: Function) -> str | None:
