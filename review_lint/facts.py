@@ -144,6 +144,22 @@ def string_literal(value: Value | None) -> str | None:
     return found if type(found) is str else None
 
 
+def item_path(value: Value) -> str | None:
+    """The spelling of a container `Function.item_bindings` name, for a Value: `cat['prefs']`
+    (`extract.values.item_path` spells a store's container the same way); None for others."""
+    if value.kind in ("name", "attr"):
+        return value.ref
+    if value.kind != "op" or not value.elements:
+        return None
+    base = item_path(value.elements[0])
+    if base is None:
+        return None
+    if value.op and value.op.startswith(".") and len(value.elements) == 1:
+        return base + value.op
+    key = string_literal(value.elements[1]) if value.op == "[]" and len(value.elements) == 2 else None
+    return f"{base}[{key!r}]" if key is not None else None
+
+
 class Call(Record):
     __slots__ = ()
     needs = ("span", "text")
@@ -276,6 +292,10 @@ class Function:
     exits: list[Exit] = field(default_factory=list)
     # `self.x = v` / `obj.attr: T = v`: assignments to attributes, named by their dotted target.
     attribute_bindings: list[Binding] = field(default_factory=list)
+    # `c[k] = v`: stores into a container spelled by `item_path`, named by it and the key:
+    # `cat['prefs'][name] = v` is "cat['prefs'][]", `ctx['form'] = v` is "ctx['form']".
+    # Containers of other shapes are not kept.
+    item_bindings: list[Binding] = field(default_factory=list)
     in_type_checking: bool = False
 
     def param(self, name: str) -> Param | None:

@@ -310,7 +310,8 @@ def test_knowledge_shared_through_project_memos_keeps_its_caches_in_memos(live: 
 
 # -- project-wide indexes: a module that starts defining a name changes what readers found ---
 DISPATCH = {".review-lint.yaml": "", "app/__init__.py": "",
-            "app/jobs.py": "class Job:\n    def run(self):\n        assert self\n\n\ndef make():\n    return Job()\n",
+            "app/jobs.py": ("class Job:\n    def run(self):\n        assert self\n\n\nJOBS = {}\n\n\n"
+                            "def make():\n    return JOBS.get('job')\n"),
             "app/routes.py": ("from fastapi import FastAPI\n\nfrom .jobs import make\n\napp = FastAPI()\n\n\n"
                               "@app.get('/')\ndef start():\n    job = make()\n    return job.run()\n"),
             "app/other.py": "def unrelated():\n    return 1\n"}
@@ -328,6 +329,32 @@ def test_a_class_defining_the_dispatched_name_elsewhere_changes_the_family(tmp_p
         unrelated = DISPATCH["app/other.py"] + "\n\nclass Other:\n    def run(self):\n        return 2\n"
         assert codes(edit(live, "app/other.py", unrelated), "app/jobs.py") == []  # two families: no guess
         assert codes(edit(live, "app/other.py", DISPATCH["app/other.py"]), "app/jobs.py") == ["RL001"]
+
+
+FILLED = {".review-lint.yaml": "", "app/__init__.py": "",
+          "app/models.py": "class Pref:\n    def set(self, value):\n        assert value\n\n\nclass Other:\n"
+                           "    def set(self, value):\n        return value\n",
+          "app/prefs.py": ("from .models import Pref\n\n\nclass Registry:\n    found = {}\n\n"
+                           "    def add(self, name):\n        Registry.found[name] = Pref()\n\n"
+                           "    def get(self, name):\n        return Registry.found[name]\n"),
+          "app/routes.py": ("from fastapi import FastAPI\n\nfrom .prefs import Registry\n\napp = FastAPI()\n\n\n"
+                            "@app.put('/')\ndef save(name: str):\n    registry = Registry()\n    pref = registry.get(name)\n"
+                            "    return pref.set(name)\n")}
+
+
+def test_a_store_into_a_registry_edited_elsewhere_changes_what_its_items_are(tmp_path: Path):
+    for name, text in FILLED.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    with libcst_patches.applied():
+        live = LiveProject(tmp_path, cache=False)
+        live.source.collector.jobs = 1
+        # Every store puts a Pref in, so what `get` returns is a Pref and `set` is Pref's.
+        assert codes(live.judge(), "app/models.py") == ["RL001"]
+        mixed = FILLED["app/prefs.py"].replace("import Pref", "import Other, Pref") + (
+            "\n    def add_other(self, name):\n        Registry.found[name] = Other()\n")
+        assert codes(edit(live, "app/prefs.py", mixed), "app/models.py") == []  # two classes: not known
+        assert codes(edit(live, "app/prefs.py", FILLED["app/prefs.py"]), "app/models.py") == ["RL001"]
 
 
 def test_an_index_read_counts_its_contributors_and_the_key_itself():

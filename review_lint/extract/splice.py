@@ -226,7 +226,8 @@ class _Splice:
                 moves.fact(item)
         merged = dataclasses.replace(
             function, span=fresh.span, calls=fresh.calls, asserts=fresh.asserts, bindings=fresh.bindings,
-            blocks=fresh.blocks, exits=fresh.exits, attribute_bindings=fresh.attribute_bindings)
+            blocks=fresh.blocks, exits=fresh.exits, attribute_bindings=fresh.attribute_bindings,
+            item_bindings=fresh.item_bindings)
         suppressed = suppressions(self.new.source)
         moves.apply()  # nothing above changed the old facts; from here on, nothing can fail
         facts = ModuleFacts(
@@ -459,7 +460,7 @@ class _Moves:
                 now = self.renumbered(fact.blocks)
                 if now is not None:
                     self.changes.append((fact, "blocks", now))
-        for binding in (*function.bindings, *function.attribute_bindings):
+        for binding in (*function.bindings, *function.attribute_bindings, *function.item_bindings):
             if self._span(binding, _BINDING_SPAN, binding[_BINDING_SPAN]):
                 self._blocks(binding, _BINDING_BLOCKS)
                 self.value(binding[_BINDING_VALUE])

@@ -55,6 +55,34 @@ def dotted(node: cst.CSTNode) -> str | None:
     return ".".join(reversed(parts))
 
 
+def item_path(node: cst.CSTNode) -> str | None:
+    """A container's spelling for `Function.item_bindings`: names, attributes and string
+    keys, parentheses dropped: `(cat["prefs"])` -> "cat['prefs']". None for other shapes.
+    `facts.item_path` spells a Value the same way."""
+    if type(node) is cst.Name:
+        return node.value
+    if type(node) is cst.Attribute:
+        base = item_path(node.value)
+        return f"{base}.{node.attr.value}" if base is not None else None
+    if type(node) is cst.Subscript and len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
+        key = node.slice[0].slice.value
+        if type(key) is cst.SimpleString and key.evaluated_value is not None and type(key.evaluated_value) is str:
+            base = item_path(node.value)
+            return f"{base}[{key.evaluated_value!r}]" if base is not None else None
+    return None
+
+
+def item_key_path(target: cst.Subscript) -> str | None:
+    """A store target's name in `Function.item_bindings`: the container's `item_path` and
+    the key, a string's repr or nothing: `cat["prefs"][name]` -> "cat['prefs'][]",
+    `context["form"]` -> "context['form']"."""
+    container = item_path(target.value)
+    if container is None or len(target.slice) != 1 or type(target.slice[0].slice) is not cst.Index:
+        return None
+    key = item_path(target) if type(target.slice[0].slice.value) is cst.SimpleString else None
+    return key if key is not None else container + "[]"
+
+
 class Values:
     """The expression half of the walk (a mixin of Extractor)."""
 

@@ -13,7 +13,7 @@ import libcst as cst
 
 from ..facts import Annotation, Assert, Binding, Class, Field, Function, Import, Param, Value
 from .fill import _TextHolder
-from .values import dotted
+from .values import dotted, item_key_path
 
 
 class _Scope:
@@ -200,6 +200,12 @@ class Walk:
                 if name is not None:
                     fact = Binding(name, scope.next_order(), tuple(scope.blocks), value, annotation, (0, 0, 0, 0))
                     scope.function.attribute_bindings.append(fact)
+                    self._track(target, fact)
+            elif kind is cst.Subscript and value is not None:
+                name = item_key_path(target)
+                if name is not None:
+                    fact = Binding(name, scope.next_order(), tuple(scope.blocks), value, None, (0, 0, 0, 0))
+                    scope.function.item_bindings.append(fact)
                     self._track(target, fact)
             self._scan(target)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..facts import Annotation, Call, Class, Field, Function, Value, string_literal
+from ..facts import Annotation, Call, Class, Field, Function, Value, item_path, string_literal
 from ..project import Module, Project, base_ref, last_name
 
 Located = tuple[Module, Class]
@@ -363,6 +363,11 @@ class Types:
                 found = next(iter(self.element_classes(module, function, binding.value.elements[0], depth + 1)), None)
                 if found is not None:
                     return found
+            elif binding.value is not None and binding.value.kind == "op" and binding.value.op == "[]":
+                # `m = Preferences.modules[name]`: an item of the container
+                found = self._held_class(module, function, binding.value, depth + 1)
+                if found is not None:
+                    return found
             elif binding.value is not None and binding.value.kind == "attr" and binding.value.ref:
                 # `ev = self.request.event`, `repo = self.repo`: the attribute's class
                 found = self.dotted_class(module, function, binding.value.ref, depth + 1)
@@ -436,11 +441,147 @@ class Types:
             return []
         return self.classes_named(declared[0], declared[1].core, 0)
 
-    def item_classes(self, module: Module, function: Function, container: Value, depth: int = 0) -> list[Located]:
+    def item_classes(self, module: Module, function: Function, container: Value, depth: int = 0,
+                     key: Value | None = None) -> list[Located]:
         """The project classes of `container[key]`: a mapping's values, a sequence's elements
-        (`CONTEXTS: dict[Kind, type[EmailContext]]`, then `CONTEXTS[kind].create()`)."""
+        (`CONTEXTS: dict[Kind, type[EmailContext]]`, then `CONTEXTS[kind].create()`); for a
+        container no annotation types, the one class its stores put in (`stored_class`)."""
         declared = self._container_annotation(module, function, container, depth)
-        return self.classes_named(declared[0], declared[1].core, 0) if declared is not None else []
+        if declared is not None:
+            return self.classes_named(declared[0], declared[1].core, 0)
+        stored = self.stored_class(module, function, container, key, depth)
+        return [stored] if stored is not None else []
+
+    def stored_class(self, module: Module, function: Function, container: Value, key: Value | None,
+                     depth: int = 0) -> Located | None:
+        """The one project class every `c[k] = value` store into the container puts in, the
+        container spelled alike (`item_path`) in the stores the code reading it can see: its
+        own function's, its class's methods' (and its bases'), its module's for a container
+        named at module level. `self.by_name[n] = Handler(...)` then `self.by_name[n].run()`;
+        `cat["prefs"][n] = Pref(...)` in one method, `cat["prefs"][n]` returned by another.
+        A string key reads the stores at that key and those at unknown keys. None when a store's
+        value has no known class, two stores disagree, or the container is ever bound to
+        anything but an empty one (a parameter, `load_plugins()`): its items come from elsewhere."""
+        path = item_path(container)
+        if path is None:
+            return None
+        wanted = string_literal(key) if key is not None else None
+        memo_key = (module.name, function.qualname, f"[{path}[{wanted!r}]")  # no local has such a name
+        if memo_key in self._locals:
+            return self._locals[memo_key]
+        if memo_key in self._active or depth > _MAX_DEPTH:
+            self._cut += 1
+            return None  # a container filled from its own items
+        cut, active = self._cut, self._active
+        self._active = active | {memo_key}
+        try:
+            found = self._stored_class(module, function, path, wanted, depth)
+        finally:
+            self._active = active
+        if not depth or self._cut == cut:
+            self._locals[memo_key] = found
+        return found
+
+    def _stored_class(self, module: Module, function: Function, path: str, wanted: str | None,
+                      depth: int) -> Located | None:
+        scopes = self._filling_scopes(module, function, path)
+        if scopes is None:
+            return None
+        names = {f"{path}[]"} | ({f"{path}[{wanted!r}]"} if wanted is not None else set())
+        found: Located | None = None
+        for owner, scope in scopes:
+            for binding in scope.item_bindings:
+                if binding.name not in names and (wanted is not None or not _keyed_item(binding.name, path)):
+                    continue
+                located = self._held_class(owner, scope, binding.value, depth + 1)
+                if located is None or (found is not None and not _same(found, located)):
+                    return None
+                found = located
+        return found
+
+    def _filling_scopes(self, module: Module, function: Function, path: str) -> list[tuple[Module, Function]] | None:
+        """The functions whose stores into the container `path` the code in `function` reads:
+        the function's own for a local (`found = {}`); the class's methods for an attribute
+        (`self.found`, `Registry.found`); the module's functions for a module-level name. None
+        when the container is bound to anything but an empty one (a parameter, a call's
+        result), or is defined in code out of sight (an imported registry)."""
+        parts = path.split("[")[0].split(".")
+        head, whole = parts[0], "[" not in path and len(parts) <= 2
+        if function.param(head) is not None and head not in ("self", "cls"):
+            return None  # the caller's container
+        if head not in ("self", "cls") and any(b.name == head for b in function.bindings):
+            if path == head:  # a local container
+                return [(module, function)] if _all_empty(function.bindings, path) else None
+            owner_class = module.classes.get(function.class_qualname) if function.class_qualname else None
+            scopes = [(module, function)]  # `cat["prefs"]`: spelled alike in the class's methods
+        elif head in ("self", "cls"):
+            owner_class = module.classes.get(function.class_qualname) if function.class_qualname else None
+            if owner_class is None:
+                return None
+            scopes = []
+        elif len(parts) > 1 and self.class_at(module, head) is not None:
+            owner_module, owner_class = self.class_at(module, head)
+            module, scopes = owner_module, []
+        elif "." not in path and "[" not in path:  # a module-level container
+            top = module.functions.get("<module>")
+            if top is None or not any(b.name == path for b in top.bindings) or not _all_empty(top.bindings, path):
+                return None
+            return list({id(f): (module, f) for f in (function, *module.functions.values())}.values())
+        else:
+            return None
+        methods = [(owner, method) for owner, base in (self.mro(module, owner_class) if owner_class else ())
+                   for method in (owner.functions.get(q) for q in base.methods.values()) if method is not None]
+        if whole and len(parts) == 2 and not scopes:  # `self.found` / `Registry.found`: empty bindings only
+            attribute = parts[1]
+            declared = self.declared(module, owner_class).get(attribute)
+            if declared is not None and not _empty_container(declared[2].value):
+                return None
+            if not all(_all_empty(m.attribute_bindings, f"{head}.{attribute}") and
+                       _all_empty(m.attribute_bindings, f"self.{attribute}") for _, m in methods):
+                return None
+        return list({id(f): (o, f) for o, f in (*scopes, *methods)}.values())
+
+    def _held_class(self, module: Module, function: Function, value: Value | None, depth: int) -> Located | None:
+        """The project class of a stored or returned value: `self`, a local or a parameter
+        (`class_of`), an item of a container (`stored_class`), or what `_assigned_value_class` knows."""
+        if value is None:
+            return None
+        if value.kind == "name" and value.ref:
+            return self.class_of(module, function, value.ref, depth)
+        if value.kind == "op" and value.op == "[]" and len(value.elements) == 2:
+            found = self.item_classes(module, function, value.elements[0], depth, value.elements[1])
+            return found[0] if len(found) == 1 else None
+        return self._assigned_value_class(module, function, value)
+
+    def returned_class(self, module: Module, function: Function, depth: int = 0) -> Located | None:
+        """The class an unannotated function returns: the one project class all its returns
+        that are not `None` hold (`_held_class`); None when one of them is unknown."""
+        key = (module.name, function.qualname, "<returned>")  # beside class_of's keys: no local has that name
+        if key in self._locals:
+            return self._locals[key]
+        if key in self._active or depth > _MAX_DEPTH:
+            self._cut += 1
+            return None  # a function returning its own result
+        cut, active = self._cut, self._active
+        self._active = active | {key}
+        try:
+            found = self._returned_class(module, function, depth)
+        finally:
+            self._active = active
+        if not depth or self._cut == cut:  # as class_of keeps its answers
+            self._locals[key] = found
+        return found
+
+    def _returned_class(self, module: Module, function: Function, depth: int) -> Located | None:
+        found: Located | None = None
+        for exit in function.exits:
+            if exit.kind != "return" or exit.value is None or exit.value.kind == "none":
+                continue
+            located = self._held_class(module, function, exit.value, depth + 1)
+            if located is None or (found is not None and not _same(found, located)):
+                return None
+            found = located
+        return found
 
     def _container_annotation(self, module: Module, function: Function, value: Value,
                               depth: int) -> tuple[Module, Annotation] | None:
@@ -508,7 +649,8 @@ class Types:
                 if not found and binding.value is not None and binding.value.kind == "element":
                     found = self.element_classes(module, function, binding.value.elements[0])
                 if not found and binding.value is not None and binding.value.kind == "op" and binding.value.op == "[]":
-                    found = self.item_classes(module, function, binding.value.elements[0])
+                    container, *key = binding.value.elements
+                    found = self.item_classes(module, function, container, 0, key[0] if len(key) == 1 else None)
                 if not found and binding.value is not None and binding.value.kind == "other":
                     # `ev = wle.subevent or self.request.event`: either one
                     found = _unique([c for c in (self._value_class(module, function, e) for e in binding.value.elements)
@@ -631,6 +773,10 @@ class Types:
         target = self.callee(module, function, call, depth)
         if target is not None and target[1].returns is not None and not target[1].returns.container:
             found = self.class_of_annotation(target[0], target[1].returns.core)
+            if found is not None:
+                return found
+        if target is not None and target[1].returns is None:
+            found = self.returned_class(*target, depth)
             if found is not None:
                 return found
         return self._read_class(module, value, depth)
@@ -928,6 +1074,31 @@ def _returns_foreign(project: Project, module: Module, function: Function) -> bo
 # Method names of builtin types: `x.get()`, `x.append()` on a value of unknown class are theirs.
 _BUILTIN_METHODS = frozenset(name for kind in (dict, list, str, bytes, bytearray, set, frozenset, tuple, int, float,
                                                 object) for name in dir(kind))
+
+
+def _empty_container(value: Value | None) -> bool:
+    """`{}`, `[]`, `dict()`, `OrderedDict()`...: a container whose items only its stores put in."""
+    if value is None:
+        return False
+    if value.kind == "dict":
+        return not value.entries and not value.elements and not value.opaque_entries
+    if value.kind == "seq":
+        return not value.elements
+    call = value.call if value.kind == "call" else None
+    return call is not None and last_name(call.callee) in _EMPTY_CONTAINERS and not call.args and not call.kwargs
+
+
+def _all_empty(bindings, name: str) -> bool:
+    return all(_empty_container(b.value) for b in bindings if b.name == name)
+
+
+def _keyed_item(name: str, path: str) -> bool:
+    """Whether an `item_bindings` name is a store into `path` at a string key (`path['k']`)."""
+    rest = name[len(path):] if name.startswith(path + "[") else ""
+    return rest.endswith("]") and string_literal(Value("const", rest[1:-1])) is not None
+
+
+_EMPTY_CONTAINERS = frozenset({"dict", "list", "OrderedDict", "WeakValueDictionary", "WeakKeyDictionary"})
 
 
 def _target(value: Value) -> str | None:
