@@ -317,13 +317,19 @@ DISPATCH = {".review-lint.yaml": "", "app/__init__.py": "",
             "app/other.py": "def unrelated():\n    return 1\n"}
 
 
-def test_a_class_defining_the_dispatched_name_elsewhere_changes_the_family(tmp_path: Path):
-    for name, text in DISPATCH.items():
+def live_on(tmp_path: Path, files: dict[str, str]) -> LiveProject:
+    """A language server's project over `files`, written under tmp_path (patches applied by the caller)."""
+    for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
+    live = LiveProject(tmp_path, cache=False)
+    live.source.collector.jobs = 1
+    return live
+
+
+def test_a_class_defining_the_dispatched_name_elsewhere_changes_the_family(tmp_path: Path):
     with libcst_patches.applied():
-        live = LiveProject(tmp_path, cache=False)
-        live.source.collector.jobs = 1
+        live = live_on(tmp_path, DISPATCH)
         # `job` holds what project code made, of no known class: `run` is the one family's.
         assert codes(live.judge(), "app/jobs.py") == ["RL001"]
         unrelated = DISPATCH["app/other.py"] + "\n\nclass Other:\n    def run(self):\n        return 2\n"
@@ -343,12 +349,8 @@ FILLED = {".review-lint.yaml": "", "app/__init__.py": "",
 
 
 def test_a_store_into_a_registry_edited_elsewhere_changes_what_its_items_are(tmp_path: Path):
-    for name, text in FILLED.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
     with libcst_patches.applied():
-        live = LiveProject(tmp_path, cache=False)
-        live.source.collector.jobs = 1
+        live = live_on(tmp_path, FILLED)
         # Every store puts a Pref in, so what `get` returns is a Pref and `set` is Pref's.
         assert codes(live.judge(), "app/models.py") == ["RL001"]
         mixed = FILLED["app/prefs.py"].replace("import Pref", "import Other, Pref") + (

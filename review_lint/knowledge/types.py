@@ -466,21 +466,8 @@ class Types:
         if path is None:
             return None
         wanted = string_literal(key) if key is not None else None
-        memo_key = (module.name, function.qualname, f"[{path}[{wanted!r}]")  # no local has such a name
-        if memo_key in self._locals:
-            return self._locals[memo_key]
-        if memo_key in self._active or depth > _MAX_DEPTH:
-            self._cut += 1
-            return None  # a container filled from its own items
-        cut, active = self._cut, self._active
-        self._active = active | {memo_key}
-        try:
-            found = self._stored_class(module, function, path, wanted, depth)
-        finally:
-            self._active = active
-        if not depth or self._cut == cut:
-            self._locals[memo_key] = found
-        return found
+        asked = (module.name, function.qualname, f"[{path}[{wanted!r}]")  # no local has such a name
+        return self._kept(asked, depth, lambda: self._stored_class(module, function, path, wanted, depth))
 
     def _stored_class(self, module: Module, function: Function, path: str, wanted: str | None,
                       depth: int) -> Located | None:
@@ -488,16 +475,9 @@ class Types:
         if scopes is None:
             return None
         names = {f"{path}[]"} | ({f"{path}[{wanted!r}]"} if wanted is not None else set())
-        found: Located | None = None
-        for owner, scope in scopes:
-            for binding in scope.item_bindings:
-                if binding.name not in names and (wanted is not None or not _keyed_item(binding.name, path)):
-                    continue
-                located = self._held_class(owner, scope, binding.value, depth + 1)
-                if located is None or (found is not None and not _same(found, located)):
-                    return None
-                found = located
-        return found
+        stores = ((owner, scope, binding.value) for owner, scope in scopes for binding in scope.item_bindings
+                  if binding.name in names or (wanted is None and _keyed_item(binding.name, path)))
+        return self._one_class(stores, depth)
 
     def _filling_scopes(self, module: Module, function: Function, path: str) -> list[tuple[Module, Function]] | None:
         """The functions whose stores into the container `path` the code in `function` reads:
@@ -557,27 +537,35 @@ class Types:
         """The class an unannotated function returns: the one project class all its returns
         that are not `None` hold (`_held_class`); None when one of them is unknown."""
         key = (module.name, function.qualname, "<returned>")  # beside class_of's keys: no local has that name
+        returns = ((module, function, e.value) for e in function.exits
+                   if e.kind == "return" and e.value is not None and e.value.kind != "none")
+        return self._kept(key, depth, lambda: self._one_class(returns, depth))
+
+    def _kept(self, key: tuple[str, str, str], depth: int, compute) -> Located | None:
+        """`compute()` kept beside class_of's answers, as class_of keeps them (only when no
+        depth limit cut it short); None for a question asked again inside its own answer
+        (a function returning its own result, a container filled from its own items)."""
         if key in self._locals:
             return self._locals[key]
         if key in self._active or depth > _MAX_DEPTH:
             self._cut += 1
-            return None  # a function returning its own result
+            return None
         cut, active = self._cut, self._active
         self._active = active | {key}
         try:
-            found = self._returned_class(module, function, depth)
+            found = compute()
         finally:
             self._active = active
-        if not depth or self._cut == cut:  # as class_of keeps its answers
+        if not depth or self._cut == cut:
             self._locals[key] = found
         return found
 
-    def _returned_class(self, module: Module, function: Function, depth: int) -> Located | None:
+    def _one_class(self, values: Iterator[tuple[Module, Function, Value | None]], depth: int) -> Located | None:
+        """The one project class every value holds (`_held_class`); None when one is not
+        known or two differ (and for no value at all)."""
         found: Located | None = None
-        for exit in function.exits:
-            if exit.kind != "return" or exit.value is None or exit.value.kind == "none":
-                continue
-            located = self._held_class(module, function, exit.value, depth + 1)
+        for module, function, value in values:
+            located = self._held_class(module, function, value, depth + 1)
             if located is None or (found is not None and not _same(found, located)):
                 return None
             found = located
