@@ -8,7 +8,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from review_lint.extract import Extractor, _string_value, fill
+from review_lint.extract import Extractor, _string_value, extract, fill
 from review_lint.extract.fill import _TextHolder
 from review_lint.facts import (
     FACT_CLASSES, NO_SPAN, Annotation, Assert, Binding, Block, Call, Class, Exit, Field, Function, Import, Param, Record,
@@ -185,3 +185,19 @@ def test_the_fill_reads_its_tables_from_the_declarations():
     assert fill._WITH_TEXT == {kind for kind in (*FACT_CLASSES, _TextHolder) if "text" in kind.needs}
     assert {Value, Call, Block, Binding, Assert, Exit, Function, Field, Class, Import} <= fill._WITH_SPAN
     assert {Value, Call, Annotation, _TextHolder} <= fill._WITH_TEXT
+
+
+def test_stores_into_containers_are_named_by_the_container_and_the_key():
+    text = (
+        "def register(cat, name, ctx, rows):\n"
+        "    (cat['prefs'])[name] = res = Pref(name)\n"
+        "    ctx[\"form\"] = Form()\n"
+        "    ctx['\\N{NO SUCH NAME}'] = Form()\n"  # LibCST cannot evaluate it: a key of unknown value
+        "    rows[0] = Row()\n"
+        "    make()[name] = 1\n"
+    )
+    source, module, failed = parse("stores.py", text.encode())
+    assert failed is None
+    function = next(f for f in extract("stores.py", source, module).functions if f.name == "register")
+    assert [(b.name, b.value.ref) for b in function.item_bindings] == [
+        ("cat['prefs'][]", "Pref"), ("ctx['form']", "Form"), ("ctx[]", "Form"), ("rows[]", "Row")]

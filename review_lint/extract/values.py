@@ -11,7 +11,7 @@ import dataclasses
 
 import libcst as cst
 
-from ..facts import Call, Value
+from ..facts import Call, Value, string_literal
 
 # Child fields that never hold an expression worth descending into.
 _SKIP_FIELDS = {"lpar", "rpar", "comma", "semicolon", "operator", "dot", "colon", "equal", "star", "leading_lines"}
@@ -66,9 +66,10 @@ def item_path(node: cst.CSTNode) -> str | None:
         return f"{base}.{node.attr.value}" if base is not None else None
     if type(node) is cst.Subscript and len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
         key = node.slice[0].slice.value
-        if type(key) is cst.SimpleString and key.evaluated_value is not None and type(key.evaluated_value) is str:
-            base = item_path(node.value)
-            return f"{base}[{key.evaluated_value!r}]" if base is not None else None
+        # read as facts.item_path reads it: LibCST's evaluated_value raises on `"\N{NO SUCH NAME}"`
+        text = string_literal(Value("const", key.value)) if type(key) is cst.SimpleString else None
+        base = item_path(node.value) if text is not None else None
+        return f"{base}[{text!r}]" if base is not None else None
     return None
 
 
