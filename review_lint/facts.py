@@ -137,8 +137,14 @@ def string_literal(value: Value | None) -> str | None:
     """The string a string literal (not cut short) stands for, else None."""
     if value is None or value.kind != "const" or value.text.endswith("…"):
         return None
+    return string_of(value.text)
+
+
+def string_of(token: str) -> str | None:
+    """The string a string token (`'a'`, `"b"`, `r'c'`) stands for; None for any other
+    token and for one Python would not compile (an unknown `\\N{...}` escape)."""
     try:
-        found = ast.literal_eval(value.text)
+        found = ast.literal_eval(token)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
     return found if type(found) is str else None

@@ -11,7 +11,7 @@ import dataclasses
 
 import libcst as cst
 
-from ..facts import Call, Value, string_literal
+from ..facts import Call, Value, string_of
 
 # Child fields that never hold an expression worth descending into.
 _SKIP_FIELDS = {"lpar", "rpar", "comma", "semicolon", "operator", "dot", "colon", "equal", "star", "leading_lines"}
@@ -66,8 +66,8 @@ def item_path(node: cst.CSTNode) -> str | None:
         return f"{base}.{node.attr.value}" if base is not None else None
     if type(node) is cst.Subscript and len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
         key = node.slice[0].slice.value
-        # read as facts.item_path reads it: LibCST's evaluated_value raises on `"\N{NO SUCH NAME}"`
-        text = string_literal(Value("const", key.value)) if type(key) is cst.SimpleString else None
+        # read as facts.item_path reads it (LibCST's evaluated_value raises on `"\N{NO SUCH NAME}"`)
+        text = string_of(key.value) if type(key) is cst.SimpleString else None
         base = item_path(node.value) if text is not None else None
         return f"{base}[{text!r}]" if base is not None else None
     return None
@@ -80,8 +80,7 @@ def item_key_path(target: cst.Subscript) -> str | None:
     container = item_path(target.value)
     if container is None or len(target.slice) != 1 or type(target.slice[0].slice) is not cst.Index:
         return None
-    key = item_path(target) if type(target.slice[0].slice.value) is cst.SimpleString else None
-    return key if key is not None else container + "[]"
+    return item_path(target) or container + "[]"
 
 
 class Values:

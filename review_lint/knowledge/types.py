@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..facts import Annotation, Call, Class, Field, Function, Value, item_path, string_literal
+from ..facts import Annotation, Call, Class, Field, Function, Value, item_path, string_literal, string_of
 from ..project import Module, Project, base_ref, last_name
 
 Located = tuple[Module, Class]
@@ -268,10 +268,7 @@ class Types:
         owner, function = getter
         if function.returns is not None:
             return self.class_of_annotation(owner, function.returns.core) if not function.returns.container else None
-        built = _unique([c for c in (self._assigned_value_class(owner, function, e.value)
-                                     for e in function.exits if e.kind == "return" and e.value is not None)
-                         if c is not None])
-        return built[0] if len(built) == 1 else None
+        return self.returned_class(owner, function)
 
     def _assigned_value_class(self, module: Module, method: Function, value: Value) -> Located | None:
         """The class of a value assigned to an attribute: `Foo(...)`, a factory or classmethod
@@ -486,7 +483,7 @@ class Types:
         when the container is bound to anything but an empty one (a parameter, a call's
         result), or is defined in code out of sight (an imported registry)."""
         parts = path.split("[")[0].split(".")
-        head, whole = parts[0], "[" not in path and len(parts) <= 2
+        head = parts[0]
         if function.param(head) is not None and head not in ("self", "cls"):
             return None  # the caller's container
         if head not in ("self", "cls") and any(b.name == head for b in function.bindings):
@@ -499,9 +496,8 @@ class Types:
             if owner_class is None:
                 return None
             scopes = []
-        elif len(parts) > 1 and self.class_at(module, head) is not None:
-            owner_module, owner_class = self.class_at(module, head)
-            module, scopes = owner_module, []
+        elif len(parts) > 1 and (named := self.class_at(module, head)) is not None:
+            (module, owner_class), scopes = named, []
         elif "." not in path and "[" not in path:  # a module-level container
             top = module.functions.get("<module>")
             if top is None or not any(b.name == path for b in top.bindings) or not _all_empty(top.bindings, path):
@@ -511,7 +507,7 @@ class Types:
             return None
         methods = [(owner, method) for owner, base in (self.mro(module, owner_class) if owner_class else ())
                    for method in (owner.functions.get(q) for q in base.methods.values()) if method is not None]
-        if whole and len(parts) == 2 and not scopes:  # `self.found` / `Registry.found`: empty bindings only
+        if "[" not in path and len(parts) == 2 and not scopes:  # `self.found` / `Registry.found`: empty bindings only
             attribute = parts[1]
             declared = self.declared(module, owner_class).get(attribute)
             if declared is not None and not _empty_container(declared[2].value):
@@ -1083,7 +1079,7 @@ def _all_empty(bindings, name: str) -> bool:
 def _keyed_item(name: str, path: str) -> bool:
     """Whether an `item_bindings` name is a store into `path` at a string key (`path['k']`)."""
     rest = name[len(path):] if name.startswith(path + "[") else ""
-    return rest.endswith("]") and string_literal(Value("const", rest[1:-1])) is not None
+    return rest.endswith("]") and string_of(rest[1:-1]) is not None
 
 
 _EMPTY_CONTAINERS = frozenset({"dict", "list", "OrderedDict", "WeakValueDictionary", "WeakKeyDictionary"})
