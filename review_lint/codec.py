@@ -254,7 +254,7 @@ def dump_facts(module: facts.ModuleFacts) -> bytes:
         return msgpack.packb(_encode_facts(failed, {}), **_PACK)
 
 
-def load_facts(blob: bytes) -> facts.ModuleFacts:
+def load_facts(blob: bytes | memoryview) -> facts.ModuleFacts:
     data = _unpack(blob)
     try:
         return _decode_facts(data, [])
@@ -293,7 +293,15 @@ _HEADER = struct.Struct("<IQ")  # CRC-32 of the body, length of the body
 
 
 def _sealed(body: bytes) -> bytes:
-    return MAGIC + _HEADER.pack(zlib.crc32(body), len(body)) + body
+    return b"".join(_sealed_parts([body]))
+
+
+def _sealed_parts(body: list[bytes | memoryview]) -> list[bytes | memoryview]:
+    """The parts of a sealed file whose body is the parts `body`, in order."""
+    checksum = 0
+    for part in body:
+        checksum = zlib.crc32(part, checksum)
+    return [MAGIC + _HEADER.pack(checksum, sum(len(part) for part in body)), *body]
 
 
 def _body(data: bytes) -> memoryview:
@@ -324,13 +332,22 @@ def seal_entries(head: dict[str, Any], entries: dict[str, bytes]) -> bytes:
     """A cache file of many encoded entries: a small MessagePack head (the keys and
     sizes) followed by the entries' bytes as they are, so that loading one costs a
     slice, not a parse."""
+    return b"".join(sealed_entries_parts(head, entries))
+
+
+def sealed_entries_parts(head: dict[str, Any], entries: dict[str, bytes | memoryview]) -> list[bytes | memoryview]:
+    """`seal_entries`'s bytes as the parts to write one after the other: the cache of a
+    large project is never joined in memory (at 10,000 files it is 180 MB, twice over)."""
     keys = list(entries)
     index = msgpack.packb({**head, "keys": keys, "sizes": [len(entries[k]) for k in keys]}, **_PACK)
-    return _sealed(b"".join([struct.pack("<Q", len(index)), index, *entries.values()]))
+    return _sealed_parts([struct.pack("<Q", len(index)), index, *entries.values()])
 
 
-def unseal_entries(data: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """(head, key -> entry bytes) of a file written by `seal_entries`."""
+def unseal_entries(data: bytes) -> tuple[dict[str, Any], dict[str, memoryview]]:
+    """(head, key -> entry bytes) of a file written by `seal_entries`. Each entry is a view
+    of `data`, not a copy: the file's bytes are one allocation, returned to the system
+    whole once the last entry is dropped (copies would be thousands of small ones that
+    stay in the process's heap after their facts are decoded)."""
     body = _body(data)
     if len(body) < 8:
         raise CodecError("its index is missing")
@@ -342,10 +359,11 @@ def unseal_entries(data: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
     if (type(keys) is not tuple or type(sizes) is not tuple or len(keys) != len(sizes)
             or not all(type(k) is str for k in keys) or not all(type(s) is int and s >= 0 for s in sizes)):
         raise CodecError("its index is not a list of entries")
-    entries: dict[str, bytes] = {}
-    at = len(data) - len(body) + 8 + length  # slices of the file's own bytes: one copy each
+    entries: dict[str, memoryview] = {}
+    at = len(data) - len(body) + 8 + length
+    view = memoryview(data)
     for key, size in zip(keys, sizes):
-        entries[key] = data[at:at + size]
+        entries[key] = view[at:at + size]
         at += size
     if at != len(data):
         raise CodecError("its entries do not fill the file")

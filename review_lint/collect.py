@@ -183,7 +183,8 @@ class Collector:
         results: dict[str, ModuleFacts | bytes] = {}
         todo: list[tuple[str, bytes | None]] = []
         keys: dict[str, str] = {}
-        for relative, (data, key) in self._read(root, files).items():
+        read, self._memo = self._read(root, files), None  # the files' bytes: held below only where parsed
+        for relative, (data, key) in read.items():
             if data is None:
                 todo.append((relative, None))
                 continue
@@ -198,16 +199,17 @@ class Collector:
                 self.stats.cached += 1
             else:
                 todo.append((relative, data))
+        del read
         self._total = len(files)
         if self.progress:
             self.progress(len(results), self._total)
         blobs: dict[str, bytes] = {}
         idle = self._decode_while_waiting(results, blobs) if self._overlap(todo, results) else None
         for facts, blob in self._extract(root, todo, idle):
-            results[facts.path] = facts
             if cache is not None and facts.path in keys and not _is_transient(facts):
                 cache.put(keys[facts.path], facts, blob)
                 blobs[facts.path] = cache.entries[keys[facts.path]]
+            results[facts.path] = facts
         self.stats.parsed = len(todo)
         digests: dict[str, bytes] = {}
         if cache is not None:
@@ -253,14 +255,14 @@ class Collector:
         the other files' cached facts, which judging them again will need: on two
         cores the parse (and LibCST's import) then costs no time of its own."""
         return (self.jobs > 1 and 0 < len(todo) < 2 * CHUNK_FILES and sys.platform.startswith("linux")
-                and any(isinstance(item, bytes) for item in results.values()))
+                and any(isinstance(item, _BLOB) for item in results.values()))
 
     @staticmethod
     def _decode_while_waiting(results: dict, blobs: dict[str, bytes]):
         """Decode cached facts one file per step (the caller stops when the worker is
         done: an edit that changes no fact needs none of them)."""
         for relative, item in list(results.items()):
-            if isinstance(item, bytes):
+            if isinstance(item, _BLOB):
                 try:
                     facts = codec.load_facts(item)
                 except codec.CodecError:  # left as bytes: Gathered re-extracts it
@@ -343,15 +345,21 @@ class Gathered:
         self.blobs = blobs  # the encoded facts of the files parsed in this run
         self.digests = digests or {}  # a digest of each file's encoded facts, where the cache keeps one
         self._facts: list[ModuleFacts] | None = None
+        self._fingerprint: str | None | bool = False  # False: not computed yet
 
     @property
     def fingerprint(self) -> str | None:
         """A digest of every file's facts (None when some file's facts have no bytes:
         a read failure or a crash, never a settled verdict)."""
+        if self._fingerprint is False:
+            self._fingerprint = self._digest_of_facts()
+        return self._fingerprint
+
+    def _digest_of_facts(self) -> str | None:
         digest = hashlib.blake2b(digest_size=16)
         digest.update(f"prefilter={self.prefilter}\0".encode())
         for relative, item in self.items:
-            blob = item if isinstance(item, bytes) else self.blobs.get(relative)
+            blob = item if isinstance(item, _BLOB) else self.blobs.get(relative)
             if blob is not None:
                 known = self.digests.get(relative) or _digest(blob)
                 digest.update(f"{relative}\0".encode("utf-8", "surrogateescape") + known)
@@ -362,12 +370,21 @@ class Gathered:
         return "facts:" + digest.hexdigest()
 
     def facts(self) -> list[ModuleFacts]:
+        """Every file's facts, decoded once. The encoded bytes are dropped as they are
+        decoded (the fingerprint, which reads them, is taken first): a view of the cache
+        file keeps all of it alive, and the facts decoded from it are several times its size."""
         if self._facts is None:
-            self._facts = [self._decoded(relative, item) for relative, item in self.items]
+            self.fingerprint
+            items, self.items, self.blobs = self.items, [], {}
+            for index, (relative, item) in enumerate(items):
+                items[index] = (relative, self._decoded(relative, item))
+                del item
+            self.items = items
+            self._facts = [facts for _, facts in items]
         return self._facts
 
     def _decoded(self, relative: str, item: ModuleFacts | bytes) -> ModuleFacts:
-        if not isinstance(item, bytes):
+        if not isinstance(item, _BLOB):
             return item
         try:
             return codec.load_facts(item)
@@ -391,7 +408,8 @@ def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: 
     from . import libcst_patches
 
     with libcst_patches.applied() if patch_libcst else contextlib.nullcontext():
-        for relative, data in files:
+        for index, (relative, data) in enumerate(files):
+            files[index] = (relative, None)  # its bytes are garbage once parsed (the whole tree's are 110 MB)
             yield facts_for_file(root, relative, data), None
             if progress:
                 progress(1, total)
@@ -646,8 +664,12 @@ class _Cache:
             del self.entries[key]
             self.digests.pop(key, None)
         _write_atomically(self.folder, _CACHE_FILE,
-                          codec.seal_entries({"schema": code_fingerprint(), "digests": self.digests}, self.entries),
+                          codec.sealed_entries_parts({"schema": code_fingerprint(), "digests": self.digests},
+                                                     self.entries),
                           self.warn_unwritable)
+
+
+_BLOB = (bytes, memoryview)  # a file's encoded facts: parsed in this run, or a view of the cache file
 
 
 def _digest(blob: bytes) -> bytes:
@@ -673,7 +695,7 @@ def _read_sealed(path: Path, warn_damaged: Callable[[Path, Exception], None]):
         return None
 
 
-def _write_atomically(folder: Path, name: str, content: bytes,
+def _write_atomically(folder: Path, name: str, content: bytes | list[bytes | memoryview],
                       warn_unwritable: Callable[[Path, OSError], None] | None = None) -> None:
     """Replace the file whole (a reader, a concurrent run or a run killed half-way
     never leaves it half-written). A folder that cannot be written (read-only, full)

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Callable
 
 
-def write_atomically(path: Path, content: bytes, *, mode: int | None = None, durable: bool = False,
-                     before_replace: Callable[[], None] | None = None) -> None:
-    """Write `content` to a temporary file beside `path`, then rename it over `path`
+def write_atomically(path: Path, content: bytes | list[bytes | memoryview], *, mode: int | None = None,
+                     durable: bool = False, before_replace: Callable[[], None] | None = None) -> None:
+    """Write `content` (bytes, or a list of parts written one after the other, so that a
+    large file is never joined in memory) to a temporary file beside `path`, then rename it over `path`
     (through a symbolic link to its target; into a device or FIFO directly).
 
     The file keeps `path`'s permissions, or gets what `open()` would give a new one
@@ -28,7 +29,7 @@ def write_atomically(path: Path, content: bytes, *, mode: int | None = None, dur
     if special:
         # `--output /dev/null` or a FIFO: renaming over it would replace the device with a file.
         with open(path, "wb") as stream:
-            stream.write(content)
+            _write(stream, content)
         return
     if mode is None:
         try:
@@ -38,7 +39,7 @@ def write_atomically(path: Path, content: bytes, *, mode: int | None = None, dur
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".review-lint-tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
+            _write(stream, content)
             if durable:
                 stream.flush()
                 os.fsync(stream.fileno())
@@ -52,6 +53,13 @@ def write_atomically(path: Path, content: bytes, *, mode: int | None = None, dur
         except OSError:
             pass
         raise
+
+
+def _write(stream, content: bytes | list[bytes | memoryview]) -> None:
+    if isinstance(content, list):
+        stream.writelines(content)
+    else:
+        stream.write(content)
 
 
 def _umask() -> int:

@@ -116,6 +116,8 @@ def write_and_die(path, content, **kwargs):
         real(path, content, **kwargs)
         os.kill(os.getpid(), signal.SIGKILL)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".review-lint-tmp")
+    if not isinstance(content, bytes):  # the facts cache is written as its parts, never joined
+        content = b"".join(content)
     if stage == "half written":
         os.write(handle, content[: len(content) // 2])
     elif stage == "written, not renamed":

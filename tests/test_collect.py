@@ -17,6 +17,7 @@ from review_lint import collect as collect_module
 from review_lint import engine as engine_module
 from review_lint.collect import Collector
 from review_lint.engine import Engine, Options
+from review_lint.facts import ModuleFacts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CASES = sorted(p for p in FIXTURES.glob("RL*/*") if p.is_dir())
@@ -63,6 +64,25 @@ def test_warm_cache_reparses_only_changed_files(tmp_path):
     assert len(findings(root, second)) == 4
     assert (second.stats.parsed, second.stats.cached) == (1, 4)
     assert (cache / ".gitignore").read_text().strip().endswith("*")
+
+
+def test_decoded_facts_hold_no_encoded_bytes_and_keep_the_facts_key(tmp_path):
+    """A warm run's facts are views of the cache file until decoded. Once decoded, none
+    is held (at 10,000 files the file is 180 MB), and the facts key stays what it was."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    files = [f"m{index}.py" for index in range(5)]
+    for index, name in enumerate(files):
+        (root / name).write_text(f"def f{index}(x):\n    assert x\n")
+    cache = tmp_path / "cache"
+    Collector(cache_dir=cache).gather(root, files).facts()
+    key = Collector(cache_dir=cache).gather(root, files).fingerprint
+    gathered = Collector(cache_dir=cache).gather(root, files)
+    assert [type(item) for _, item in gathered.items] == [memoryview] * 5
+    assert [[f.qualname for f in facts.functions] for facts in gathered.facts()] == [
+        ["<module>", f"f{index}"] for index in range(5)]
+    assert [type(item) for _, item in gathered.items] == [ModuleFacts] * 5 and gathered.blobs == {}
+    assert key is not None and gathered.fingerprint == key
 
 
 @pytest.mark.parametrize("prewarmed", [False, True], ids=["worker forked when needed", "helper forked at start"])
