@@ -40,6 +40,7 @@ class Extractor(Walk, Values, Annotations, Flow, Fill):
         self._group_ids = 0
         self._assert_texts: list[tuple[Assert, _TextHolder, _TextHolder | None]] = []
         self._plain_values: dict[str, Value] = {}
+        self._constants: dict[str, Value] = {}
         self._call_values: list[Value] = []
 
     # -- entry -------------------------------------------------------------

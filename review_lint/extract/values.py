@@ -150,7 +150,7 @@ class Values:
         operator's span and text are its own; `x == 1` need not position the `1`)."""
         kind = type(node)
         if (kind is cst.Integer or kind is cst.SimpleString) and not node.lpar and len(node.value) < MAX_OPERAND:
-            return Value("const", node.value)
+            return self._constant(node.value)
         return self._expr(node)
 
     def _operation(self, node, operator: str, operands: list[Value]) -> Value:
@@ -207,6 +207,14 @@ class Values:
             else:
                 value = Value(kind, name, ref=name)
             self._plain_values[name] = value
+        return value
+
+    def _constant(self, token: str) -> Value:
+        """An untracked literal (an operand, an unpacked index): like a name, one object
+        per distinct token in a file (a tenth of a file's values are these)."""
+        value = self._constants.get(token)
+        if value is None:
+            value = self._constants[token] = Value("const", token)
         return value
 
     def _tracked(self, node, value: Value) -> Value:

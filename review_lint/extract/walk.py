@@ -188,7 +188,7 @@ class Walk:
                 if pairwise:
                     item = value.elements[index]
                 elif unpacked:
-                    item = Value("unpacked", "", call=value.call, elements=(Value("const", str(index)),))
+                    item = Value("unpacked", "", call=value.call, elements=(self._constant(str(index)),))
                 else:
                     item = None
                 self._bind_target(element.value, item, None)
