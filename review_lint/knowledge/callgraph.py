@@ -467,9 +467,10 @@ def chains_to(
 def _functions_by_called_name(module: Module) -> Iterator[tuple[str, tuple[Module, Function]]]:
     """A module's functions by the last name of each name they call (Project.index)."""
     for function in module.facts.functions:
+        located = (module, function)  # one pair under all its names
         for called in dict.fromkeys(last_name(c.callee or c.method or "") for c in function.calls):
             if called:
-                yield called, (module, function)
+                yield called, located
 
 
 def _literal(value: Value | None) -> str | None:

@@ -1000,15 +1000,17 @@ def _request_assignments(module: Module) -> Iterator[tuple[str, tuple[Module, Fu
 def _classes_by_base_name(module: Module) -> Iterator[tuple[str, Located]]:
     """Classes by the last name of each base as written (`class A(pkg.Base)` under "Base")."""
     for cls in module.facts.classes:
+        located = (module, cls)
         for base in cls.bases:
-            yield last_name(base_ref(base)), (module, cls)
+            yield last_name(base_ref(base)), located
 
 
 def _classes_by_method(module: Module) -> Iterator[tuple[str, Located]]:
     """Classes by the names of the methods they define themselves."""
     for cls in module.facts.classes:
+        located = (module, cls)  # one pair under all its method names
         for name in cls.methods:
-            yield name, (module, cls)
+            yield name, located
 
 
 def _classes_by_name(module: Module) -> Iterator[tuple[str, Located]]:
