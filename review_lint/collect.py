@@ -376,11 +376,10 @@ class Gathered:
         decoded (the fingerprint, which reads them, is taken first): a view of the cache
         file keeps all of it alive, and the facts decoded from it are several times its size."""
         if self._facts is None:
-            self.fingerprint
+            self.fingerprint  # noqa: B018 - taken now: it reads the bytes dropped below
             items, self.items, self.blobs = self.items, [], {}
             for index, (relative, item) in enumerate(items):
                 items[index] = (relative, self._decoded(relative, item))
-                del item
             self.items = items
             self._facts = [facts for _, facts in items]
         return self._facts
@@ -674,8 +673,8 @@ class _Cache:
 def _compacted(facts: ModuleFacts, blob: bytes) -> ModuleFacts:
     """The facts extracted in this process, as the cache gives them back: decoding shares
     each string and span once per file, which the extracted objects repeat (on a quarter
-    of the scale tree, 1.2 million strings against 0.7 million), so the project's facts
-    take a tenth less memory for the tenth of a millisecond a file's decoding costs."""
+    of the scale tree, 1.2 million strings against 0.7 million). A file's decoding costs
+    about 0.4 ms, against 12 ms to parse it."""
     try:
         return codec.load_facts(blob)
     except codec.CodecError:  # never expected of bytes just written: the facts as they are
