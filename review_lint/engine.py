@@ -334,9 +334,11 @@ class Engine:
         process, which builds that knowledge once. With more than one core, forked
         processes judge all but the largest share of those groups while this one
         judges the rest: the facts are shared copy-on-write, and only diagnostics
-        travel back. If a child dies, its rules are judged here.
+        travel back. If a child dies, its rules are judged here. A large project is
+        judged here alone (see FORKED_JUDGING_MAX_MODULES).
         """
-        shares = _shares(self._rule_groups(), jobs if sys.platform.startswith("linux") else 1)
+        forking = sys.platform.startswith("linux") and len(project.all_modules) <= FORKED_JUDGING_MAX_MODULES
+        shares = _shares(self._rule_groups(), jobs if forking else 1)
         if len(shares) < 2:
             return [self._judge(code, project) for share in shares for code in share]
         from multiprocessing import get_context
@@ -435,6 +437,14 @@ class Engine:
             return False
         # Comments are read upper-cased: `ignore[assert-in-handler]` is ASSERT-IN-HANDLER.
         return codes is None or diagnostic.rule in codes or diagnostic.name.upper() in codes
+
+
+# A forked judge copies the pages it reads: every object it touches gets its reference
+# count written. It copies about three quarters of the facts (116 KB a module on the
+# 10,000-file scale tree: one file changed peaks at 770 MB with a forked judge against
+# 446 MB without, on its quarter, for 12% less wall time). Below this many modules the
+# copy is at most about 120 MB and the time is worth it; above, the memory is not.
+FORKED_JUDGING_MAX_MODULES = 1_000
 
 
 def _judge_in_child(engine: Engine, codes: list[str], project: Project, sender) -> None:

@@ -295,6 +295,33 @@ def test_rules_judged_in_a_forked_process_that_dies_are_judged_again_here(tmp_pa
     assert findings(root, Collector(jobs=2), select=["RL900", "RL001"]) == expected
 
 
+def test_a_project_above_the_forked_judging_limit_is_judged_in_one_process(tmp_path, monkeypatch):
+    """A forked judge copies most of the facts it reads: a project of more modules than
+    the limit is judged in this process alone, with the same findings."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    for index in range(3):
+        (root / f"m{index}.py").write_text(
+            f"from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.get('/')\ndef f{index}(x):\n    assert x\n"
+        )
+    expected = findings(root, Collector(jobs=1), select=["RL900", "RL001"])
+    judging = engine_module.Engine._judge
+    noted = tmp_path / "pids"
+
+    def noting(self, code, project, judgements=None):
+        with noted.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return judging(self, code, project, judgements)
+
+    monkeypatch.setattr(engine_module.Engine, "_judge", noting)
+    for limit, processes in ((3, 2), (2, 1)):  # the project has 3 modules
+        monkeypatch.setattr(engine_module, "FORKED_JUDGING_MAX_MODULES", limit)
+        noted.write_text("")
+        assert findings(root, Collector(jobs=2), select=["RL900", "RL001"]) == expected
+        pids = noted.read_text().split()
+        assert len(pids) == 2 and len(set(pids)) == processes and str(os.getpid()) in pids, limit
+
+
 def test_the_forked_judge_never_repeats_output_pending_in_the_parent(tmp_path):
     # An embedder's stdout, block-buffered in a pipe, holds "pending" when the judge
     # forks: a forked child flushing its copy of that buffer would print it twice
