@@ -382,6 +382,7 @@ class Gathered:
                 items[index] = (relative, self._decoded(relative, item))
             self.items = items
             self._facts = [facts for _, facts in items]
+            _give_back_free_memory()
         return self._facts
 
     def _decoded(self, relative: str, item: ModuleFacts | bytes) -> ModuleFacts:
@@ -679,6 +680,21 @@ def _compacted(facts: ModuleFacts, blob: bytes) -> ModuleFacts:
         return codec.load_facts(blob)
     except codec.CodecError:  # never expected of bytes just written: the facts as they are
         return facts
+
+
+def _give_back_free_memory() -> None:
+    """Return the C heap's free pages to the system (glibc's `malloc_trim`), once the
+    parse trees and the encoded facts are garbage and before judging allocates: the
+    heap keeps them otherwise, between the blocks still in use (cold `--jobs 1` on the
+    quarter scale tree: 574 -> 537 MB peak, for about 10 ms)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # a C library without it (musl): the pages stay
+        pass
 
 
 _BLOB = (bytes, memoryview)  # a file's encoded facts: parsed in this run, or a view of the cache file
