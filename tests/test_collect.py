@@ -282,13 +282,19 @@ def test_an_edit_that_leaves_the_facts_as_they_were_keeps_the_verdicts(tmp_path,
     assert findings(root, Collector(cache_dir=cache)) == before and len(judged) == 2
 
 
-def test_rules_judged_in_a_forked_process_that_dies_are_judged_again_here(tmp_path, monkeypatch):
-    root = tmp_path / "proj"
+def three_handlers(root: Path) -> Path:
+    """Three modules, each a route handler that asserts: findings of RL001 and RL900,
+    two rules the engine judges in separate processes when it forks."""
     root.mkdir()
     for index in range(3):
         (root / f"m{index}.py").write_text(
             f"from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.get('/')\ndef f{index}(x):\n    assert x\n"
         )
+    return root
+
+
+def test_rules_judged_in_a_forked_process_that_dies_are_judged_again_here(tmp_path, monkeypatch):
+    root = three_handlers(tmp_path / "proj")
     expected = findings(root, Collector(jobs=1), select=["RL900", "RL001"])
     assert {f[3] for f in expected} == {"RL001", "RL900"}
     monkeypatch.setattr(engine_module, "_judge_in_child", lambda *args: os._exit(3))
@@ -298,12 +304,7 @@ def test_rules_judged_in_a_forked_process_that_dies_are_judged_again_here(tmp_pa
 def test_a_project_above_the_forked_judging_limit_is_judged_in_one_process(tmp_path, monkeypatch):
     """A forked judge copies most of the facts it reads: a project of more modules than
     the limit is judged in this process alone, with the same findings."""
-    root = tmp_path / "proj"
-    root.mkdir()
-    for index in range(3):
-        (root / f"m{index}.py").write_text(
-            f"from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.get('/')\ndef f{index}(x):\n    assert x\n"
-        )
+    root = three_handlers(tmp_path / "proj")
     expected = findings(root, Collector(jobs=1), select=["RL900", "RL001"])
     judging = engine_module.Engine._judge
     noted = tmp_path / "pids"
