@@ -643,6 +643,25 @@ def _imported_modules(module: Module) -> Iterator[tuple[str, str]]:
             yield ".".join(parts[:end]), module.name
 
 
+_KEY_PARTS: dict = {}
+_KEY_PARTS_KEPT = 8
+
+
+def one_object(part: tuple) -> tuple:
+    """The object already standing for a value equal to `part`, for a part that many memo
+    keys hold (the options a rule judged with, the context of RL002's kept sites): one
+    object is stored once and compares equal at once, where equal copies are compared
+    element by element (10,000 kept entries) and each stored apart (100,000 copies of the
+    database options on a quarter of the scale tree). The last few distinct values are kept,
+    so a long-lived language server does not collect every context it ever judged in."""
+    found = _KEY_PARTS.get(part)
+    if found is None:
+        if len(_KEY_PARTS) >= _KEY_PARTS_KEPT:
+            del _KEY_PARTS[next(iter(_KEY_PARTS))]
+        found = _KEY_PARTS[part] = part
+    return found
+
+
 def _position(entry: tuple[int, object]) -> int:
     return entry[0]
 

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from ..config import name_matches
 from ..facts import Binding, Call, Function, Param, Span, Value, string_literal
-from ..project import Module, Project, base_ref, last_name
+from ..project import Module, Project, base_ref, last_name, one_object
 from .callgraph import call_graph, key_of
 from .types import DJANGO_QUERYSET, types_of
 
@@ -69,9 +69,6 @@ def _is_migration(module: Module) -> bool:
     return migration is not None and any(last(base_ref(b) or "").endswith("Migration") for b in migration.bases)
 
 
-_READS_KEYS: dict[tuple, tuple] = {}
-
-
 @dataclass
 class DbOptions:
     """The `database` option group (`rules/groups/database.yaml`), as a rule received it.
@@ -91,11 +88,9 @@ class DbOptions:
     broad_errors: list[str]
 
     def reads_key(self) -> tuple:
-        """The options a read's classification depends on: one object for every memo key
-        holding it (a new tuple per key was 100,000 copies on a quarter of the scale tree)."""
-        key = tuple(map(tuple, (self.receivers, self.session_types, self.not_sessions, self.read_helpers,
-                                self.read_functions)))
-        return _READS_KEYS.setdefault(key, key)
+        """The options a read's classification depends on (one object for all memo keys)."""
+        return one_object(tuple(map(tuple, (self.receivers, self.session_types, self.not_sessions,
+                                            self.read_helpers, self.read_functions))))
 
     @classmethod
     def from_rule(cls, options: dict) -> "DbOptions":

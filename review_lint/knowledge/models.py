@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..facts import Annotation, Class, Field, Function, Span, Value, string_literal
-from ..project import Module, Project, base_ref, last_name
+from ..project import Module, Project, base_ref, last_name, one_object
 from .types import types_of
 
 # Class methods that build an instance from a mapping given as their first argument.
@@ -498,7 +498,7 @@ class Models:
         # Each module's sites: a project memo whose entries outlive an edit that changes
         # none of what they read (incremental.py), under everything else they depend on.
         by_module = self.project.memo("model-sites", kept=True)
-        context = _interned((frozenset(self.bases), frozenset(self.decorators), frozenset(self.ordered_bases),
+        context = one_object((frozenset(self.bases), frozenset(self.decorators), frozenset(self.ordered_bases),
                              frozenset(self.keyed_bases), frozenset(self.inspecting), frozenset(self.handlers),
                              self.model_names))
         for module in self.project.judged_modules():
@@ -521,18 +521,6 @@ class Models:
                     found.append(derived)
                     pending.append(derived)
         return found
-
-
-_LAST_CONTEXT: list = [None]
-
-
-def _interned(context: tuple) -> tuple:
-    """The last judgement's context object when equal to this one. The kept per-module
-    entries are keyed by it: comparing two equal keys holding one object is immediate,
-    two objects compares every handler and model name, for each of 10,000 modules."""
-    if context != _LAST_CONTEXT[0]:
-        _LAST_CONTEXT[0] = context
-    return _LAST_CONTEXT[0]
 
 
 def _import_locals(module: Module) -> Iterator[tuple[str, str]]:
