@@ -72,22 +72,10 @@ def _enc_shared(value: Any, m: dict, kind: type) -> Any:
 _BOXED = frozenset({bytes, int, float, bool, type(None)})
 
 
-# While `load_facts` decodes with a `shared` table: every string, span and span number
-# met before in any file of that table is the object met first. Files repeat each other's
-# names, texts and line numbers: on a quarter of the scale tree, 31 of 47 MB of strings
-# and 0.9 million of 0.95 million numbers. Sharing is only memory: equal values stay equal.
-_shared: dict | None = None
-
-
 def _dec_shared(value: Any, t: list, kind: type) -> Any:
     if value.__class__ is kind:
-        if kind is tuple:
-            if len(value) == 1:  # a boxed scalar is no span
-                raise CodecError("a span field holds a boxed scalar")
-            if _shared is not None:
-                value = _shared_span(value, _shared)
-        elif _shared is not None:
-            value = _shared.setdefault(value, value)
+        if kind is tuple and len(value) == 1:  # a boxed scalar is no span
+            raise CodecError("a span field holds a boxed scalar")
         t.append(value)
         return value
     if kind is str and value.__class__ is tuple:
@@ -100,14 +88,6 @@ def _dec_shared(value: Any, t: list, kind: type) -> Any:
         raise CodecError(f"a {kind.__name__} field holds neither a {kind.__name__} nor the number of one") from None
     if found.__class__ is not kind:
         raise CodecError(f"reference to a {type(found).__name__} where a {kind.__name__} belongs")
-    return found
-
-
-def _shared_span(span: tuple, shared: dict) -> tuple:
-    found = shared.get(span)
-    if found is None:
-        one = shared.setdefault
-        found = shared[span] = tuple([one(number, number) for number in span])
     return found
 
 
@@ -274,20 +254,14 @@ def dump_facts(module: facts.ModuleFacts) -> bytes:
         return msgpack.packb(_encode_facts(failed, {}), **_PACK)
 
 
-def load_facts(blob: bytes | memoryview, shared: dict | None = None) -> facts.ModuleFacts:
-    """A file's facts. With `shared` (a table for the files of one run, empty at first),
-    strings and spans equal to ones decoded before into the table are those objects."""
-    global _shared
+def load_facts(blob: bytes | memoryview) -> facts.ModuleFacts:
     data = _unpack(blob)
-    _shared = shared
     try:
         return _decode_facts(data, [])
     except CodecError:
         raise
     except Exception as error:  # noqa: BLE001 - any shape the decoder did not expect
         raise CodecError(f"not the facts of a file: {type(error).__name__}") from None
-    finally:
-        _shared = None
 
 
 def dump_judgement(judgement: tuple[list[diagnostics.Diagnostic], int]) -> list:

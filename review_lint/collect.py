@@ -80,7 +80,6 @@ class Collector:
     _warned: set[str] = field(default_factory=set, init=False, repr=False)  # damaged cache files said once
     _verdicts: "VerdictCache | None" = field(default=None, init=False, repr=False)
     _memo: tuple | None = field(default=None, init=False, repr=False)  # (root and files, what _read read)
-    _shared: dict | None = field(default=None, init=False, repr=False)  # codec.load_facts's table, in `gather`
 
     def prewarm(self) -> None:
         """Start worker processes now, so that they import LibCST (0.13 s) while this
@@ -179,7 +178,6 @@ class Collector:
         """Facts for every file: parsed where the cache has none, else left encoded
         until someone asks (an unchanged verdict never needs them)."""
         started = time.perf_counter()
-        self._shared = {}  # one table for the run's decoding (codec.load_facts), handed to Gathered
         cache = (_Cache.load(self.cache_dir, self._warn_damaged, self._warn_unwritable)
                  if self.cache_dir is not None else None)
         results: dict[str, ModuleFacts | bytes] = {}
@@ -212,7 +210,7 @@ class Collector:
                 cache.put(keys[facts.path], facts, blob)
                 blobs[facts.path] = cache.entries[keys[facts.path]]
                 if blob is None:
-                    facts = _compacted(facts, blobs[facts.path], self._shared)
+                    facts = _compacted(facts, blobs[facts.path])
             results[facts.path] = facts
         self.stats.parsed = len(todo)
         digests: dict[str, bytes] = {}
@@ -220,9 +218,8 @@ class Collector:
             cache.save(keep=set(keys.values()))
             digests = {relative: cache.digest(key) for relative, key in keys.items() if key in cache.entries}
         self.stats.seconds = time.perf_counter() - started
-        shared, self._shared = self._shared, None
         return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests, self.prefilter,
-                        self.contents, shared)
+                        self.contents)
 
     def _extract(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
         if idle is not None and self._helper is not None:
@@ -253,7 +250,7 @@ class Collector:
         if self.progress:
             self.progress(len(blobs), self._total)
         for blob in blobs:
-            yield codec.load_facts(blob, self._shared), blob
+            yield codec.load_facts(blob), blob
 
     def _overlap(self, todo: list, results: dict) -> bool:
         """Whether to parse the few changed files in a worker while this process loads
@@ -262,13 +259,14 @@ class Collector:
         return (self.jobs > 1 and 0 < len(todo) < 2 * CHUNK_FILES and sys.platform.startswith("linux")
                 and any(isinstance(item, _BLOB) for item in results.values()))
 
-    def _decode_while_waiting(self, results: dict, blobs: dict[str, bytes]):
+    @staticmethod
+    def _decode_while_waiting(results: dict, blobs: dict[str, bytes]):
         """Decode cached facts one file per step (the caller stops when the worker is
         done: an edit that changes no fact needs none of them)."""
         for relative, item in list(results.items()):
             if isinstance(item, _BLOB):
                 try:
-                    facts = codec.load_facts(item, self._shared)
+                    facts = codec.load_facts(item)
                 except codec.CodecError:  # left as bytes: Gathered re-extracts it
                     continue
                 results[relative], blobs[relative] = facts, item
@@ -296,7 +294,7 @@ class Collector:
                         if self.progress:
                             self.progress(len(blobs), self._total)
                         for blob in blobs:
-                            yield codec.load_facts(blob, self._shared), blob
+                            yield codec.load_facts(blob), blob
                 except KeyboardInterrupt:
                     _stop_now(pool)  # rather than wait for every chunk under way
                     raise
@@ -341,14 +339,13 @@ class Gathered:
 
     def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes],
                  digests: dict[str, bytes] | None = None, prefilter: bool = False,
-                 contents: dict[str, bytes] | None = None, shared: dict | None = None) -> None:
+                 contents: dict[str, bytes] | None = None) -> None:
         self.root = root
         self.prefilter = prefilter
         self.contents = contents or {}  # as Collector.contents
         self.items = items
         self.blobs = blobs  # the encoded facts of the files parsed in this run
         self.digests = digests or {}  # a digest of each file's encoded facts, where the cache keeps one
-        self.shared = shared if shared is not None else {}  # codec.load_facts's table, until all are decoded
         self._facts: list[ModuleFacts] | None = None
         self._fingerprint: str | None | bool = False  # False: not computed yet
 
@@ -383,7 +380,7 @@ class Gathered:
             items, self.items, self.blobs = self.items, [], {}
             for index, (relative, item) in enumerate(items):
                 items[index] = (relative, self._decoded(relative, item))
-            self.items, self.shared = items, {}
+            self.items = items
             self._facts = [facts for _, facts in items]
             _give_back_free_memory()
         return self._facts
@@ -392,7 +389,7 @@ class Gathered:
         if not isinstance(item, _BLOB):
             return item
         try:
-            return codec.load_facts(item, self.shared)
+            return codec.load_facts(item)
         except codec.CodecError:  # a damaged cache entry is only a miss
             return facts_for_file(self.root, relative, self.contents.get(relative))
 
@@ -674,13 +671,13 @@ class _Cache:
                           self.warn_unwritable)
 
 
-def _compacted(facts: ModuleFacts, blob: bytes, shared: dict | None) -> ModuleFacts:
+def _compacted(facts: ModuleFacts, blob: bytes) -> ModuleFacts:
     """The facts extracted in this process, as the cache gives them back: decoding shares
     each string and span once per file, which the extracted objects repeat (on a quarter
     of the scale tree, 1.2 million strings against 0.7 million). A file's decoding costs
     about 0.4 ms, against 12 ms to parse it."""
     try:
-        return codec.load_facts(blob, shared)
+        return codec.load_facts(blob)
     except codec.CodecError:  # never expected of bytes just written: the facts as they are
         return facts
 

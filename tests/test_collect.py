@@ -85,26 +85,6 @@ def test_decoded_facts_hold_no_encoded_bytes_and_keep_the_facts_key(tmp_path):
     assert key is not None and gathered.fingerprint == key
 
 
-@pytest.mark.parametrize("warm", [False, True], ids=["parsed in this run", "from the cache"])
-def test_files_decoded_in_one_run_share_equal_strings_and_spans(tmp_path, warm):
-    """Files repeat each other's names, texts and line numbers; each is held once per run
-    (on a quarter of the scale tree, that is 15% of the facts' memory)."""
-    root = tmp_path / "proj"
-    root.mkdir()
-    padding = "\n" * 299  # line numbers above 256, which Python does not share by itself
-    (root / "a.py").write_text(f"{padding}def handler(request):\n    assert request.user\n")
-    (root / "b.py").write_text(f"{padding}def handler(request):\n    assert request.user\n")
-    (root / "c.py").write_text(f"{padding}def handler(request):\n    assert request.user.is_active\n")
-    cache = tmp_path / "cache"
-    if warm:
-        Collector(cache_dir=cache).gather(root, ["a.py", "b.py", "c.py"]).facts()
-    a, b, c = (facts.functions[1] for facts in Collector(cache_dir=cache).gather(root, ["a.py", "b.py", "c.py"]).facts())
-    assert a.name == b.name == "handler" and a.name is b.name is c.name
-    assert a.span == b.span and a.span is b.span
-    assert a.span != c.span and a.span[0] == c.span[0] == 300 and a.span[0] is c.span[0]
-    assert a.asserts[0].test == b.asserts[0].test and a.asserts[0].test is b.asserts[0].test
-
-
 @pytest.mark.parametrize("prewarmed", [False, True], ids=["worker forked when needed", "helper forked at start"])
 def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_path, monkeypatch, prewarmed):
     root = tmp_path / "proj"
