@@ -96,7 +96,7 @@ class _Generator:
     scalar fields are passed through inline, so a Value costs one call each way."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {"_new": object.__new__, "_new_list": list.__new__, "_extend": list.extend, "_plain": _plain,
+        self.namespace: dict[str, Any] = {"_new": object.__new__, "_plain": _plain,
                                           "_frozenset": frozenset, "_sorted": sorted, "_id": id,
                                           "_enc_shared": _enc_shared, "_dec_shared": _dec_shared,
                                           "CodecError": CodecError}
@@ -190,10 +190,7 @@ class _Generator:
         pairs = [self.field(hints[n], f"f_{n}") for n in names]
         local = ", ".join(f"f_{n}" for n in names) + ","
         name = cls.__name__
-        if issubclass(cls, facts.Record):
-            read = f"    {local} = o"
-        else:
-            read = "\n".join(f"    f_{n} = o.{n}" for n in names)
+        read = "\n".join(f"    f_{n} = o.{n}" for n in names)
         self.lines += [
             f"def enc_{name}(o, m):",
             "    i = m.get(_id(o))",
@@ -208,14 +205,11 @@ class _Generator:
             f"        if o.__class__ is not {name}:",
             f"            raise CodecError('reference to a ' + type(o).__name__ + ' where a {name} belongs')",
             "        return o",
-            f"    o = {'_new_list' if issubclass(cls, facts.Record) else '_new'}({name})",
+            f"    o = _new({name})",
             "    t.append(o)",
             f"    {local} = v",
         ]
-        if issubclass(cls, facts.Record):
-            self.lines.append(f"    _extend(o, ({', '.join(d for _, d in pairs)},))")
-        else:
-            self.lines += [f"    o.{n} = {d}" for n, (_, d) in zip(names, pairs)]
+        self.lines += [f"    o.{n} = {d}" for n, (_, d) in zip(names, pairs)]
         self.lines.append("    return o")
 
     def build(self) -> dict[str, Any]:

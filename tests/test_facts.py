@@ -1,4 +1,4 @@
-"""Facts stored as lists read like dataclasses, and survive the cache unchanged."""
+"""Facts held in slots read like dataclasses, and survive the cache unchanged."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from review_lint.facts import Binding, Block, Call, Record, Value
+from review_lint.facts import FACT_CLASSES, Binding, Block, Call, Record, Value
 
 
 def test_fields_read_by_name_with_their_defaults():
@@ -36,6 +36,14 @@ def test_a_pickled_fact_comes_back_equal_with_shared_parts_still_shared():
 def test_facts_of_different_kinds_never_compare_equal():
     assert Binding("x", 1, (), None, None, (1, 1, 1, 2)) != ["x", 1, (), None, None, (1, 1, 1, 2)]
     assert Value("name", "x") != Value("name", "y")
+
+
+def test_no_fact_carries_a_dict_of_its_own():
+    """Judging a large project holds millions of facts: each is slots only (a `__dict__`
+    would double a Value's size)."""
+    for kind in FACT_CLASSES:
+        assert "__slots__" in vars(kind) and not hasattr(kind.__new__(kind), "__dict__"), kind.__name__
+    assert list(Value("name", "x", ref="x"))[:3] == ["name", "x", "x"]  # fields in order, as the codec reads them
 
 
 def test_a_record_without_slots_is_refused():

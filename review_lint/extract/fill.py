@@ -12,7 +12,7 @@ from bisect import bisect_right
 
 import libcst as cst
 
-from ..facts import FACT_CLASSES, NO_SPAN, Call, Record, Span, Value, check_needs
+from ..facts import FACT_CLASSES, NO_SPAN, Span, check_needs
 from ..positions import LineIndex, offsets
 from .values import dotted
 
@@ -50,26 +50,17 @@ class Fill:
                     line = bisect_right(starts, start)
                     end_line = bisect_right(starts, end, line - 1)
                     span = spans[key] = (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1)
-                at = _SPAN_AT.get(kind)
-                if at is None:
-                    obj.span = span
-                else:
-                    obj[at] = span  # a Record's field by index: no Python-level setter
+                obj.span = span
             if kind in _WITH_TEXT and not obj.text:
                 text = texts.get(key)
                 if text is None:
                     text = texts[key] = _text(source, *where)
-                at = _TEXT_AT.get(kind)
-                if at is None:
-                    obj.text = text
-                else:
-                    obj[at] = text
-        span_at, text_at, call_span_at, call_text_at = Value._at["span"], Value._at["text"], Call._at["span"], Call._at["text"]
+                obj.text = text
         for value in self._call_values:
             call = value.call
-            if call[call_span_at] != NO_SPAN:
-                value[span_at] = call[call_span_at]
-            value[text_at] = call[call_text_at]
+            if call.span != NO_SPAN:
+                value.span = call.span
+            value.text = call.text
         for block, attr, nodes in self._subjects:
             texts_of = []
             for node in nodes:
@@ -93,8 +84,6 @@ _KEPT = (*FACT_CLASSES, _TextHolder)
 check_needs(_TextHolder, _TextHolder.__slots__)
 _WITH_SPAN = frozenset(kind for kind in _KEPT if "span" in kind.needs)
 _WITH_TEXT = frozenset(kind for kind in _KEPT if "text" in kind.needs)
-_SPAN_AT = {kind: kind._at["span"] for kind in _WITH_SPAN if issubclass(kind, Record)}
-_TEXT_AT = {kind: kind._at["text"] for kind in _WITH_TEXT if issubclass(kind, Record)}
 
 
 def _text(source: str, start: int, end: int) -> str:

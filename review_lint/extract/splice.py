@@ -352,15 +352,6 @@ def _around(items: list, line: int, end_line: int) -> tuple[list, list, list] | 
     return parts
 
 
-_VALUE_SPAN, _VALUE_CALL, _VALUE_ENTRIES, _VALUE_ELEMENTS = (Value._at[name] for name in ("span", "call", "entries", "elements"))
-_CALL_SPAN, _CALL_BLOCKS, _CALL_RECEIVER, _CALL_ARGS, _CALL_KWARGS = (Call._at[name] for name in ("span", "blocks", "receiver", "args", "kwargs"))
-_BLOCK_SPAN, _BLOCK_ID, _BLOCK_GROUP, _BLOCK_TEST, _BLOCK_ITEMS = (Block._at[name] for name in ("span", "id", "group", "test", "items"))
-_BINDING_SPAN, _BINDING_BLOCKS, _BINDING_VALUE = (Binding._at[name] for name in ("span", "blocks", "value"))
-_EXIT_SPAN, _EXIT_BLOCKS, _EXIT_VALUE = (Exit._at[name] for name in ("span", "blocks", "value"))
-_FIELD_SPAN, _FIELD_VALUE = (Field._at[name] for name in ("span", "value"))
-_IMPORT_SPAN = Import._at["span"]
-
-
 class _Moves:
     """What the facts outside the re-extracted function become: spans after it move by
     the lines added, spans enclosing it end where it now ends, blocks and groups numbered
@@ -378,10 +369,7 @@ class _Moves:
 
     def apply(self) -> None:
         for owner, key, value in self.changes:
-            if type(key) is int:
-                owner[key] = value
-            else:
-                setattr(owner, key, value)
+            setattr(owner, key, value)
 
     def moved(self, span):
         """The span's new value, or None when it stays."""
@@ -414,7 +402,7 @@ class _Moves:
         return True
 
     def _blocks(self, owner, key) -> None:
-        now = self.renumbered(owner[key])
+        now = self.renumbered(getattr(owner, key))
         if now is not None:
             self.changes.append((owner, key, now))
 
@@ -423,26 +411,26 @@ class _Moves:
             return
         self.seen.add(id(value))
         # An expression's parts lie inside it: one that ends before the function keeps them all.
-        if not self._span(value, _VALUE_SPAN, value[_VALUE_SPAN]):
+        if not self._span(value, "span", value.span):
             return
-        if value[_VALUE_CALL] is not None:
-            self.call(value[_VALUE_CALL])
-        for _, entry in value[_VALUE_ENTRIES]:
+        if value.call is not None:
+            self.call(value.call)
+        for _, entry in value.entries:
             self.value(entry)
-        for element in value[_VALUE_ELEMENTS]:
+        for element in value.elements:
             self.value(element)
 
     def call(self, call: Call) -> None:
         if id(call) in self.seen:
             return
         self.seen.add(id(call))
-        if not self._span(call, _CALL_SPAN, call[_CALL_SPAN]):
+        if not self._span(call, "span", call.span):
             return
-        self._blocks(call, _CALL_BLOCKS)
-        self.value(call[_CALL_RECEIVER])
-        for argument in call[_CALL_ARGS]:
+        self._blocks(call, "blocks")
+        self.value(call.receiver)
+        for argument in call.args:
             self.value(argument)
-        for _, argument in call[_CALL_KWARGS]:
+        for _, argument in call.kwargs:
             self.value(argument)
 
     def function(self, function: Function) -> None:
@@ -461,22 +449,22 @@ class _Moves:
                 if now is not None:
                     self.changes.append((fact, "blocks", now))
         for binding in (*function.bindings, *function.attribute_bindings, *function.item_bindings):
-            if self._span(binding, _BINDING_SPAN, binding[_BINDING_SPAN]):
-                self._blocks(binding, _BINDING_BLOCKS)
-                self.value(binding[_BINDING_VALUE])
+            if self._span(binding, "span", binding.span):
+                self._blocks(binding, "blocks")
+                self.value(binding.value)
         for block in function.blocks:
-            if self._span(block, _BLOCK_SPAN, block[_BLOCK_SPAN]):
-                if self.block_shift and block[_BLOCK_ID] > self.blocks_end:
-                    self.changes.append((block, _BLOCK_ID, block[_BLOCK_ID] + self.block_shift))
-                if self.group_shift and block[_BLOCK_GROUP] > self.groups_end:
-                    self.changes.append((block, _BLOCK_GROUP, block[_BLOCK_GROUP] + self.group_shift))
-                self.value(block[_BLOCK_TEST])
-                for item in block[_BLOCK_ITEMS]:
+            if self._span(block, "span", block.span):
+                if self.block_shift and block.id > self.blocks_end:
+                    self.changes.append((block, "id", block.id + self.block_shift))
+                if self.group_shift and block.group > self.groups_end:
+                    self.changes.append((block, "group", block.group + self.group_shift))
+                self.value(block.test)
+                for item in block.items:
                     self.value(item)
         for fact in function.exits:
-            if self._span(fact, _EXIT_SPAN, fact[_EXIT_SPAN]):
-                self._blocks(fact, _EXIT_BLOCKS)
-                self.value(fact[_EXIT_VALUE])
+            if self._span(fact, "span", fact.span):
+                self._blocks(fact, "blocks")
+                self.value(fact.value)
 
     def fact(self, fact) -> None:
         """A class or an import outside the function."""
@@ -489,7 +477,7 @@ class _Moves:
             for _, value in fact.keywords:
                 self.value(value)
             for field in fact.fields:
-                if self._span(field, _FIELD_SPAN, field[_FIELD_SPAN]):
-                    self.value(field[_FIELD_VALUE])
+                if self._span(field, "span", field.span):
+                    self.value(field.value)
         else:
-            self._span(fact, _IMPORT_SPAN, fact[_IMPORT_SPAN])
+            self._span(fact, "span", fact.span)
