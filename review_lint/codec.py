@@ -91,6 +91,15 @@ def _dec_shared(value: Any, t: list, kind: type) -> Any:
     return found
 
 
+def _dec_span(value: Any) -> int | facts.Span:
+    """A Record's span as written: packed (an int), or a tuple that did not fit."""
+    if value.__class__ is int and 0 <= value < 1 << 60:
+        return value
+    if value.__class__ is tuple and len(value) == 4 and all(part.__class__ is int for part in value):
+        return facts.pack_span(value)
+    raise CodecError("a span field holds neither a packed span nor four numbers")
+
+
 class _Generator:
     """Writes, once per process, an encoder and a decoder per class as Python source:
     scalar fields are passed through inline, so a Value costs one call each way."""
@@ -98,7 +107,7 @@ class _Generator:
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {"_new": object.__new__, "_plain": _plain,
                                           "_frozenset": frozenset, "_sorted": sorted, "_id": id,
-                                          "_enc_shared": _enc_shared, "_dec_shared": _dec_shared,
+                                          "_enc_shared": _enc_shared, "_dec_shared": _dec_shared, "_dec_span": _dec_span,
                                           "CodecError": CodecError}
         self.lines: list[str] = []
         self.helpers: dict[str, str] = {}  # repr(type) -> helper name
@@ -188,9 +197,12 @@ class _Generator:
         else:
             names = [f.name for f in dataclasses.fields(cls)]
         pairs = [self.field(hints[n], f"f_{n}") for n in names]
-        local = ", ".join(f"f_{n}" for n in names) + ","
+        if issubclass(cls, facts.Record) and "span" in names:  # written packed, as it is held
+            pairs[names.index("span")] = ("f_span", "_dec_span(f_span)")
+            names[names.index("span")] = "_span"
+        local = ", ".join(f"f_{n if n != '_span' else 'span'}" for n in names) + ","
         name = cls.__name__
-        read = "\n".join(f"    f_{n} = o.{n}" for n in names)
+        read = "\n".join(f"    f_{n if n != '_span' else 'span'} = o.{n}" for n in names)
         self.lines += [
             f"def enc_{name}(o, m):",
             "    i = m.get(_id(o))",

@@ -12,7 +12,7 @@ from bisect import bisect_right
 
 import libcst as cst
 
-from ..facts import FACT_CLASSES, NO_SPAN, Span, check_needs
+from ..facts import FACT_CLASSES, Span, check_needs
 from ..positions import LineIndex, offsets
 from .values import dotted
 
@@ -58,8 +58,8 @@ class Fill:
                 obj.text = text
         for value in self._call_values:
             call = value.call
-            if call.span != NO_SPAN:
-                value.span = call.span
+            if call._span:  # packed as it is held (facts.pack_span); 0 is NO_SPAN
+                value._span = call._span
             value.text = call.text
         for block, attr, nodes in self._subjects:
             texts_of = []
