@@ -410,9 +410,11 @@ def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: 
     from . import libcst_patches
 
     with libcst_patches.applied() if patch_libcst else contextlib.nullcontext():
+        parsed = 0
         for index, (relative, data) in enumerate(files):
             files[index] = (relative, None)  # its bytes are garbage once parsed (the whole tree's are 110 MB)
             yield facts_for_file(root, relative, data), None
+            parsed = _trimmed_after(parsed, data)
             if progress:
                 progress(1, total)
 
@@ -483,8 +485,12 @@ def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[byt
     base = Path(root)
     from . import libcst_patches
 
+    blobs, parsed = [], 0
     with libcst_patches.applied():  # a worker process: review-lint's own
-        return [codec.dump_facts(facts_for_file(base, relative, data)) for relative, data in chunk]
+        for relative, data in chunk:
+            blobs.append(codec.dump_facts(facts_for_file(base, relative, data)))
+            parsed = _trimmed_after(parsed, data)
+    return blobs
 
 
 def _extract_one(root: str, relative: str, data: bytes | None, connection) -> None:
@@ -695,6 +701,21 @@ def _give_back_free_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # a C library without it (musl): the pages stay
         pass
+
+
+# Source bytes parsed between two returns of free memory while parsing (_trimmed_after).
+TRIM_EVERY_BYTES = 2_000_000
+
+
+def _trimmed_after(parsed: int, data: bytes | None) -> int:
+    """Count a parsed file's bytes; past TRIM_EVERY_BYTES, give the C heap's free pages back.
+    LibCST's native parser allocates each file's tokens and tree with malloc and frees them
+    in between the facts kept, so the heap keeps growing with pages that are mostly free."""
+    parsed += len(data) if data else 0
+    if parsed < TRIM_EVERY_BYTES:
+        return parsed
+    _give_back_free_memory()
+    return 0
 
 
 _BLOB = (bytes, memoryview)  # a file's encoded facts: parsed in this run, or a view of the cache file

@@ -85,6 +85,22 @@ def test_decoded_facts_hold_no_encoded_bytes_and_keep_the_facts_key(tmp_path):
     assert key is not None and gathered.fingerprint == key
 
 
+def test_parsing_in_this_process_gives_free_memory_back_as_it_goes(tmp_path, monkeypatch):
+    """LibCST frees each file's tree between the facts kept: without returning those pages
+    while parsing, a cold `--jobs 1` run at 2,753 files peaked at 460 MB instead of 410."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    files = [f"m{index}.py" for index in range(6)]
+    for index, name in enumerate(files):
+        (root / name).write_text(f"def f{index}(x):\n    assert x\n" + "# padding\n" * 10)
+    trims = []
+    monkeypatch.setattr(collect_module, "TRIM_EVERY_BYTES", 2 * len((root / "m0.py").read_bytes()))
+    monkeypatch.setattr(collect_module, "_give_back_free_memory", lambda: trims.append(1))
+    facts = Collector(jobs=1).gather(root, files).facts()
+    assert [f.functions[1].qualname for f in facts] == [f"f{index}" for index in range(6)]
+    assert len(trims) == 3 + 1  # after every second file, and once all are decoded
+
+
 @pytest.mark.parametrize("prewarmed", [False, True], ids=["worker forked when needed", "helper forked at start"])
 def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_path, monkeypatch, prewarmed):
     root = tmp_path / "proj"
