@@ -485,12 +485,16 @@ def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[byt
     base = Path(root)
     from . import libcst_patches
 
-    blobs, parsed = [], 0
+    global _parsed_in_worker
+    blobs = []
     with libcst_patches.applied():  # a worker process: review-lint's own
         for relative, data in chunk:
             blobs.append(codec.dump_facts(facts_for_file(base, relative, data)))
-            parsed = _trimmed_after(parsed, data)
+            _parsed_in_worker = _trimmed_after(_parsed_in_worker, data)
     return blobs
+
+
+_parsed_in_worker = 0  # bytes a worker parsed since it last gave memory back: chunks are small
 
 
 def _extract_one(root: str, relative: str, data: bytes | None, connection) -> None:
