@@ -93,7 +93,7 @@ def _dec_shared(value: Any, t: list, kind: type) -> Any:
 
 def _dec_span(value: Any) -> int | facts.Span:
     """A Record's span as written: packed (an int), or a tuple that did not fit."""
-    if value.__class__ is int and 0 <= value < 1 << 60:
+    if value.__class__ is int and 0 <= value < 1 << facts.PACKED_SPAN_BITS:
         return value
     if value.__class__ is tuple and len(value) == 4 and all(part.__class__ is int for part in value):
         return facts.pack_span(value)

@@ -59,17 +59,20 @@ class _RecordType(type):
 # 795,000 spans were 80-byte tuples holding 920,000 ints of their own (line numbers above
 # 256): a fifth of all the facts' memory. A packed span is one 32-byte int, and NO_SPAN's
 # is 0, the one int Python keeps. Equal spans pack equal, so facts compare by it.
-_LINE, _COLUMN, _LINES, _END_COLUMN = 22, 12, 12, 14
+_LINE, _COLUMN, _LINES, _END_COLUMN = 22, 12, 12, 14  # bits
+_COLUMN_AT, _LINES_AT, _END_COLUMN_AT = _LINE, _LINE + _COLUMN, _LINE + _COLUMN + _LINES
+PACKED_SPAN_BITS = _END_COLUMN_AT + _END_COLUMN
+_LINE_MASK, _COLUMN_MASK, _LINES_MASK = (1 << _LINE) - 1, (1 << _COLUMN) - 1, (1 << _LINES) - 1
 
 
 def pack_span(span: Span) -> int | Span:
-    """The packed form of `span` (an int), or the span itself when it does not fit."""
+    """The packed form of `span` (an int), or the span as a tuple when it does not fit."""
     line, column, end_line, end_column = span
     lines = end_line - line
     if (line.__class__ is column.__class__ is end_line.__class__ is end_column.__class__ is int
             and 0 <= line < 1 << _LINE and 0 <= column < 1 << _COLUMN and 0 <= lines < 1 << _LINES
             and 0 <= end_column < 1 << _END_COLUMN):
-        return line | column << _LINE | lines << (_LINE + _COLUMN) | end_column << (_LINE + _COLUMN + _LINES)
+        return line | column << _COLUMN_AT | lines << _LINES_AT | end_column << _END_COLUMN_AT
     return tuple(span)
 
 
@@ -78,8 +81,8 @@ def unpack_span(packed: int | Span) -> Span:
         return packed
     if not packed:
         return NO_SPAN
-    line = packed & 0x3FFFFF
-    return line, packed >> 22 & 0xFFF, line + (packed >> 34 & 0xFFF), packed >> 46
+    line = packed & _LINE_MASK
+    return line, packed >> _COLUMN_AT & _COLUMN_MASK, line + (packed >> _LINES_AT & _LINES_MASK), packed >> _END_COLUMN_AT
 
 
 def _set_span(fact, span: Span) -> None:
@@ -95,7 +98,7 @@ class Record(metaclass=_RecordType):
     optional default. A subclass must repeat `__slots__ = ()` (its fields replace it),
     or its objects get a `__dict__`, and declare `needs` (see the module's docstring).
 
-    Judgement holds millions of these (Values and Calls are 40% of the facts' memory):
+    Judgement holds millions of these (Values and Calls are a third of the facts' memory):
     a slots object is 104 bytes where a dataclass with a `__dict__` is over 200 and a
     list of the same fields 136. Fields are read and set as attributes; iterating one
     gives its fields in order.
