@@ -251,14 +251,15 @@ class Index:
     __slots__ = ("kind", "_contribute", "_paths", "_positions", "_keys", "_entries", "_reads")
 
     def __init__(self, kind: str, contribute: Callable[["Module"], Iterable[tuple[str, object]]],
-                 modules: list["Module"]) -> None:
+                 modules: list["Module"], updatable: bool = True) -> None:
         self.kind = kind
         self._contribute = contribute
         self._paths = [module.path for module in modules]
         self._positions = {path: position for position, path in enumerate(self._paths)}
         # path -> the keys the module contributes to (a tuple: a set for each of 10,000
-        # modules costs 50 MB, and only an update asks)
-        self._keys: dict[str, tuple[str, ...]] = {}
+        # modules costs 50 MB), kept only for `update`: at 10,000 files the tuples and the
+        # key strings only they hold are 15 MB that a run of `check` never reads
+        self._keys: dict[str, tuple[str, ...]] | None = {} if updatable else None
         # key -> (module positions, items), side by side in module order: a pair per item would
         # cost 64 bytes each (1.2 million items at 10,000 files). An update replaces both
         # lists, never changes them, since `get` hands out the items list itself.
@@ -300,6 +301,8 @@ class Index:
         return started
 
     def _update(self, path: str, module: "Module") -> set[str]:
+        if self._keys is None:
+            raise RuntimeError(f"index {self.kind!r} was built for one judgement (updatable=False)")
         before = frozenset(self._keys.pop(path, ()))
         position = self._positions[path]
         for key in before:
@@ -333,7 +336,8 @@ class Index:
                 self._entries[key] = (positions, items)
             keys.append(key)
         found = frozenset(keys)
-        self._keys[module.path] = tuple(found)
+        if self._keys is not None:
+            self._keys[module.path] = tuple(found)
         return found
 
     def _forget(self, key: str) -> None:
@@ -479,7 +483,7 @@ class Project:
         Index): judged incrementally, it outlives edits, updated for the changed modules."""
         found = self.indexes.get(kind)
         if found is None:
-            found = self.indexes[kind] = Index(kind, contribute, self.all_modules)
+            found = self.indexes[kind] = Index(kind, contribute, self.all_modules, updatable=self.tracked)
         return found
 
     def cache(self) -> dict:

@@ -374,13 +374,21 @@ def test_an_index_read_counts_its_contributors_and_the_key_itself():
     a, b, c = module("a.py", "A", "Shared"), module("b.py"), module("c.py", "Shared")
     index = Index("names", by_name, [a, b, c])
     with reading() as read:
-        assert index.get("Shared") == ["a.py", "c.py"]
+        handed_out = index.get("Shared")
+        assert handed_out == ["a.py", "c.py"]
     assert set(read) == {index.read_key("Shared"), "a.py", "c.py"}  # not b.py: it holds none
     started = index.update({"b.py": module("b.py", "Shared", "B")}, ["b.py"])
     assert started == {index.read_key("Shared"), index.read_key("B")}  # what b.py's readers did not read
     assert index.get("Shared") == ["a.py", "b.py", "c.py"]  # in module order, as a full build has it
+    assert handed_out == ["a.py", "c.py"]  # what an earlier judgement holds is never changed under it
     assert index.update({"c.py": module("c.py")}, ["c.py"]) == set()  # c.py was read by every reader of its keys
     assert index.get("Shared") == ["a.py", "b.py"]
+
+    # Built for one judgement (a run of `check`), an index keeps no per-module keys, and says so if updated.
+    one_run = Index("names", by_name, [a, b, c], updatable=False)
+    assert one_run.get("Shared") == ["a.py", "c.py"] and one_run.get("Missing") == []
+    with pytest.raises(RuntimeError, match="one judgement"):
+        one_run.update({"b.py": b}, ["b.py"])
 
 
 def test_an_integrity_error_handler_added_elsewhere_changes_the_race_message(live: LiveProject):
