@@ -197,12 +197,13 @@ class _Generator:
         else:
             names = [f.name for f in dataclasses.fields(cls)]
         pairs = [self.field(hints[n], f"f_{n}") for n in names]
+        held = list(names)  # the attribute each field is held in
         if issubclass(cls, facts.Record) and "span" in names:  # written packed, as it is held
             pairs[names.index("span")] = ("f_span", "_dec_span(f_span)")
-            names[names.index("span")] = "_span"
-        local = ", ".join(f"f_{n if n != '_span' else 'span'}" for n in names) + ","
+            held[names.index("span")] = "_span"
+        local = ", ".join(f"f_{n}" for n in names) + ","
         name = cls.__name__
-        read = "\n".join(f"    f_{n if n != '_span' else 'span'} = o.{n}" for n in names)
+        read = "\n".join(f"    f_{n} = o.{h}" for n, h in zip(names, held))
         self.lines += [
             f"def enc_{name}(o, m):",
             "    i = m.get(_id(o))",
@@ -221,7 +222,7 @@ class _Generator:
             "    t.append(o)",
             f"    {local} = v",
         ]
-        self.lines += [f"    o.{n} = {d}" for n, (_, d) in zip(names, pairs)]
+        self.lines += [f"    o.{h} = {d}" for h, (_, d) in zip(held, pairs)]
         self.lines.append("    return o")
 
     def build(self) -> dict[str, Any]:

@@ -180,11 +180,11 @@ class Collector:
 
         A file parsed in this process is kept as the bytes the cache stores, and decoded
         with the cached ones (`Gathered.facts`): the decoded form is the smaller one (each
-        string and span once per file), and decoding after the whole parse keeps the kept
-        facts out of the heap pages LibCST's garbage leaves between them, and apart from
-        every file's encoded facts, which the cache holds until it is written (cold
-        `--jobs 1` on the whole scale tree: 1,836 -> 1,592 MB of RSS). Workers' facts are decoded as
-        they arrive, while the other workers parse."""
+        string once per file), and decoding after the whole parse keeps the kept facts out
+        of the heap pages LibCST's garbage leaves between them, and apart from every file's
+        encoded facts, which the cache holds until it is written (cold `--jobs 1` on the
+        whole scale tree: 1,836 -> 1,592 MB of RSS). Workers' facts are decoded as they
+        arrive, while the other workers parse."""
         started = time.perf_counter()
         cache = (_Cache.load(self.cache_dir, self._warn_damaged, self._warn_unwritable)
                  if self.cache_dir is not None else None)

@@ -46,6 +46,7 @@ class _RecordType(type):
     def __new__(mcls, name, bases, namespace, **kwargs):
         if bases and namespace.get("__slots__") == ():
             fields = tuple(namespace.get("__annotations__", {}))
+            namespace["_fields"] = fields
             namespace["_defaults"] = {n: namespace.pop(n) for n in fields if n in namespace}
             # A span is held packed in `_span` and read through the `span` property (see pack_span).
             namespace["__slots__"] = tuple("_span" if n == "span" else n for n in fields)
@@ -105,7 +106,7 @@ class Record(metaclass=_RecordType):
     """
 
     __slots__ = ()
-    _fields: tuple[str, ...] = ()
+    _fields: tuple[str, ...] = ()  # as declared (`span`, not the `_span` slot holding it)
     _defaults: dict[str, object] = {}
 
     def __init_subclass__(cls, **kwargs) -> None:
@@ -114,7 +115,8 @@ class Record(metaclass=_RecordType):
             raise TypeError(f"{cls.__name__} must declare __slots__ = ()")
         namespace: dict[str, object] = {}
         params = []
-        for name in (("span" if n == "_span" else n) for n in cls.__slots__):
+        fields = cls._fields
+        for name in fields:
             if name in cls._defaults:
                 namespace[f"_default_{name}"] = cls._defaults[name]
                 params.append(f"{name}=_default_{name}")
@@ -122,7 +124,6 @@ class Record(metaclass=_RecordType):
                 raise TypeError(f"{cls.__name__}.{name}: a field without a default after one with a default")
             else:
                 params.append(name)
-        cls._fields = fields = tuple("span" if n == "_span" else n for n in cls.__slots__)
         own = ", ".join(f"self.{n}" for n in fields) + ","
         held = ", ".join(f"self.{n}" for n in cls.__slots__) + ","  # a packed span compares as itself
         other = ", ".join(f"other.{n}" for n in cls.__slots__) + ","
