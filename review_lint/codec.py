@@ -203,6 +203,7 @@ class _Generator:
             held[names.index("span")] = "_span"
         local = ", ".join(f"f_{n}" for n in names) + ","
         name = cls.__name__
+        shaped = "shapes" in vars(cls)  # a family of shapes (facts._RecordType)
         read = "\n".join(f"    f_{n} = o.{h}" for n, h in zip(names, held))
         self.lines += [
             f"def enc_{name}(o, m):",
@@ -215,14 +216,16 @@ class _Generator:
             f"def dec_{name}(v, t):",
             "    if v.__class__ is int:",
             "        o = t[v]",
-            f"        if o.__class__ is not {name}:",
+            f"        if {'not isinstance(o, ' + name + ')' if shaped else 'o.__class__ is not ' + name}:",
             f"            raise CodecError('reference to a ' + type(o).__name__ + ' where a {name} belongs')",
             "        return o",
-            f"    o = _new({name})",
-            "    t.append(o)",
-            f"    {local} = v",
         ]
-        self.lines += [f"    o.{h} = {d}" for h, (_, d) in zip(held, pairs)]
+        if shaped:  # the shape depends on the fields: numbered first, made once they are decoded
+            self.lines += ["    i = len(t)", "    t.append(None)", f"    {local} = v",
+                           f"    o = {name}._build({', '.join(d for _, d in pairs)})", "    t[i] = o"]
+        else:
+            self.lines += [f"    o = _new({name})", "    t.append(o)", f"    {local} = v"]
+            self.lines += [f"    o.{h} = {d}" for h, (_, d) in zip(held, pairs)]
         self.lines.append("    return o")
 
     def build(self) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def _is_unkept_value(fact, kept) -> bool:
     """A Value no node is kept for: a plain name's value, shared by every use of the
     name in the file (None, True and False too), and the stand-in for an augmented
     assignment's value; they keep NO_SPAN (rules then point at the use)."""
-    if type(fact) is not Value or id(fact) in kept:
+    if not isinstance(fact, Value) or id(fact) in kept:
         return False
     plain = fact.kind in ("name", "attr") and fact.ref == fact.text and fact.text.replace(".", "").isidentifier()
     return plain or (fact.kind, fact.text) in (("none", "None"), ("const", "True"), ("const", "False"), ("other", ""))
@@ -121,9 +121,11 @@ def extracted():
 def test_every_fact_class_the_extractor_produces_declares_its_needs(extracted):
     made, kept_kinds = set(), set()
     for facts, kept in extracted:
-        made |= {type(fact) for fact in _objects(facts, set())}
+        made |= {type(fact) for fact in _objects(facts, set())}  # a family's shapes (Value_leaf, ...)
         kept_kinds |= {type(obj) for obj in kept.values()}
-    assert {Value, Call, Annotation, Param, Block, Binding, Assert, Exit, Function, Field, Class, Import} <= made
+    assert {Value, Call, Annotation, Param, Block, Binding, Assert, Exit, Function, Field, Class, Import} <= {
+        kind._family if issubclass(kind, Record) else kind for kind in made}
+    assert set(Value._shapes) <= made  # every shape of a Value is made by real code
     for kind in made | kept_kinds:
         assert "needs" in kind.__dict__, kind  # its own, not inherited
         assert kind in FACT_CLASSES or kind is _TextHolder, kind
@@ -137,11 +139,11 @@ def test_a_fact_that_declares_a_span_gets_one(extracted):
     for facts, kept in extracted:
         objects = list(_objects(facts, set()))
         # `a, b = f()`: each name's stand-in ("unpacked", with its index) comes from no node of its own.
-        stand_ins = {id(part) for v in objects if type(v) is Value and v.kind == "unpacked" for part in (v, *v.elements)}
+        stand_ins = {id(part) for v in objects if isinstance(v, Value) and v.kind == "unpacked" for part in (v, *v.elements)}
         # `for x in xs`: x's stand-in ("element", holding the iterable) comes from no node of its own.
-        stand_ins |= {id(v) for v in objects if type(v) is Value and v.kind == "element"}
+        stand_ins |= {id(v) for v in objects if isinstance(v, Value) and v.kind == "element"}
         # An operation's literal operands keep their token as text and no span of their own.
-        stand_ins |= {id(part) for v in objects if type(v) is Value and v.kind == "op"
+        stand_ins |= {id(part) for v in objects if isinstance(v, Value) and v.kind == "op"
                       for part in v.elements if part.kind == "const" and part.text}
         for fact in objects:
             if "span" in type(fact).needs:
@@ -150,7 +152,7 @@ def test_a_fact_that_declares_a_span_gets_one(extracted):
                     assert _is_unkept_value(fact, kept), (facts.path, fact)
             if "text" in type(fact).needs and not fact.text and id(fact) not in stand_ins:
                 # An empty `()` has no text inside its parentheses; the augmented assignment's stand-in none.
-                assert type(fact) is Value and fact.kind in ("seq", "other") and not fact.elements, (facts.path, fact)
+                assert isinstance(fact, Value) and fact.kind in ("seq", "other") and not fact.elements, (facts.path, fact)
         for obj in kept.values():
             if "span" in type(obj).needs:
                 assert obj.span != NO_SPAN, (facts.path, obj)
@@ -183,8 +185,8 @@ def test_a_fact_class_without_a_declaration_is_refused_at_import():
 def test_the_fill_reads_its_tables_from_the_declarations():
     assert fill._WITH_SPAN == {kind for kind in (*FACT_CLASSES, _TextHolder) if "span" in kind.needs}
     assert fill._WITH_TEXT == {kind for kind in (*FACT_CLASSES, _TextHolder) if "text" in kind.needs}
-    assert {Value, Call, Block, Binding, Assert, Exit, Function, Field, Class, Import} <= fill._WITH_SPAN
-    assert {Value, Call, Annotation, _TextHolder} <= fill._WITH_TEXT
+    assert {*Value._shapes, Call, Block, Binding, Assert, Exit, Function, Field, Class, Import} <= fill._WITH_SPAN
+    assert {*Value._shapes, Call, Annotation, _TextHolder} <= fill._WITH_TEXT
 
 
 def test_stores_into_containers_are_named_by_the_container_and_the_key():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 
 import pytest
 
@@ -68,3 +69,50 @@ def test_a_span_reads_back_as_written_in_memory_and_through_the_cache(span):
     back = codec.load_facts(codec.dump_facts(module)).functions[0]
     assert back.calls[0].span == back.blocks[0].span == back.blocks[0].test.span == span
     assert back.blocks[0] == block and back.calls[0] == call
+
+
+def test_a_value_is_made_in_the_smallest_shape_that_holds_its_fields():
+    """Half the Values of a large project are names and literals: they hold 4 of the 9
+    fields, and the others read as their defaults."""
+    leaf = Value("name", "user", ref="user")
+    call = Value("call", "f()", call=Call("f", None))
+    operation = Value("op", "a + b", elements=(leaf, leaf), op="+")
+    mapping = Value("dict", "{'a': user}", entries=(("a", leaf),))
+    assert [type(v).__name__ for v in (leaf, call, operation, mapping)] == [
+        "Value_leaf", "Value_call", "Value_operation", "Value_full"]
+    assert all(isinstance(v, Value) for v in (leaf, call, operation, mapping))
+    assert sys.getsizeof(leaf) < sys.getsizeof(call) < sys.getsizeof(operation) < sys.getsizeof(mapping)
+    assert (leaf.call, leaf.elements, leaf.entries, leaf.op, call.elements) == (None, (), (), None, ())
+    assert repr(leaf).startswith("Value(kind='name'")
+    leaf.span = (3, 1, 3, 5)  # the position fill sets spans and texts on every shape
+    leaf.text = "user"
+    assert leaf.span == (3, 1, 3, 5)
+    with pytest.raises(AttributeError):
+        leaf.call = call.call  # a field a shape does not hold is never set silently
+
+
+@pytest.mark.parametrize("value", [
+    Value("name", "x", ref="x"), Value("call", "f()", call=Call("f", None), span=(1, 1, 1, 4)),
+    Value("op", "a.b", elements=(Value("name", "a", ref="a"),), op=".b"),
+    Value("dict", "{**d}", opaque_entries=True, elements=(Value("name", "d", ref="d"),))],
+    ids=["leaf", "call", "operation", "full"])
+def test_a_value_keeps_its_shape_and_equality_through_the_cache_and_pickle(value):
+    module = ModuleFacts(path="m.py", functions=[Function("f", "f", None, (1, 1, 2, 1), decorators=(value, value))])
+    back = codec.load_facts(codec.dump_facts(module)).functions[0].decorators
+    assert back[0] is back[1]  # one object written twice reads back as one
+    assert type(back[0]) is type(value) and back[0] == value and list(back[0]) == list(value)
+    again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    assert type(again) is type(value) and again == value
+    assert value != Value("name", "other", ref="other")
+
+
+def test_a_shape_without_a_required_field_is_refused():
+    with pytest.raises(TypeError, match="shapes"):
+        class Broken(Record):  # noqa: F841 - defining it is the test
+            __slots__ = ()
+            needs = ()
+            shapes = {"small": ("name",)}
+            name: str
+            kind: str
+            extra: int = 0
+
