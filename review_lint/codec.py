@@ -108,7 +108,7 @@ class _Generator:
         self.namespace: dict[str, Any] = {"_new": object.__new__, "_plain": _plain,
                                           "_frozenset": frozenset, "_sorted": sorted, "_id": id,
                                           "_enc_shared": _enc_shared, "_dec_shared": _dec_shared, "_dec_span": _dec_span,
-                                          "CodecError": CodecError}
+                                          "CodecError": CodecError, "_empty": facts.EMPTY_LIST}
         self.lines: list[str] = []
         self.helpers: dict[str, str] = {}  # repr(type) -> helper name
         self.names = {cls: cls.__name__ for cls in _CLASSES}
@@ -146,11 +146,11 @@ class _Generator:
                 return f"_enc_shared({name}, m, tuple)", f"_dec_shared({name}, t, tuple)"
             helper = self.fixed_tuple(hint, args)
             return f"enc_{helper}({name}, m)", f"dec_{helper}({name}, t)"
-        if origin is list:
+        if origin is list:  # an empty one decodes as the one read-only EMPTY_LIST
             encode, decode = self.element(args[0])
             if encode is None:
-                return name, f"list({name})"
-            return f"[{encode}(e, m) for e in {name}]", f"[{decode}(e, t) for e in {name}]"
+                return name, f"(list({name}) if {name} else _empty)"
+            return f"[{encode}(e, m) for e in {name}]", f"([{decode}(e, t) for e in {name}] if {name} else _empty)"
         if origin is frozenset:
             return f"_sorted({name})", f"_frozenset({name})"
         if origin is dict:

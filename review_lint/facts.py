@@ -508,6 +508,23 @@ class Problem:
     column: int = 1
 
 
+class _ReadOnlyList(list):
+    """EMPTY_LIST's class: a list that refuses every change."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("facts read from the cache share one empty list: build a new list instead")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+# Every empty list of facts read from the cache: on a quarter of the scale tree, 162,000
+# of the functions' 261,000 lists of calls, asserts, bindings... were empty (56 bytes each).
+EMPTY_LIST: list = _ReadOnlyList()
+
+
 WHOLE_FILE = 0  # the line of ModuleFacts.suppressions that stands for the whole file
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from review_lint import codec
-from review_lint.facts import FACT_CLASSES, Binding, Block, Call, Function, ModuleFacts, Record, Value
+from review_lint.facts import EMPTY_LIST, FACT_CLASSES, Binding, Block, Call, Function, ModuleFacts, Record, Value
 
 
 def test_fields_read_by_name_with_their_defaults():
@@ -116,3 +116,17 @@ def test_a_shape_without_a_required_field_is_refused():
             kind: str
             extra: int = 0
 
+
+
+def test_empty_lists_read_from_the_cache_are_one_shared_list_that_refuses_changes():
+    """Most functions have no asserts, exits or stores: their empty lists were 162,000 of
+    261,000 on a quarter of the scale tree."""
+    module = ModuleFacts(path="m.py", functions=[Function("f", "f", None, (1, 1, 2, 1)), Function("g", "g", None, (3, 1, 4, 1))])
+    back = codec.load_facts(codec.dump_facts(module))
+    first, second = back.functions
+    assert first.asserts is second.calls is back.classes is EMPTY_LIST
+    assert back == module and first.calls == [] and not first.calls and list(first.exits) == []
+    with pytest.raises(TypeError, match="empty list"):
+        first.calls.append(Call("f", None))
+    assert second.calls == []
+    assert back.functions is not EMPTY_LIST  # a list with items is a list of its own
