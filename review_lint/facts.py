@@ -315,6 +315,10 @@ def item_path(value: Value) -> str | None:
 class Call(Record):
     __slots__ = ()
     needs = ("span", "text")
+    # Keywords and star arguments are rare (6% of 204,000 calls on a quarter of the scale
+    # tree), a receiver in half: 96-104 bytes against 128. `assigned_to` is set after.
+    shapes = {"function": ("callee", "method", "args", "span", "order", "blocks", "assigned_to", "text"),
+              "method": ("callee", "method", "receiver", "args", "span", "order", "blocks", "assigned_to", "text")}
     callee: str | None  # dotted text when the callee is a plain name/attribute chain
     method: str | None  # last attribute name when the callee is `<receiver>.method`
     receiver: Value | None = None  # the `<receiver>` of a method call

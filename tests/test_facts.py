@@ -30,7 +30,7 @@ def test_a_pickled_fact_comes_back_equal_with_shared_parts_still_shared():
     name = Value("name", "session", ref="session")
     call = Call("session.get", "get", name, (name,), (), False, False, (1, 1, 1, 10), order=2, assigned_to="row")
     back = pickle.loads(pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL))
-    assert type(back) is Call and back == call
+    assert type(back) is type(call) and isinstance(back, Call) and back == call
     assert back.receiver is back.args[0]  # one object, as in the extractor's output
     assert not hasattr(back, "__dict__")  # what keeps the pickle small and fast to load
 
@@ -130,3 +130,16 @@ def test_empty_lists_read_from_the_cache_are_one_shared_list_that_refuses_change
         first.calls.append(Call("f", None))
     assert second.calls == []
     assert back.functions is not EMPTY_LIST  # a list with items is a list of its own
+
+
+def test_a_call_without_keywords_is_held_in_a_smaller_shape_and_reads_back_the_same():
+    receiver = Value("name", "db", ref="db")
+    calls = [Call("f", None, args=(receiver,), span=(2, 5, 2, 9), order=1),
+             Call("db.get", "get", receiver=receiver, span=(3, 5, 3, 13), order=2),
+             Call("f", None, kwargs=(("id", receiver),), star_args=True, span=(4, 5, 4, 20), order=3)]
+    assert [type(c).__name__ for c in calls] == ["Call_function", "Call_method", "Call_full"]
+    calls[0].assigned_to = "row"  # set after the call is made (`row = f(db)`)
+    module = ModuleFacts(path="m.py", functions=[Function("f", "f", None, (1, 1, 5, 1), calls=calls)])
+    back = codec.load_facts(codec.dump_facts(module)).functions[0].calls
+    assert [type(c) for c in back] == [type(c) for c in calls] and back == calls
+    assert (back[0].receiver, back[0].kwargs, back[1].kwarg("id"), back[2].kwarg("id")) == (None, (), None, receiver)
