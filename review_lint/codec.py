@@ -18,6 +18,7 @@ objects in the same order and resolves the number to the same object.
 from __future__ import annotations
 
 import dataclasses
+import mmap
 import struct
 import types
 import typing
@@ -314,8 +315,8 @@ def _sealed_parts(body: list[bytes | memoryview]) -> list[bytes | memoryview]:
     return [MAGIC + _HEADER.pack(checksum, sum(len(part) for part in body)), *body]
 
 
-def _body(data: bytes) -> memoryview:
-    if not data.startswith(MAGIC):
+def _body(data: bytes | mmap.mmap) -> memoryview:
+    if data[:len(MAGIC)] != MAGIC:
         raise CodecError("not a review-lint cache file of this format")
     start = len(MAGIC) + _HEADER.size
     if len(data) < start:
@@ -324,7 +325,18 @@ def _body(data: bytes) -> memoryview:
     body = memoryview(data)[start:]
     if len(body) != length or zlib.crc32(body) != checksum:
         raise CodecError("its checksum does not match (truncated or damaged)")
+    release_pages(data)  # the checksum read every page of a mapped file
     return body
+
+
+def release_pages(data: object) -> None:
+    """Give back the resident pages of a mapped cache file (`data`, or the file a view of
+    it shows). Its mapping is read-only and backed by the file, so a page read again
+    after this is read from the file again, unchanged: nothing is lost, only memory."""
+    if isinstance(data, memoryview):
+        data = data.obj
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        data.madvise(mmap.MADV_DONTNEED)
 
 
 def seal(payload: Any) -> bytes:
@@ -353,11 +365,11 @@ def sealed_entries_parts(head: dict[str, Any], entries: dict[str, bytes | memory
     return _sealed_parts([struct.pack("<Q", len(index)), index, *entries.values()])
 
 
-def unseal_entries(data: bytes) -> tuple[dict[str, Any], dict[str, memoryview]]:
+def unseal_entries(data: bytes | mmap.mmap) -> tuple[dict[str, Any], dict[str, memoryview]]:
     """(head, key -> entry bytes) of a file written by `seal_entries`. Each entry is a view
-    of `data`, not a copy: the file's bytes are one allocation, returned to the system
-    whole once the last entry is dropped (copies would be thousands of small ones that
-    stay in the process's heap after their facts are decoded)."""
+    of `data`, not a copy: the file's bytes are one allocation (or one mapping of the file),
+    returned to the system whole once the last entry is dropped (copies would be thousands
+    of small ones that stay in the process's heap after their facts are decoded)."""
     body = _body(data)
     if len(body) < 8:
         raise CodecError("its index is missing")
