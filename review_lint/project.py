@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
-from .facts import Annotation, Class, Function, Import, ModuleFacts, Value
+from .facts import EMPTY_LIST, Annotation, Class, Function, Import, ModuleFacts, Value
 
 ROOT_MARKERS = (".review-lint.yaml", "pyproject.toml", ".git")
 _MAX_HOPS = 24
@@ -236,6 +236,13 @@ class Memo(dict):
             self._missed[key] = (_frame, next(_tick))
 
 
+def module_places(modules: list["Module"]) -> tuple[list[str], dict[str, int]]:
+    """Each module's path, and path -> its position: what an Index over `modules` keeps
+    (Project shares one between its indexes: a dozen per judgement, 7 MB at 10,000 files)."""
+    paths = [module.path for module in modules]
+    return paths, {path: position for position, path in enumerate(paths)}
+
+
 class Index:
     """A project-wide index, key -> items, gathered from each module's own contribution:
     `contribute(module)` gives (key, item) pairs that follow from that module's facts alone.
@@ -248,22 +255,24 @@ class Index:
     item of some module there is stale once that module starts contributing, so `update`
     names those keys, and incremental judgement counts them as changed."""
 
-    __slots__ = ("kind", "_contribute", "_paths", "_positions", "_keys", "_entries", "_reads")
+    __slots__ = ("kind", "_contribute", "_paths", "_positions", "_keys", "_items", "_origins", "_reads")
 
     def __init__(self, kind: str, contribute: Callable[["Module"], Iterable[tuple[str, object]]],
-                 modules: list["Module"], updatable: bool = True) -> None:
+                 modules: list["Module"], updatable: bool = True,
+                 places: tuple[list[str], dict[str, int]] | None = None) -> None:
         self.kind = kind
         self._contribute = contribute
-        self._paths = [module.path for module in modules]
-        self._positions = {path: position for position, path in enumerate(self._paths)}
+        self._paths, self._positions = places or module_places(modules)  # never changed
         # path -> the keys the module contributes to (a tuple: a set for each of 10,000
         # modules costs 50 MB), kept only for `update`: at 10,000 files the tuples and the
         # key strings only they hold are 19 MB that a run of `check` never reads
         self._keys: dict[str, tuple[str, ...]] | None = {} if updatable else None
-        # key -> (module positions, items), side by side in module order: a pair per item would
-        # cost 64 bytes each (1.2 million items at 10,000 files). An update replaces both
-        # lists, never changes them, since `get` hands out the items list itself.
-        self._entries: dict[str, tuple[list[int], list]] = {}
+        # key -> its items in module order, and key -> the module position of each: one int
+        # when they all come from one module (most keys), else a list beside the items. At
+        # 10,000 files a pair of lists per key was 60 MB of 148 MB that judging allocates.
+        # An update replaces a key's list, never changes it, since `get` hands it out.
+        self._items: dict[str, list] = {}
+        self._origins: dict[str, int | list[int]] = {}
         self._reads: dict[str, tuple[str, ...]] = {}  # key -> what reading it reads (when asked)
         outer = swap_frame(None)  # the contributions are no one's reads: `get` notes what a key holds
         try:
@@ -281,12 +290,24 @@ class Index:
         if _frame is not None:
             reads = self._reads.get(key)
             if reads is None:
-                positions = self._entries[key][0] if key in self._entries else ()
-                paths = dict.fromkeys(self._paths[position] for position in positions)
+                paths = dict.fromkeys(self._paths[position] for position in self._positions_of(key))
                 reads = self._reads[key] = (self.read_key(key), *paths)
             note_reads(reads)
-        entry = self._entries.get(key)
-        return entry[1] if entry is not None else []
+        return self._items.get(key, EMPTY_LIST)
+
+    def _positions_of(self, key: str) -> list[int]:
+        """The module position of each item under `key` (a new list)."""
+        origin = self._origins.get(key)
+        if origin is None:
+            return []
+        return [origin] * len(self._items[key]) if origin.__class__ is int else list(origin)
+
+    def _set(self, key: str, positions: list[int], items: list) -> None:
+        if items:
+            self._items[key] = items
+            self._origins[key] = positions[0] if positions.count(positions[0]) == len(positions) else positions
+        else:
+            del self._items[key], self._origins[key]
 
     def update(self, by_path: dict[str, "Module"], changed: Iterable[str]) -> set[str]:
         """Take the contributions of the changed modules (path -> its Module now) again; the
@@ -306,12 +327,9 @@ class Index:
         before = frozenset(self._keys.pop(path, ()))
         position = self._positions[path]
         for key in before:
-            positions, items = self._entries[key]
+            positions, items = self._positions_of(key), self._items[key]
             kept = [at for at, other in enumerate(positions) if other != position]
-            if kept:
-                self._entries[key] = ([positions[at] for at in kept], [items[at] for at in kept])
-            else:
-                del self._entries[key]
+            self._set(key, [positions[at] for at in kept], [items[at] for at in kept])
             self._forget(key)
         now = self._add(module, updating=True)
         for key in now:
@@ -322,18 +340,23 @@ class Index:
         position = self._positions[module.path]
         keys = []
         for key, item in self._contribute(module):
-            entry = self._entries.get(key)
-            if entry is None:
-                self._entries[key] = ([position], [item])
+            items = self._items.get(key)
+            if items is None:
+                self._items[key] = [item]
+                self._origins[key] = position
             elif not updating:  # built in module order: each module's items after the last
-                entry[0].append(position)
-                entry[1].append(item)
+                origin = self._origins[key]
+                if origin.__class__ is not int:
+                    origin.append(position)
+                elif origin != position:
+                    self._origins[key] = [origin] * len(items) + [position]
+                items.append(item)
             else:  # after the modules before it, and its own items so far; new lists (see above)
-                positions, items = list(entry[0]), list(entry[1])
+                positions, items = self._positions_of(key), list(items)
                 at = bisect.bisect_right(positions, position)
                 positions.insert(at, position)
                 items.insert(at, item)
-                self._entries[key] = (positions, items)
+                self._set(key, positions, items)
             keys.append(key)
         found = frozenset(keys)
         if self._keys is not None:
@@ -441,6 +464,7 @@ class Project:
         self._earlier = earlier or {}
         self._changed = changed
         self.kept: dict[str, Memo] = {}  # the memos the next judgement may take entries from
+        self._places: tuple[list[str], dict[str, int]] | None = None  # shared by the indexes built here
         self.modules: dict[str, Module] = {}
         for module in modules:
             # Two files can claim one name (scripts in different folders); keep the first.
@@ -483,7 +507,9 @@ class Project:
         Index): judged incrementally, it outlives edits, updated for the changed modules."""
         found = self.indexes.get(kind)
         if found is None:
-            found = self.indexes[kind] = Index(kind, contribute, self.all_modules, updatable=self.tracked)
+            if self._places is None:
+                self._places = module_places(self.all_modules)
+            found = self.indexes[kind] = Index(kind, contribute, self.all_modules, self.tracked, self._places)
         return found
 
     def cache(self) -> dict:

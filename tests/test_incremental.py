@@ -391,6 +391,41 @@ def test_an_index_read_counts_its_contributors_and_the_key_itself():
         one_run.update({"b.py": b}, ["b.py"])
 
 
+def test_an_index_keeps_module_order_when_modules_give_a_key_several_items():
+    """Most keys hold items of one module, kept without a position per item; a key that
+    gains items of a second module, or loses them again, reads as a full build has it."""
+    from review_lint.facts import Class, ModuleFacts
+    from review_lint.project import Index, Module, reading
+
+    def module(path: str, *names: str) -> Module:
+        classes = [Class(name, name, (1, 0, 1, 0)) for name in names]
+        return Module(path[:-3], False, ModuleFacts(path=path, classes=classes))
+
+    def by_name(found: Module):
+        for number, cls in enumerate(found.facts.classes):
+            yield cls.name, f"{found.path}#{number}"
+
+    a, b, c = module("a.py", "K", "K"), module("b.py", "K"), module("c.py", "K", "L", "K")
+    index = Index("names", by_name, [a, b, c])
+    assert index.get("K") == ["a.py#0", "a.py#1", "b.py#0", "c.py#0", "c.py#2"]
+    index.update({"b.py": module("b.py")}, ["b.py"])
+    assert index.get("K") == ["a.py#0", "a.py#1", "c.py#0", "c.py#2"]
+    index.update({"a.py": module("a.py")}, ["a.py"])
+    assert index.get("K") == ["c.py#0", "c.py#2"]
+    with reading() as read:
+        index.get("K")
+    assert set(read) == {index.read_key("K"), "c.py"}
+    index.update({"b.py": module("b.py", "K", "K")}, ["b.py"])
+    assert index.get("K") == ["b.py#0", "b.py#1", "c.py#0", "c.py#2"]
+    index.update({"c.py": module("c.py", "L")}, ["c.py"])
+    assert index.get("K") == ["b.py#0", "b.py#1"] and index.get("L") == ["c.py#0"]
+    with reading() as read:
+        index.get("K")
+    assert set(read) == {index.read_key("K"), "b.py"}
+    index.update({"b.py": module("b.py")}, ["b.py"])
+    assert index.get("K") == []
+
+
 def test_an_integrity_error_handler_added_elsewhere_changes_the_race_message(live: LiveProject):
     first = live.judge()
     assert [d.rule for d in first["app/crud.py"]].count("RL004") == 1
