@@ -170,6 +170,24 @@ def test_a_string_or_span_a_file_repeats_is_stored_once_and_decodes_as_one_objec
     assert first.callee is second.callee
 
 
+def test_the_blocks_calls_share_are_stored_once_and_a_bad_reference_to_them_is_refused():
+    source = "def f(session, a):\n    if a:\n        session.get(1)\n        session.get(2)\n"
+    facts = extract("m.py", source, cst.parse_module(source))
+    blob = codec.dump_facts(facts)
+    back = codec.load_facts(blob)
+    assert back == facts
+    first, second = [c for c in back.functions[-1].calls if c.method == "get"]
+    assert first.blocks == second.blocks != () and first.blocks is second.blocks
+    # The second call's blocks are written as the number of the first's: point it at a string.
+    data = msgpack.unpackb(blob, use_list=True)
+    calls = data[1][-1][8]
+    reference = calls[-1][9]
+    assert type(reference) is int and calls[0][9] == list(first.blocks)
+    calls[-1][9] = 1  # the file's path, the first string written
+    with pytest.raises(codec.CodecError, match="where a tuple belongs"):
+        codec.load_facts(msgpack.packb(data, use_bin_type=True))
+
+
 def test_a_bytes_literal_where_a_string_usually_is_round_trips():
     # A dict literal's keys are kept evaluated: `b"~"` is bytes in a field of strings.
     source = 'ESCAPES = {b"~": 1, "~": 2}\n'
