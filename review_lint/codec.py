@@ -288,13 +288,19 @@ def _unpack(blob: bytes) -> Any:
 
 
 def dump_facts(module: facts.ModuleFacts) -> bytes:
+    return dump_facts_or_failure(module)[0]
+
+
+def dump_facts_or_failure(module: facts.ModuleFacts) -> tuple[bytes, bool]:
+    """(the encoded facts, True), or when they cannot be encoded, the encoded RL999 that
+    says so, and False."""
     try:
-        return msgpack.packb(_encode_facts(module, {}), **_PACK)
+        return msgpack.packb(_encode_facts(module, {}), **_PACK), True
     except Exception as error:  # noqa: BLE001 - in a worker, this must not lose its other files
         failed = facts.ModuleFacts(path=module.path)
         failed.problems.append(facts.Problem("RL999", f"the facts of this file could not be stored: "
                                                       f"{type(error).__name__}"))
-        return msgpack.packb(_encode_facts(failed, {}), **_PACK)
+        return msgpack.packb(_encode_facts(failed, {}), **_PACK), False
 
 
 def load_facts(blob: bytes | memoryview) -> facts.ModuleFacts:
