@@ -168,8 +168,10 @@ class _Generator:
                 return name, name
             return (f"(None if {name} is None else {encode})", f"(None if {name} is None else {decode})")
         if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-            if args[0] is int:  # a fact's blocks: equal within a file, written once
-                return f"_enc_numbers({name}, m)", f"_dec_numbers({name}, t)"
+            if args[0] is int:  # a fact's blocks: equal within a file, written once (inline: one per fact)
+                return (f"_enc_numbers({name}, m)",
+                        f"(_dec_numbers({name}, t) if {name}.__class__ is not tuple else {name} if not {name} "
+                        f"else t.append({name}) or {name})")
             encode, decode = self.element(args[0])
             if encode is None:
                 return name, name  # a tuple of scalars is packed and unpacked as it is
@@ -253,9 +255,22 @@ class _Generator:
             f"            raise CodecError('reference to a ' + type(o).__name__ + ' where a {name} belongs')",
             "        return o",
         ]
-        if shaped:  # the shape depends on the fields: numbered first, made once they are decoded
-            self.lines += ["    i = len(t)", "    t.append(None)", f"    {local} = v",
-                           f"    o = {name}._build({', '.join(d for _, d in pairs)})", "    t[i] = o"]
+        if shaped:
+            # The shape follows from the fields as written: a field at its default (None,
+            # False, an empty tuple) is written as that default, so the raw value tells.
+            self.namespace[f"_shape_by_mask_{name}"] = cls._shape_by_mask
+            tests = []
+            for bit, (n, default) in enumerate(cls._optional):
+                self.namespace[f"_default_{name}_{n}"] = default
+                test = f"(f_{n} is not None)" if default is None else f"(f_{n} != _default_{name}_{n})"
+                tests.append(f"{test} << {bit}" if bit else test)
+            self.lines += [f"    {local} = v", f"    shape = _shape_by_mask_{name}[{' | '.join(tests) or '0'}]",
+                           "    o = _new(shape)", "    t.append(o)"]
+            decode_of = dict(zip(held, (d for _, d in pairs)))
+            for index, shape in enumerate(cls._shapes):  # each shape's fields set inline, in field order
+                self.namespace[f"_{name}_shape{index}"] = shape
+                self.lines.append(f"    {'if' if index == 0 else 'elif'} shape is _{name}_shape{index}:")
+                self.lines += [f"        o.{slot} = {decode_of[slot]}" for slot in shape.__slots__]
         else:
             self.lines += [f"    o = _new({name})", "    t.append(o)", f"    {local} = v"]
             self.lines += [f"    o.{h} = {d}" for h, (_, d) in zip(held, pairs)]

@@ -225,6 +225,12 @@ def _make_shapes(family: type, shapes: dict[str, tuple[str, ...]]) -> None:
         for mask in range(1 << len(optional))
     ]
     family._build = staticmethod(namespace["_build"])
+    # What the codec's decoder needs to make a shape itself, without a call per fact: the
+    # shape by mask, and the optional fields with their defaults, in mask bit order.
+    family._shape_by_mask = tuple(
+        next(cls for cls, held in made if all(n in held for bit, n in enumerate(optional) if mask >> bit & 1))
+        for mask in range(1 << len(optional)))
+    family._optional = tuple((n, defaults[n]) for n in optional)
     family.__new__ = namespace["__new__"]
     family._shapes = tuple(cls for cls, _ in made)
 
