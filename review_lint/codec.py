@@ -259,12 +259,9 @@ class _Generator:
             # The shape follows from the fields as written: a field at its default (None,
             # False, an empty tuple) is written as that default, so the raw value tells.
             self.namespace[f"_shape_by_mask_{name}"] = cls._shape_by_mask
-            tests = []
-            for bit, (n, default) in enumerate(cls._optional):
-                self.namespace[f"_default_{name}_{n}"] = default
-                test = f"(f_{n} is not None)" if default is None else f"(f_{n} != _default_{name}_{n})"
-                tests.append(f"{test} << {bit}" if bit else test)
-            self.lines += [f"    {local} = v", f"    shape = _shape_by_mask_{name}[{' | '.join(tests) or '0'}]",
+            self.namespace.update((f"_default_{name}_{n}", default) for n, default in cls._optional)
+            mask = facts.mask_expression(cls._optional, lambda n: f"f_{n}", lambda n: f"_default_{name}_{n}")
+            self.lines += [f"    {local} = v", f"    shape = _shape_by_mask_{name}[{mask}]",
                            "    o = _new(shape)", "    t.append(o)"]
             decode_of = dict(zip(held, (d for _, d in pairs)))
             for index, shape in enumerate(cls._shapes):  # each shape's fields set inline, in field order

@@ -176,9 +176,9 @@ def _parameters(cls: type, namespace: dict[str, object]) -> list[str]:
 
 def _make_shapes(family: type, shapes: dict[str, tuple[str, ...]]) -> None:
     """The shapes of `family` (see _RecordType), smallest first, then one holding every
-    field; `family._build(<each field, the span packed>)` makes the smallest that
-    holds every field given a value other than its default. Fields set after a fact
-    is made (a span, a text) must be in every shape."""
+    field; calling `family` makes the smallest that holds every field given a value
+    other than its default. Fields set after a fact is made (a span, a text) must be in
+    every shape."""
     fields, defaults = family._fields, family._defaults
     shapes = {**shapes, "full": fields}
     always = [n for n in fields if all(n in held for held in shapes.values())]
@@ -198,8 +198,8 @@ def _make_shapes(family: type, shapes: dict[str, tuple[str, ...]]) -> None:
         cls.__init__ = _built_already
         setattr(module, name, cls)  # where pickle finds it
         made.append((cls, {n for n in held if n in optional}))
-    # Each shape's maker sets the slots it has; the mask of the optional fields given
-    # picks the smallest shape holding them all.
+    # Each shape's maker sets the slots it has; `_build` picks the maker by the mask of the
+    # optional fields given.
     namespace: dict[str, object] = {"_new": object.__new__, "_pack_span": pack_span}
     args = ", ".join(fields)
     lines = []
@@ -209,30 +209,31 @@ def _make_shapes(family: type, shapes: dict[str, tuple[str, ...]]) -> None:
         lines.append(f"    o = _new(_shape{index})")
         lines += [f"    o.{slot} = {_field_of(slot)}" for slot in cls.__slots__]
         lines.append("    return o")
-    tests = []
-    for bit, n in enumerate(optional):
-        namespace[f"_d_{n}"] = defaults[n]
-        tests.append(f"({n} is not None)" if defaults[n] is None else f"({n} != _d_{n})")
-    masks = " | ".join(test if not bit else f"{test} << {bit}" for bit, test in enumerate(tests)) or "0"
+    namespace.update((f"_d_{n}", defaults[n]) for n in optional)
+    masks = mask_expression([(n, defaults[n]) for n in optional], lambda n: n, lambda n: f"_d_{n}")
     lines += [f"def _build({args}):", f"    return _makers[{masks}]({args})"]
     packed = ", ".join("_pack_span(span)" if n == "span" else n for n in fields)
     lines += [f"def __new__(cls, {', '.join(_parameters(family, namespace))}):", f"    return _build({packed})"]
     exec("\n".join(lines), namespace)  # noqa: S102 - from the field list, as Record's constructor
-    makers = [namespace[f"_make{index}"] for index in range(len(made))]
-    namespace["_makers"] = [
-        makers[next(index for index, (_, held) in enumerate(made)
-                    if all(n in held for bit, n in enumerate(optional) if mask >> bit & 1))]
-        for mask in range(1 << len(optional))
-    ]
-    family._build = staticmethod(namespace["_build"])
-    # What the codec's decoder needs to make a shape itself, without a call per fact: the
-    # shape by mask, and the optional fields with their defaults, in mask bit order.
-    family._shape_by_mask = tuple(
-        next(cls for cls, held in made if all(n in held for bit, n in enumerate(optional) if mask >> bit & 1))
-        for mask in range(1 << len(optional)))
+    # mask of the optional fields given (bit order as in `optional`) -> the smallest shape holding them
+    smallest = [next(index for index, (_, held) in enumerate(made)
+                     if all(n in held for bit, n in enumerate(optional) if mask >> bit & 1))
+                for mask in range(1 << len(optional))]
+    namespace["_makers"] = [namespace[f"_make{index}"] for index in smallest]
+    # What the codec's decoder needs to make a shape itself, without a call per fact.
+    family._shape_by_mask = tuple(made[index][0] for index in smallest)
     family._optional = tuple((n, defaults[n]) for n in optional)
     family.__new__ = namespace["__new__"]
     family._shapes = tuple(cls for cls, _ in made)
+
+
+def mask_expression(optional, value_of, default_of) -> str:
+    """Source of the mask of a family's optional fields given a value other than their
+    default: bit i for the i-th of `optional` ((name, default) pairs), `value_of(name)`
+    and `default_of(name)` spelling the value and the default where it runs."""
+    tests = [f"({value_of(n)} is not None)" if default is None else f"({value_of(n)} != {default_of(n)})"
+             for n, default in optional]
+    return " | ".join(test if not bit else f"{test} << {bit}" for bit, test in enumerate(tests)) or "0"
 
 
 def _field_of(slot: str) -> str:
