@@ -195,7 +195,7 @@ def _make_shapes(family: type, shapes: dict[str, tuple[str, ...]]) -> None:
             "__qualname__": name, "needs": family.needs, "_family": family,
             "__new__": lambda cls, *args, **kwargs: object.__new__(cls),
         })
-        cls.__init__ = _built_already
+        cls.__init__ = object.__init__  # the family's __new__ has set the fields: no call of ours
         setattr(module, name, cls)  # where pickle finds it
         made.append((cls, {n for n in held if n in optional}))
     # Each shape's maker sets the slots it has; `_build` picks the maker by the mask of the
@@ -238,10 +238,6 @@ def mask_expression(optional, value_of, default_of) -> str:
 
 def _field_of(slot: str) -> str:
     return "span" if slot == "_span" else slot
-
-
-def _built_already(self, *args, **kwargs) -> None:
-    """A shape's __init__: the family's __new__ has set its fields."""
 
 
 class Value(Record):
