@@ -4,6 +4,7 @@ are optimisations, so findings are identical with and without each of them."""
 from __future__ import annotations
 
 import faulthandler
+import mmap
 import os
 import signal
 import subprocess
@@ -117,6 +118,32 @@ def test_a_large_cache_file_is_mapped_and_its_pages_given_back_as_facts_are_deco
     facts = gathered.facts()
     assert [[len(f.calls) for f in module.functions] for module in facts] == expected
     assert _resident_kb(mapped) is None  # unmapped once its last entry is decoded
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the cache file is mapped on Linux only")
+def test_a_mapped_cache_file_replaced_or_damaged_by_another_run_never_changes_what_this_run_decodes(tmp_path, monkeypatch):
+    """Another run replaces the file by renaming its own over it: a mapping of the old file
+    still reads the old one, whole. A damaged mapped file is refused by its checksum."""
+    monkeypatch.setattr(collect_module, "MAP_AT_LEAST", 1)
+    root = tmp_path / "proj"
+    root.mkdir()
+    files = [f"m{index}.py" for index in range(4)]
+    for index, name in enumerate(files):
+        (root / name).write_text(f"def f{index}(x):\n    assert x\n")
+    cache = tmp_path / "cache"
+    Collector(cache_dir=cache).gather(root, files)
+    reading = Collector(cache_dir=cache).gather(root, files)
+    assert {type(item.obj) for _, item in reading.items} == {mmap.mmap}  # views of the mapped file
+    for index, name in enumerate(files):  # another run, other contents: the file is replaced
+        (root / name).write_text(f"def g{index}(y):\n    return y\n")
+    Collector(cache_dir=cache).gather(root, files)
+    assert [f.functions[1].qualname for f in reading.facts()] == [f"f{index}" for index in range(4)]
+    stored = cache / "facts.msgpack"
+    stored.write_bytes(stored.read_bytes()[:-10])  # truncated
+    warnings = []
+    damaged = Collector(cache_dir=cache, warn=warnings.append)
+    assert [f.functions[1].qualname for f in damaged.gather(root, files).facts()] == [f"g{index}" for index in range(4)]
+    assert damaged.stats.parsed == 4 and len(warnings) == 1 and "checksum" in warnings[0]
 
 
 def test_a_large_parse_leaves_the_workers_facts_encoded_until_they_are_asked_for(tmp_path, monkeypatch):
