@@ -483,8 +483,8 @@ class _Helper:
         theirs.close()
 
     def parse(self, root: str, files: list[tuple[str, bytes | None]], idle) -> list[tuple[str, bool, bytes]] | None:
-        """Each file's encoded facts (as _extract_chunk gives them), or None if the helper died; `idle` is stepped
-        while waiting."""
+        """Each file's encoded facts (as _extract_chunk gives them), or None if the helper
+        died; `idle` is stepped while waiting."""
         try:
             self.connection.send((root, files))
             for _ in idle:

@@ -184,7 +184,8 @@ def _make_shapes(family: type, shapes: dict[str, tuple[str, ...]]) -> None:
     always = [n for n in fields if all(n in held for held in shapes.values())]
     for shape, held in shapes.items():
         if not set(held) <= set(fields) or any(n not in held for n in fields if n not in defaults):
-            raise TypeError(f"{family.__name__}.shapes[{shape!r}] must hold only its fields and all those without a default")
+            raise TypeError(f"{family.__name__}.shapes[{shape!r}] must hold only its fields "
+                            "and all those without a default")
     optional = [n for n in fields if n not in always]
     module = sys.modules[family.__module__]
     made = []
@@ -560,7 +561,8 @@ class ModuleFacts:
 
 
 
-# Every class of fact this module makes (a family's shapes, not its base), its declaration checked (Records check theirs as they are defined).
+# Every class of fact this module makes (a family's shapes, not its base), its declaration
+# checked (Records check theirs as they are defined).
 FACT_CLASSES: tuple[type, ...] = tuple(
     kind for kind in list(globals().values())
     if isinstance(kind, type) and kind.__module__ == __name__ and kind is not Record
