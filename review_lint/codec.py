@@ -63,10 +63,16 @@ def _enc_shared(value: Any, m: dict, kind: type) -> Any:
         if kind is tuple or value.__class__ not in _BOXED:
             raise TypeError(f"a {type(value).__name__} in a {kind.__name__} field")
         return [value]
+    return _numbered(value, m)
+
+
+def _numbered(value: Any, m: dict) -> Any:
+    """`value` the first time the file writes it, numbered with the fact objects in the
+    same pre-order; its number after that."""
     number = m.get(value)
     if number is not None:
         return number
-    m[value] = len(m)  # numbered with the fact objects, in the same pre-order
+    m[value] = len(m)
     return value
 
 
@@ -98,20 +104,12 @@ def _enc_numbers(value: tuple[int, ...], m: dict) -> Any:
     tuple shares the number: both are the same immutable numbers.)"""
     if value.__class__ is not tuple:
         raise TypeError(f"a {type(value).__name__} in a tuple field")
-    if not value:
-        return value  # () is one object already
-    number = m.get(value)
-    if number is not None:
-        return number
-    m[value] = len(m)
-    return value
+    return _numbered(value, m) if value else value  # () is one object already
 
 
 def _dec_numbers(value: Any, t: list) -> tuple[int, ...]:
-    if value.__class__ is tuple:
-        if value:
-            t.append(value)
-        return value
+    """The tuple a number written by _enc_numbers stands for (a tuple written out is
+    taken, and numbered, inline by the generated decoder)."""
     try:
         found = t[value]
     except (TypeError, IndexError):
