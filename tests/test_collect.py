@@ -43,6 +43,17 @@ def bundled_rules_only(monkeypatch):
     monkeypatch.delenv("REVIEW_LINT_RULES_PATH", raising=False)
 
 
+def _asserting_files(tmp_path: Path, count: int, tail: str = "") -> tuple[Path, list[str]]:
+    """A project of `count` files m0.py, m1.py... each defining a function that asserts
+    (and ending with `tail`), and their names."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    files = [f"m{index}.py" for index in range(count)]
+    for index, name in enumerate(files):
+        (root / name).write_text(f"def f{index}(x):\n    assert x\n" + tail)
+    return root, files
+
+
 def test_fixtures_give_identical_findings_in_every_mode(tmp_path, monkeypatch, bundled_rules_only):
     monkeypatch.setattr(collect_module, "CHUNK_FILES", 1)  # make small fixtures actually use the pool
     for case in CASES:
@@ -70,11 +81,7 @@ def test_warm_cache_reparses_only_changed_files(tmp_path):
 def test_decoded_facts_hold_no_encoded_bytes_and_keep_the_facts_key(tmp_path):
     """A warm run's facts are views of the cache file until decoded. Once decoded, none
     is held (at 10,000 files the file is 180 MB), and the facts key stays what it was."""
-    root = tmp_path / "proj"
-    root.mkdir()
-    files = [f"m{index}.py" for index in range(5)]
-    for index, name in enumerate(files):
-        (root / name).write_text(f"def f{index}(x):\n    assert x\n")
+    root, files = _asserting_files(tmp_path, 5)
     cache = tmp_path / "cache"
     Collector(cache_dir=cache).gather(root, files).facts()
     key = Collector(cache_dir=cache).gather(root, files).fingerprint
@@ -101,11 +108,7 @@ def _resident_kb(path: Path) -> int | None:
 def test_a_large_cache_file_is_mapped_and_its_pages_given_back_as_facts_are_decoded(tmp_path, monkeypatch):
     """At 10,000 files the cache file is 184 MB: read whole, it stayed beside the decoded
     facts until the last file was decoded."""
-    root = tmp_path / "proj"
-    root.mkdir()
-    files = [f"m{index}.py" for index in range(60)]
-    for index, name in enumerate(files):
-        (root / name).write_text(f"def f{index}(x):\n    assert x\n" + "".join(f"    g{i}(x, y={i})\n" for i in range(300)))
+    root, files = _asserting_files(tmp_path, 60, "".join(f"    g{i}(x, y={i})\n" for i in range(300)))
     cache = tmp_path / "cache"
     expected = [[len(f.calls) for f in facts.functions] for facts in Collector(cache_dir=cache).gather(root, files).facts()]
     monkeypatch.setattr(collect_module, "MAP_AT_LEAST", 1)
@@ -125,11 +128,7 @@ def test_a_mapped_cache_file_replaced_or_damaged_by_another_run_never_changes_wh
     """Another run replaces the file by renaming its own over it: a mapping of the old file
     still reads the old one, whole. A damaged mapped file is refused by its checksum."""
     monkeypatch.setattr(collect_module, "MAP_AT_LEAST", 1)
-    root = tmp_path / "proj"
-    root.mkdir()
-    files = [f"m{index}.py" for index in range(4)]
-    for index, name in enumerate(files):
-        (root / name).write_text(f"def f{index}(x):\n    assert x\n")
+    root, files = _asserting_files(tmp_path, 4)
     cache = tmp_path / "cache"
     Collector(cache_dir=cache).gather(root, files)
     reading = Collector(cache_dir=cache).gather(root, files)
@@ -149,11 +148,7 @@ def test_a_mapped_cache_file_replaced_or_damaged_by_another_run_never_changes_wh
 def test_a_large_parse_leaves_the_workers_facts_encoded_until_they_are_asked_for(tmp_path, monkeypatch):
     """Decoded as they arrived, a large project's facts sat beside every file's encoded
     facts, which the cache keeps until it is written (184 MB more at 10,000 files)."""
-    root = tmp_path / "proj"
-    root.mkdir()
-    files = [f"m{index}.py" for index in range(6)]
-    for index, name in enumerate(files):
-        (root / name).write_text(f"def f{index}(x):\n    assert x\n")
+    root, files = _asserting_files(tmp_path, 6)
     (root / "m5.py").write_bytes(b"def broken(:\n")
     expected = [[f.qualname for f in facts.functions] for facts in Collector(jobs=1).gather(root, files).facts()]
     monkeypatch.setattr(collect_module, "CHUNK_FILES", 1)
@@ -173,11 +168,7 @@ def test_a_large_parse_leaves_the_workers_facts_encoded_until_they_are_asked_for
 def test_parsing_in_this_process_gives_free_memory_back_as_it_goes(tmp_path, monkeypatch):
     """LibCST frees each file's tree between the facts kept: without returning those pages
     while parsing, a cold `--jobs 1` run at 2,753 files peaked at 460 MB instead of 410."""
-    root = tmp_path / "proj"
-    root.mkdir()
-    files = [f"m{index}.py" for index in range(6)]
-    for index, name in enumerate(files):
-        (root / name).write_text(f"def f{index}(x):\n    assert x\n" + "# padding\n" * 10)
+    root, files = _asserting_files(tmp_path, 6, "# padding\n" * 10)
     trims = []
     monkeypatch.setattr(collect_module, "TRIM_EVERY_BYTES", 2 * len((root / "m0.py").read_bytes()))
     monkeypatch.setattr(collect_module, "_give_back_free_memory", lambda: trims.append(1))
