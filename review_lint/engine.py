@@ -362,6 +362,8 @@ class Engine:
         except KeyboardInterrupt:
             for _, child, _ in children:
                 child.terminate()  # they leave Ctrl-C to this process
+            for _, child, _ in children:
+                child.join()  # reaped here: left to init, a zombie outlived the run (its group stayed alive)
             raise
         for code in self.enabled:
             if code not in judged:
