@@ -28,6 +28,7 @@ from typing import Any
 import msgpack
 
 from . import diagnostics, facts
+from .texts import TextsOf
 
 
 class CodecError(ValueError):
@@ -98,6 +99,36 @@ def _dec_shared(value: Any, t: list, kind: type) -> Any:
     return found
 
 
+class _Memo(dict):
+    """The encoder's numbering of one file, and the texts its source gives back (or None)."""
+
+    __slots__ = ("texts",)
+
+
+class _Table(list):
+    """The decoder's numbered objects of one file, and where its texts are (or None)."""
+
+    __slots__ = ("texts",)
+
+
+def _enc_text(fact: Any, text: Any, m: _Memo) -> Any:
+    """A Value's or Call's text: nil when the file's source gives it back from the fact's
+    span (texts.py), else written as any string is."""
+    if text.__class__ is not str:
+        text = fact.text  # still in its file (decoded facts written again): read it
+    if text and m.texts is not None and m.texts(fact._span) == text:
+        return None
+    return _enc_shared(text, m, str)
+
+
+def _dec_text(value: Any, t: _Table) -> Any:
+    if value is None:
+        if t.texts is None:
+            raise CodecError("its texts are in its source file, which was not named")
+        return t.texts
+    return _dec_shared(value, t, str)
+
+
 def _enc_numbers(value: tuple[int, ...], m: dict) -> Any:
     """A tuple of ints (the blocks a fact is in) the file has written before is written as
     its number: the calls of one block hold equal tuples, decoded as one. (An equal span
@@ -137,6 +168,7 @@ class _Generator:
                                           "_frozenset": frozenset, "_sorted": sorted, "_id": id,
                                           "_enc_shared": _enc_shared, "_dec_shared": _dec_shared, "_dec_span": _dec_span,
                                           "_enc_numbers": _enc_numbers, "_dec_numbers": _dec_numbers,
+                                          "_enc_text": _enc_text, "_dec_text": _dec_text,
                                           "CodecError": CodecError, "_empty": facts.EMPTY_LIST}
         self.lines: list[str] = []
         self.helpers: dict[str, str] = {}  # repr(type) -> helper name
@@ -234,6 +266,9 @@ class _Generator:
         if issubclass(cls, facts.Record) and "span" in names:  # written packed, as it is held
             pairs[names.index("span")] = ("f_span", "_dec_span(f_span)")
             held[names.index("span")] = "_span"
+        if issubclass(cls, facts.Record) and "text" in names:  # nil when it is left in the file (texts.py)
+            pairs[names.index("text")] = ("_enc_text(o, f_text, m)", "_dec_text(f_text, t)")
+            held[names.index("text")] = "_text"
         local = ", ".join(f"f_{n}" for n in names) + ","
         name = cls.__name__
         shaped = "shapes" in vars(cls)  # a family of shapes (facts._RecordType)
@@ -297,26 +332,36 @@ def _unpack(blob: bytes) -> Any:
         raise CodecError(f"not MessagePack: {type(error).__name__}") from None
 
 
-def dump_facts(module: facts.ModuleFacts) -> bytes:
-    return dump_facts_or_failure(module)[0]
+def dump_facts(module: facts.ModuleFacts, source: str | None = None) -> bytes:
+    return dump_facts_or_failure(module, source)[0]
 
 
-def dump_facts_or_failure(module: facts.ModuleFacts) -> tuple[bytes, bool]:
+def dump_facts_or_failure(module: facts.ModuleFacts, source: str | None = None) -> tuple[bytes, bool]:
     """(the encoded facts, True), or when they cannot be encoded, the encoded RL999 that
-    says so, and False."""
+    says so, and False. Given the `source` the facts were extracted from, each text it
+    gives back from its fact's span is left out (texts.py): decoding then needs the file."""
     try:
-        return msgpack.packb(_encode_facts(module, {}), **_PACK), True
+        return msgpack.packb(_encode_facts(module, _memo(source)), **_PACK), True
     except Exception as error:  # noqa: BLE001 - in a worker, this must not lose its other files
         failed = facts.ModuleFacts(path=module.path)
         failed.problems.append(facts.Problem("RL999", f"the facts of this file could not be stored: "
                                                       f"{type(error).__name__}"))
-        return msgpack.packb(_encode_facts(failed, {}), **_PACK), False
+        return msgpack.packb(_encode_facts(failed, _memo(None)), **_PACK), False
 
 
-def load_facts(blob: bytes | memoryview) -> facts.ModuleFacts:
+def _memo(source: str | None) -> _Memo:
+    memo = _Memo()
+    memo.texts = TextsOf(source) if source is not None else None
+    return memo
+
+
+def load_facts(blob: bytes | memoryview, texts: facts.LazyText | None = None) -> facts.ModuleFacts:
+    """The facts `blob` encodes; `texts` stands for the texts left in the file (texts.SourceText)."""
     data = _unpack(blob)
+    table = _Table()
+    table.texts = texts
     try:
-        return _decode_facts(data, [])
+        return _decode_facts(data, table)
     except CodecError:
         raise
     except Exception as error:  # noqa: BLE001 - any shape the decoder did not expect
@@ -347,7 +392,10 @@ def load_judgement(data: Any) -> tuple[list[diagnostics.Diagnostic], int]:
 # The checksum finds damage (a truncated, zero-filled or half-written file); it is
 # no signature, and needs none: whatever decodes is only ever facts. CRC-32 reads
 # Django's 10 MB cache in 3 ms, BLAKE2b in 11 ms.
-MAGIC = b"review-lint cache v2\n"  # v2: strings, spans and blocks written once per file
+# The container (header, checksum, index). How entries encode facts changes with the code,
+# and the head's schema (collect.code_fingerprint) tells that: another version's file is
+# rebuilt without a warning, which a new MAGIC here would print.
+MAGIC = b"review-lint cache v2\n"
 _HEADER = struct.Struct("<IQ")  # CRC-32 of the body, length of the body
 
 

@@ -25,8 +25,9 @@ from typing import Callable, NamedTuple
 
 from . import __version__, codec
 from .files import write_atomically
-from .engine import facts_for_file
+from .engine import facts_and_source, facts_for_file
 from .facts import ModuleFacts, Problem
+from .texts import SourceText
 
 CACHE_DIR_NAME = ".review-lint-cache"
 # Both files are only ever reused by the same code: see code_fingerprint().
@@ -88,6 +89,7 @@ class Collector:
     _warned: set[str] = field(default_factory=set, init=False, repr=False)  # damaged cache files said once
     _verdicts: "VerdictCache | None" = field(default=None, init=False, repr=False)
     _memo: tuple | None = field(default=None, init=False, repr=False)  # (root and files, what _read read)
+    _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # of the files gather read
 
     def prewarm(self) -> None:
         """Start worker processes now, so that they import LibCST (0.13 s) while this
@@ -216,11 +218,12 @@ class Collector:
             else:
                 todo.append((relative, data))
         del read
+        self._keys = keys  # for the texts the decoded facts leave in their files (texts.py)
         self._total = len(files)
         if self.progress:
             self.progress(len(results), self._total)
         blobs: dict[str, bytes] = {}
-        idle = self._decode_while_waiting(results, blobs) if self._overlap(todo, results) else None
+        idle = self._decode_while_waiting(root, results, blobs) if self._overlap(todo, results) else None
         for facts, blob in self._extract(root, todo, idle):
             encoded = isinstance(facts, _Parsed)  # a worker's, left encoded: see DEFER_DECODING_FROM
             path = facts.path
@@ -230,7 +233,7 @@ class Collector:
                 if blob is None or encoded:  # parsed here: see below
                     facts = blobs[path]
             elif encoded:
-                facts = codec.load_facts(blob)
+                facts = self._load(root, path, blob)
             results[path] = facts
         self.stats.parsed = len(todo)
         digests: dict[str, bytes] = {}
@@ -239,14 +242,14 @@ class Collector:
             digests = {relative: cache.digest(key) for relative, key in keys.items() if key in cache.entries}
         self.stats.seconds = time.perf_counter() - started
         return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests, self.prefilter,
-                        self.contents)
+                        self.contents, keys)
 
     def _extract(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
         if idle is not None and self._helper is not None:
             yield from self._in_helper(root, files, idle)
             return
         if idle is None and self._pool is None and (self.jobs <= 1 or len(files) < 2 * CHUNK_FILES):
-            yield from _serial(root, files, self.progress, self._total, self.patch_libcst)
+            yield from _serial(root, files, self.progress, self._total, self.patch_libcst)  # encoded: see gather
             return
         yield from self._parallel(root, files, idle)
 
@@ -269,8 +272,11 @@ class Collector:
             return
         if self.progress:
             self.progress(len(blobs), self._total)
-        for _, _, blob in blobs:
-            yield codec.load_facts(blob), blob
+        for relative, _, blob in blobs:
+            yield self._load(root, relative, blob), blob
+
+    def _load(self, root: Path, relative: str, blob: bytes) -> ModuleFacts:
+        return codec.load_facts(blob, source_text(root, relative, self._keys, self.contents))
 
     def _overlap(self, todo: list, results: dict) -> bool:
         """Whether to parse the few changed files in a worker while this process loads
@@ -279,14 +285,13 @@ class Collector:
         return (self.jobs > 1 and 0 < len(todo) < 2 * CHUNK_FILES and sys.platform.startswith("linux")
                 and any(isinstance(item, _BLOB) for item in results.values()))
 
-    @staticmethod
-    def _decode_while_waiting(results: dict, blobs: dict[str, bytes]):
+    def _decode_while_waiting(self, root: Path, results: dict, blobs: dict[str, bytes]):
         """Decode cached facts one file per step (the caller stops when the worker is
         done: an edit that changes no fact needs none of them)."""
         for relative, item in list(results.items()):
             if isinstance(item, _BLOB):
                 try:
-                    facts = codec.load_facts(item)
+                    facts = self._load(root, relative, item)
                 except codec.CodecError:  # left as bytes: Gathered re-extracts it
                     continue
                 results[relative], blobs[relative] = facts, item
@@ -315,7 +320,7 @@ class Collector:
                         if self.progress:
                             self.progress(len(blobs), self._total)
                         for relative, transient, blob in blobs:
-                            yield (_Parsed(relative, transient) if defer else codec.load_facts(blob)), blob
+                            yield (_Parsed(relative, transient) if defer else self._load(root, relative, blob)), blob
                 except KeyboardInterrupt:
                     _stop_now(pool)  # rather than wait for every chunk under way
                     raise
@@ -360,10 +365,11 @@ class Gathered:
 
     def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes],
                  digests: dict[str, bytes] | None = None, prefilter: bool = False,
-                 contents: dict[str, bytes] | None = None) -> None:
+                 contents: dict[str, bytes] | None = None, keys: dict[str, str] | None = None) -> None:
         self.root = root
         self.prefilter = prefilter
         self.contents = contents or {}  # as Collector.contents
+        self.keys = keys or {}  # each file's content key (collect._key), which its texts are read by
         self.items = items
         self.blobs = blobs  # the encoded facts of the files parsed in this run
         self.digests = digests or {}  # a digest of each file's encoded facts, where the cache keeps one
@@ -421,7 +427,7 @@ class Gathered:
         if not isinstance(item, _BLOB):
             return item
         try:
-            return codec.load_facts(item)
+            return codec.load_facts(item, source_text(self.root, relative, self.keys, self.contents))
         except codec.CodecError:  # a damaged cache entry is only a miss
             return facts_for_file(self.root, relative, self.contents.get(relative))
 
@@ -445,7 +451,7 @@ def _serial(root: Path, files: list[tuple[str, bytes | None]], progress, total: 
         parsed = 0
         for index, (relative, data) in enumerate(files):
             files[index] = (relative, None)  # its bytes are garbage once parsed (the whole tree's are 110 MB)
-            yield facts_for_file(root, relative, data), None
+            yield _encoded(root, relative, data)
             parsed = _trimmed_after(parsed, data)
             if progress:
                 progress(1, total)
@@ -513,10 +519,23 @@ def _help(connection, parents_end) -> None:
 
 
 class _Parsed(NamedTuple):
-    """A file a worker parsed, its facts still encoded."""
+    """A file parsed, its facts still encoded."""
 
     path: str
     transient: bool  # never cached (_is_transient)
+
+
+def _encoded(root: Path, relative: str, data: bytes | None) -> tuple[_Parsed, bytes]:
+    """A file's facts, parsed and encoded with the texts its source gives back left out
+    (texts.py): the decoded facts are smaller, and so are the bytes cached."""
+    facts, source = facts_and_source(root, relative, data)
+    blob, stored = codec.dump_facts_or_failure(facts, source)
+    return _Parsed(facts.path, not stored or _is_transient(facts)), blob
+
+
+def source_text(root: Path, relative: str, keys: dict[str, str], contents: dict[str, bytes]) -> SourceText:
+    """Where the texts of `relative`'s decoded facts are: the file whose bytes gave `keys[relative]`."""
+    return SourceText(str(root / relative), relative, keys.get(relative), contents.get(relative))
 
 
 def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[tuple[str, bool, bytes]]:
@@ -529,9 +548,8 @@ def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[tup
     parsed = []
     with libcst_patches.applied():  # a worker process: review-lint's own
         for relative, data in chunk:
-            facts = facts_for_file(base, relative, data)
-            blob, stored = codec.dump_facts_or_failure(facts)
-            parsed.append((facts.path, not stored or _is_transient(facts), blob))
+            done, blob = _encoded(base, relative, data)
+            parsed.append((done.path, done.transient, blob))
             _parsed_in_worker = _trimmed_after(_parsed_in_worker, data)
     return parsed
 
@@ -545,7 +563,7 @@ def _extract_one(root: str, relative: str, data: bytes | None, connection) -> No
     from . import libcst_patches
 
     with libcst_patches.applied():  # a process of its own, as a worker's
-        facts = facts_for_file(Path(root), relative, data)
+        facts = facts_and_source(Path(root), relative, data)[0]
     connection.send(facts)
     connection.close()
 

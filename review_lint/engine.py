@@ -103,13 +103,19 @@ class RunResult:
 
 def facts_for_file(root: Path, relative: str, data: bytes | None = None) -> ModuleFacts:
     """Phase 1 for one file. Never raises: problems become RL000/RL999 facts."""
+    return facts_and_source(root, relative, data)[0]
+
+
+def facts_and_source(root: Path, relative: str, data: bytes | None = None) -> tuple[ModuleFacts, str | None]:
+    """The file's facts (as facts_for_file), and the source they were extracted from
+    (None when none was)."""
     if data is None:
         try:
             data = (root / relative).read_bytes()
         except OSError as error:
             facts = ModuleFacts(path=relative)
             facts.problems.append(Problem("RL000", f"cannot read the file: {error.strerror or error}"))
-            return facts
+            return facts, None
     # Imported here: LibCST takes 0.2 s to import, and a warm run never parses.
     from .extract import extract
     from .source import parse
@@ -117,16 +123,16 @@ def facts_for_file(root: Path, relative: str, data: bytes | None = None) -> Modu
     try:
         source, module, failed = parse(relative, data)
         if failed is not None:
-            return failed
-        return extract(relative, source, module)
+            return failed, None
+        return extract(relative, source, module), source
     except RecursionError:
         facts = ModuleFacts(path=relative)
         facts.problems.append(Problem("RL999", "extraction: RecursionError: the file is too deeply nested to analyse"))
-        return facts
+        return facts, None
     except Exception as error:  # noqa: BLE001 - one file must never stop the run
         facts = ModuleFacts(path=relative)
         facts.problems.append(Problem("RL999", f"extraction: {type(error).__name__}: {_one_line(error)}"))
-        return facts
+        return facts, None
 
 
 def _one_line(error: BaseException) -> str:

@@ -59,10 +59,12 @@ class _RecordType(type):
             namespace["__slots__"] = tuple(_held(n) for n in fields)
             if "span" in fields:
                 namespace["span"] = _SPAN_PROPERTY
+            if "text" in fields:
+                namespace["text"] = _TEXT_PROPERTY
             shapes = namespace.get("shapes")
             if shapes is not None:
                 namespace["__slots__"] = ()
-                namespace.update((n, v) for n, v in namespace["_defaults"].items() if n != "span")
+                namespace.update((n, v) for n, v in namespace["_defaults"].items() if n not in _PROPERTIES)
         cls = super().__new__(mcls, name, bases, namespace, **kwargs)
         if "_family" not in namespace:
             cls._family = cls
@@ -71,9 +73,12 @@ class _RecordType(type):
         return cls
 
 
+_PROPERTIES = ("span", "text")  # fields held in a slot of their own name with a "_" before it
+
+
 def _held(field_name: str) -> str:
     """The slot a field is held in."""
-    return "_span" if field_name == "span" else field_name
+    return "_" + field_name if field_name in _PROPERTIES else field_name
 
 
 # A span packed into one int: line (22 bits), column (12), end line less line (12), end
@@ -115,6 +120,32 @@ _SPAN_PROPERTY = property(lambda fact: unpack_span(fact._span), _set_span,
                           doc="(line, column, end_line, end_column), held packed (pack_span)")
 
 
+class LazyText:
+    """What a fact's `_text` holds in place of a text still in its source file (see
+    review_lint/texts.py): asked once, on the first read of `fact.text`."""
+
+    __slots__ = ()
+
+    def text_of(self, packed_span: int | Span) -> str:
+        raise NotImplementedError
+
+
+def _get_text(fact) -> str:
+    text = fact._text
+    if text.__class__ is str or not isinstance(text, LazyText):
+        return text
+    text = fact._text = text.text_of(fact._span)
+    return text
+
+
+def _set_text(fact, text: str) -> None:
+    fact._text = text
+
+
+_TEXT_PROPERTY = property(_get_text, _set_text, doc="the node's source, whitespace collapsed; held in `_text`, "
+                                                     "or left in the file until read (texts.py)")
+
+
 class Record(metaclass=_RecordType):
     """A fact whose fields are slots, declared like a dataclass's: `name: type` with an
     optional default. A subclass must repeat `__slots__ = ()` (its fields replace it),
@@ -139,8 +170,10 @@ class Record(metaclass=_RecordType):
         namespace: dict[str, object] = {}
         source = f"def __iter__(self):\n    return iter(({own}))\n"
         if cls.__dict__.get("shapes") is None:  # a family's base is never built: its shapes are
-            held = ", ".join(f"self.{n}" for n in cls.__slots__) + ","  # a packed span compares as itself
-            other = ", ".join(f"other.{n}" for n in cls.__slots__) + ","
+            # A packed span compares as itself; a text still in its file is read to compare.
+            compared = [n if n != "_text" else "text" for n in cls.__slots__]
+            held = ", ".join(f"self.{n}" for n in compared) + ","
+            other = ", ".join(f"other.{n}" for n in compared) + ","
             source += (f"def __init__(self, {', '.join(_parameters(cls, namespace))}):\n"
                        + "".join(f"    self.{n} = {n}\n" for n in fields)
                        + "def __eq__(self, other):\n"
@@ -186,6 +219,8 @@ def _make_shapes(family: type, shapes: dict[str, tuple[str, ...]]) -> None:
         if not set(held) <= set(fields) or any(n not in held for n in fields if n not in defaults):
             raise TypeError(f"{family.__name__}.shapes[{shape!r}] must hold only its fields "
                             "and all those without a default")
+    if any(n in fields and n not in always for n in _PROPERTIES):
+        raise TypeError(f"{family.__name__}: every shape must hold its {' and '.join(_PROPERTIES)}")
     optional = [n for n in fields if n not in always]
     module = sys.modules[family.__module__]
     made = []
@@ -238,7 +273,7 @@ def mask_expression(optional, value_of, default_of) -> str:
 
 
 def _field_of(slot: str) -> str:
-    return "span" if slot == "_span" else slot
+    return slot[1:] if slot[1:] in _PROPERTIES else slot
 
 
 class Value(Record):

@@ -8,15 +8,13 @@ code generation once, counts lines and columns, and records only those nodes.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 
 import libcst as cst
 
 from .facts import Span
 from .libcst_patches import CodegenState, generate
-
-_NEWLINE = re.compile(r"\r\n?|\n")
+from .texts import line_starts
 
 
 class _TrackingState(CodegenState):
@@ -111,7 +109,7 @@ class LineIndex:
     """Turns character offsets in one source into (line, column) pairs, 1-based."""
 
     def __init__(self, source: str) -> None:
-        self.starts = [0, *(match.end() for match in _NEWLINE.finditer(source))]
+        self.starts = line_starts(source)
 
     def span(self, start: int, end: int) -> Span:
         starts = self.starts

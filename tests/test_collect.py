@@ -108,7 +108,7 @@ def _resident_kb(path: Path) -> int | None:
 def test_a_large_cache_file_is_mapped_and_its_pages_given_back_as_facts_are_decoded(tmp_path, monkeypatch):
     """At 10,000 files the cache file is 184 MB: read whole, it stayed beside the decoded
     facts until the last file was decoded."""
-    root, files = _asserting_files(tmp_path, 60, "".join(f"    g{i}(x, y={i})\n" for i in range(300)))
+    root, files = _asserting_files(tmp_path, 80, "".join(f"    g{i}(x, y={i})\n" for i in range(300)))
     cache = tmp_path / "cache"
     expected = [[len(f.calls) for f in facts.functions] for facts in Collector(cache_dir=cache).gather(root, files).facts()]
     monkeypatch.setattr(collect_module, "MAP_AT_LEAST", 1)
@@ -201,7 +201,7 @@ def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_
     # test would die too): each file is parsed again alone, only m17 goes unjudged.
     (root / "m05.py").write_text("def f5(x):\n    assert x\n")
     (root / "m17.py").write_text("def f17(x):\n    assert x\n\ndef h17(y):\n    assert y\n")
-    real = engine_module.facts_for_file
+    real = engine_module.facts_and_source
 
     def crashing(root_path, relative, data=None):
         if relative == "m17.py":
@@ -209,7 +209,7 @@ def test_a_warm_run_parses_changed_files_in_a_worker_while_loading_the_rest(tmp_
             os.kill(os.getpid(), signal.SIGSEGV)
         return real(root_path, relative, data)
 
-    monkeypatch.setattr(collect_module, "facts_for_file", crashing)
+    monkeypatch.setattr(collect_module, "facts_and_source", crashing)
     dying = Collector(jobs=2, cache_dir=cache)
     if prewarmed:
         dying.prewarm()
@@ -267,7 +267,7 @@ def test_a_worker_that_dies_loses_only_its_own_file(tmp_path, monkeypatch):
     root.mkdir()
     for index in range(40):
         (root / f"m{index:02}.py").write_text("def f(x):\n    assert x\n")
-    real = engine_module.facts_for_file
+    real = engine_module.facts_and_source
 
     def crashing(root_path, relative, data=None):
         if relative == "m17.py":
@@ -275,7 +275,7 @@ def test_a_worker_that_dies_loses_only_its_own_file(tmp_path, monkeypatch):
             os.kill(os.getpid(), signal.SIGSEGV)  # what LibCST's native parser does on hostile input
         return real(root_path, relative, data)
 
-    monkeypatch.setattr(collect_module, "facts_for_file", crashing)
+    monkeypatch.setattr(collect_module, "facts_and_source", crashing)
     collector = Collector(jobs=2)
     engine = Engine(Options(paths=[str(root)], root=str(root)), cwd=root)
     result = engine.run(source=collector)

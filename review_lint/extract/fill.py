@@ -14,9 +14,10 @@ import libcst as cst
 
 from ..facts import FACT_CLASSES, Span, check_needs
 from ..positions import LineIndex, offsets
+from ..texts import MAX_TEXT, collapsed
 from .values import dotted
 
-MAX_TEXT = 240
+__all__ = ["MAX_TEXT", "Fill"]
 
 
 class Fill:
@@ -54,7 +55,7 @@ class Fill:
             if kind in _WITH_TEXT and not obj.text:
                 text = texts.get(key)
                 if text is None:
-                    text = texts[key] = _text(source, *where)
+                    text = texts[key] = collapsed(source, *where)
                 obj.text = text
         for value in self._call_values:
             call = value.call
@@ -65,7 +66,7 @@ class Fill:
             texts_of = []
             for node in nodes:
                 where = found.get(id(node))
-                texts_of.append(_text(source, *where) if where else dotted(node) or "")
+                texts_of.append(collapsed(source, *where) if where else dotted(node) or "")
             setattr(block, attr, tuple(texts_of))
 
 
@@ -84,19 +85,3 @@ _KEPT = (*FACT_CLASSES, _TextHolder)
 check_needs(_TextHolder, _TextHolder.__slots__)
 _WITH_SPAN = frozenset(kind for kind in _KEPT if "span" in kind.needs)
 _WITH_TEXT = frozenset(kind for kind in _KEPT if "text" in kind.needs)
-
-
-def _text(source: str, start: int, end: int) -> str:
-    """The node's source with whitespace runs (newlines too) as single spaces, cut at MAX_TEXT."""
-    if end - start > _TEXT_WINDOW:
-        # A long node (a class body's dict, a call over many lines): collapsing the
-        # whitespace of a prefix gives a prefix of the whole text, so when the
-        # prefix alone is too long it decides the cut text.
-        text = " ".join(source[start:start + _TEXT_WINDOW].split())
-        if len(text) > MAX_TEXT:
-            return text[: MAX_TEXT - 1] + "…"
-    text = " ".join(source[start:end].split())
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
-
-
-_TEXT_WINDOW = 4 * MAX_TEXT

@@ -32,7 +32,6 @@ over its lines): they cost nothing next to a parse.
 from __future__ import annotations
 
 import dataclasses
-import re
 import sys
 import tokenize
 
@@ -41,6 +40,7 @@ import libcst as cst
 from ..facts import NO_SPAN, Binding, Block, Call, Class, Exit, Field, Function, Import, ModuleFacts, Value
 from ..positions import LineIndex
 from ..source import _RECURSION_LIMIT, MAX_DEPTH, _compile, suspect, syntax_depth
+from ..texts import OTHER_BREAKS
 from . import Extractor
 from .suppressions import suppressions
 from .walk import _Scope
@@ -53,7 +53,7 @@ _DEPTH_MARGIN = 200
 def split_lines(source: str) -> list[str]:
     """The lines of `source` with their line ends, cut where LineIndex counts a new line
     (so the last item is "" when the text ends with a line end)."""
-    if _OTHER_BREAKS.search(source) is None:
+    if OTHER_BREAKS.search(source) is None:
         # str.splitlines cuts at "\r\n", "\r" and "\n" too, and at the characters above: without them, fast.
         lines = source.splitlines(keepends=True)
         if not lines or lines[-1].endswith(("\n", "\r")):
@@ -62,8 +62,6 @@ def split_lines(source: str) -> list[str]:
     starts = LineIndex(source).starts
     return [source[start:end] for start, end in zip(starts, [*starts[1:], len(source)])]
 
-
-_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class Extraction:
