@@ -218,7 +218,10 @@ class Collector:
             else:
                 todo.append((relative, data))
         del read
-        self._keys = keys  # for the texts the decoded facts leave in their files (texts.py)
+        # The files' bytes are garbage now; the keys, kept for the texts the decoded facts
+        # leave in their files (texts.py), would hold the C heap's top above them.
+        _give_back_free_memory()
+        self._keys = keys
         self._total = len(files)
         if self.progress:
             self.progress(len(results), self._total)

@@ -174,7 +174,7 @@ def test_parsing_in_this_process_gives_free_memory_back_as_it_goes(tmp_path, mon
     monkeypatch.setattr(collect_module, "_give_back_free_memory", lambda: trims.append(1))
     facts = Collector(jobs=1).gather(root, files).facts()
     assert [f.functions[1].qualname for f in facts] == [f"f{index}" for index in range(6)]
-    assert len(trims) == 3 + 1  # after every second file, and once all are decoded
+    assert len(trims) == 1 + 3 + 1  # once the files are read, after every second file parsed, once all are decoded
 
 
 @pytest.mark.parametrize("prewarmed", [False, True], ids=["worker forked when needed", "helper forked at start"])

@@ -14,7 +14,7 @@ from review_lint import codec, collect
 from review_lint.collect import Collector
 from review_lint.engine import facts_and_source
 from review_lint.facts import Call, LazyText, Value
-from review_lint.texts import SourceText, line_starts
+from review_lint.texts import SourceText, line_starts, split_lines
 
 SOURCE = '''\
 from app.db import session, User
@@ -65,13 +65,15 @@ def _file(tmp_path: Path, text: str = SOURCE) -> tuple[Path, str, bytes]:
     return tmp_path, "views.py", text.encode()
 
 
-def test_line_starts_cut_where_libcst_counts_lines():
+def test_lines_are_cut_where_libcst_counts_lines():
     newline = re.compile(r"\r\n?|\n")
     pieces = ["a", " ", "\n", "\r", "\r\n", "\x0c", "\u2028", "é", "\x0b"]
     rng = random.Random(7)
     for _ in range(5_000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
-        assert line_starts(text) == [0, *(m.end() for m in newline.finditer(text))], repr(text)
+        starts = [0, *(m.end() for m in newline.finditer(text))]
+        assert line_starts(text) == starts, repr(text)
+        assert split_lines(text) == [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])], repr(text)
 
 
 def test_texts_the_file_gives_back_are_left_out_and_read_back_from_the_file(tmp_path):

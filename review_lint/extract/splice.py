@@ -40,7 +40,7 @@ import libcst as cst
 from ..facts import NO_SPAN, Binding, Block, Call, Class, Exit, Field, Function, Import, ModuleFacts, Value
 from ..positions import LineIndex
 from ..source import _RECURSION_LIMIT, MAX_DEPTH, _compile, suspect, syntax_depth
-from ..texts import OTHER_BREAKS
+from ..texts import split_lines
 from . import Extractor
 from .suppressions import suppressions
 from .walk import _Scope
@@ -48,19 +48,6 @@ from .walk import _Scope
 # A function's subtree nests a few levels deeper in its file than in the fragment
 # parsed alone (`if 1:` around it): the fragment must stay this far below the limit.
 _DEPTH_MARGIN = 200
-
-
-def split_lines(source: str) -> list[str]:
-    """The lines of `source` with their line ends, cut where LineIndex counts a new line
-    (so the last item is "" when the text ends with a line end)."""
-    if OTHER_BREAKS.search(source) is None:
-        # str.splitlines cuts at "\r\n", "\r" and "\n" too, and at the characters above: without them, fast.
-        lines = source.splitlines(keepends=True)
-        if not lines or lines[-1].endswith(("\n", "\r")):
-            lines.append("")
-        return lines
-    starts = LineIndex(source).starts
-    return [source[start:end] for start, end in zip(starts, [*starts[1:], len(source)])]
 
 
 
