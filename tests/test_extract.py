@@ -185,7 +185,7 @@ def test_a_fact_class_without_a_declaration_is_refused_at_import():
 def test_the_fill_reads_its_tables_from_the_declarations():
     assert fill._WITH_SPAN == {kind for kind in (*FACT_CLASSES, _TextHolder) if "span" in kind.needs}
     assert fill._WITH_TEXT == {kind for kind in (*FACT_CLASSES, _TextHolder) if "text" in kind.needs}
-    assert {*Value._shapes, *Call._shapes, Block, Binding, Assert, Exit, Function, Field, Class, Import} <= fill._WITH_SPAN
+    assert {*Value._shapes, *Call._shapes, *Block._shapes, Binding, Assert, Exit, Function, Field, Class, Import} <= fill._WITH_SPAN
     assert {*Value._shapes, *Call._shapes, Annotation, _TextHolder} <= fill._WITH_TEXT
 
 

@@ -143,3 +143,19 @@ def test_a_call_without_keywords_is_held_in_a_smaller_shape_and_reads_back_the_s
     back = codec.load_facts(codec.dump_facts(module)).functions[0].calls
     assert [type(c) for c in back] == [type(c) for c in calls] and back == calls
     assert (back[0].receiver, back[0].kwargs, back[1].kwarg("id"), back[2].kwarg("id")) == (None, (), None, receiver)
+
+
+def test_blocks_are_held_in_the_shape_their_kind_needs_and_read_back_the_same():
+    test = Value("name", "user", ref="user")
+    blocks = [Block(1, "try", 1, 0, (2, 5, 4, 9)),
+              Block(2, "with", 2, 0, (5, 5, 6, 9), items=(test,)),
+              Block(3, "if", 3, 0, (7, 5, 8, 9), test=test, condition=("user", "none")),
+              Block(4, "if", 4, 0, (9, 5, 10, 9), test=test, joined="any", conditions=(("a", "none"),))]
+    assert [type(b).__name__ for b in blocks] == ["Block_plain", "Block_plain", "Block_branch", "Block_full"]
+    blocks[2].missing, blocks[2].present = ("user",), ()  # set after an if/else block is made (fill.py)
+    assert (blocks[0].missing, blocks[0].test, blocks[1].items) == ((), None, (test,))
+    assert sys.getsizeof(blocks[0]) < sys.getsizeof(blocks[2]) < sys.getsizeof(blocks[3])
+    module = ModuleFacts(path="m.py", functions=[Function("f", "f", None, (1, 1, 11, 1), blocks=blocks)])
+    back = codec.load_facts(codec.dump_facts(module)).functions[0].blocks
+    assert [type(b) for b in back] == [type(b) for b in blocks] and back == blocks
+    assert pickle.loads(pickle.dumps(blocks)) == blocks

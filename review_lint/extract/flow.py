@@ -98,8 +98,8 @@ class Flow:
             self._pop(block)
 
     def _in_block(self, kind, suite, prefix, class_fact, node, items=(), group=None) -> None:
-        block = Block(self._new_block(), kind, group if group is not None else self._new_group(), 0, (0, 0, 0, 0))
-        block.items = items
+        block = Block(self._new_block(), kind, group if group is not None else self._new_group(), 0, (0, 0, 0, 0),
+                      items=items)
         self._push(block, node)
         self._suite(suite, prefix, class_fact)
         self._pop(block)
