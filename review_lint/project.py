@@ -243,6 +243,15 @@ def module_places(modules: list["Module"]) -> tuple[list[str], dict[str, int]]:
     return paths, {path: position for position, path in enumerate(paths)}
 
 
+class _Many(list):
+    """The items of an index key that has more than one (Index._items)."""
+
+    __slots__ = ()
+
+
+_NONE = object()  # no item under a key (an item may be None)
+
+
 class Index:
     """A project-wide index, key -> items, gathered from each module's own contribution:
     `contribute(module)` gives (key, item) pairs that follow from that module's facts alone.
@@ -270,8 +279,10 @@ class Index:
         # key -> its items in module order, and key -> the module position of each: one int
         # when they all come from one module (most keys), else a list beside the items. At
         # 10,000 files a pair of lists per key was 60 MB of 148 MB that judging allocates.
-        # An update replaces a key's list, never changes it, since `get` hands it out.
-        self._items: dict[str, list] = {}
+        # A key's one item is held alone (most keys: a list of one is 72 bytes more), two or
+        # more as a _Many. An update replaces a key's _Many, never changes it, since `get`
+        # hands it out.
+        self._items: dict[str, object] = {}
         self._origins: dict[str, int | list[int]] = {}
         self._reads: dict[str, tuple[str, ...]] = {}  # key -> what reading it reads (when asked)
         outer = swap_frame(None)  # the contributions are no one's reads: `get` notes what a key holds
@@ -293,18 +304,27 @@ class Index:
                 paths = dict.fromkeys(self._paths[position] for position in self._positions_of(key))
                 reads = self._reads[key] = (self.read_key(key), *paths)
             note_reads(reads)
-        return self._items.get(key, EMPTY_LIST)
+        found = self._items.get(key, _NONE)
+        return found if found.__class__ is _Many else EMPTY_LIST if found is _NONE else [found]
+
+    def _list(self, key: str) -> list:
+        """The items under `key` (a new list)."""
+        found = self._items[key]
+        return list(found) if found.__class__ is _Many else [found]
 
     def _positions_of(self, key: str) -> list[int]:
         """The module position of each item under `key` (a new list)."""
         origin = self._origins.get(key)
         if origin is None:
             return []
-        return [origin] * len(self._items[key]) if origin.__class__ is int else list(origin)
+        if origin.__class__ is not int:
+            return list(origin)
+        found = self._items[key]
+        return [origin] * (len(found) if found.__class__ is _Many else 1)
 
     def _set(self, key: str, positions: list[int], items: list) -> None:
         if items:
-            self._items[key] = items
+            self._items[key] = _Many(items) if len(items) > 1 else items[0]
             self._origins[key] = positions[0] if positions.count(positions[0]) == len(positions) else positions
         else:
             del self._items[key], self._origins[key]
@@ -327,7 +347,7 @@ class Index:
         before = frozenset(self._keys.pop(path, ()))
         position = self._positions[path]
         for key in before:
-            positions, items = self._positions_of(key), self._items[key]
+            positions, items = self._positions_of(key), self._list(key)
             kept = [at for at, other in enumerate(positions) if other != position]
             self._set(key, [positions[at] for at in kept], [items[at] for at in kept])
             self._forget(key)
@@ -340,11 +360,13 @@ class Index:
         position = self._positions[module.path]
         keys = []
         for key, item in self._contribute(module):
-            items = self._items.get(key)
-            if items is None:
-                self._items[key] = [item]
+            items = self._items.get(key, _NONE)
+            if items is _NONE:
+                self._items[key] = item
                 self._origins[key] = position
             elif not updating:  # built in module order: each module's items after the last
+                if items.__class__ is not _Many:
+                    items = self._items[key] = _Many((items,))
                 origin = self._origins[key]
                 if origin.__class__ is not int:
                     origin.append(position)
@@ -352,7 +374,7 @@ class Index:
                     self._origins[key] = [origin] * len(items) + [position]
                 items.append(item)
             else:  # after the modules before it, and its own items so far; new lists (see above)
-                positions, items = self._positions_of(key), list(items)
+                positions, items = self._positions_of(key), self._list(key)
                 at = bisect.bisect_right(positions, position)
                 positions.insert(at, position)
                 items.insert(at, item)
