@@ -154,7 +154,7 @@ def test_a_large_parse_leaves_the_workers_facts_encoded_until_they_are_asked_for
     monkeypatch.setattr(collect_module, "CHUNK_FILES", 1)
     monkeypatch.setattr(collect_module, "DEFER_DECODING_FROM", 2)
     cached = Collector(jobs=2, cache_dir=tmp_path / "cache").gather(root, files)
-    assert [type(item) for _, item in cached.items] == [bytes] * 6
+    assert [type(item) for _, item in cached.items] == [memoryview] * 6  # read back from the file written
     assert [[f.qualname for f in facts.functions] for facts in cached.facts()] == expected
     assert [problem.code for problem in cached.facts()[5].problems] == ["RL000"]
     uncached = Collector(jobs=2).gather(root, files)  # no cache to keep the bytes for: decoded at once
@@ -163,6 +163,36 @@ def test_a_large_parse_leaves_the_workers_facts_encoded_until_they_are_asked_for
     warm = Collector(jobs=1, cache_dir=tmp_path / "cache")
     warm.gather(root, files)
     assert (warm.stats.parsed, warm.stats.cached) == (0, 6)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the cache file is mapped on Linux only")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_large_parse_decodes_from_the_mapped_cache_file_it_wrote(tmp_path, monkeypatch, jobs):
+    """The facts a large parse encoded are taken back from the file it wrote, whose pages
+    decoding gives back, and their copies in the heap let go (at 10,000 files, cold
+    `--jobs 2` decoded 135 MB of copies, peaking 230 MB above the decoded facts)."""
+    root, files = _asserting_files(tmp_path, 6)
+    expected = [[f.qualname for f in facts.functions] for facts in Collector(jobs=1).gather(root, files).facts()]
+    monkeypatch.setattr(collect_module, "CHUNK_FILES", 1)
+    monkeypatch.setattr(collect_module, "DEFER_DECODING_FROM", 2)
+    monkeypatch.setattr(collect_module, "MAP_AT_LEAST", 1)
+    gathered = Collector(jobs=jobs, cache_dir=tmp_path / "cache").gather(root, files)
+    assert all(isinstance(item, memoryview) and isinstance(item.obj, mmap.mmap) for _, item in gathered.items)
+    assert [[f.qualname for f in facts.functions] for facts in gathered.facts()] == expected
+
+    # Another run's file in its place, without these entries: the copies are kept.
+    real_load, loads = collect_module._Cache.load, []
+
+    def replaced_after_writing(folder, *args):
+        loads.append(folder)
+        return real_load(folder, *args) if len(loads) == 1 else collect_module._Cache(folder, {}, {})
+
+    monkeypatch.setattr(collect_module._Cache, "load", replaced_after_writing)
+    (root / "m0.py").write_text("def changed(x):\n    assert x\n")
+    (root / "m1.py").write_text("def changed_too(x):\n    assert x\n")
+    again = Collector(jobs=jobs, cache_dir=tmp_path / "cache").gather(root, files)
+    assert len(loads) == 2 and [type(item) for _, item in again.items][:2] == [bytes, bytes]
+    assert [f.functions[1].qualname for f in again.facts()][:3] == ["changed", "changed_too", "f2"]
 
 
 def test_parsing_in_this_process_gives_free_memory_back_as_it_goes(tmp_path, monkeypatch):
