@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..facts import Block, Call, Function, Span
+from ..facts import Block, Call, Function, Span, peek_text
 
 
 def block_map(function: Function) -> dict[int, Block]:
@@ -108,7 +108,7 @@ def testable_calls(function: Function) -> Callable[[Call], bool]:
             return True
         if not subjects or (call.assigned_to or "") in subjects:
             return bool(subjects)
-        text = _norm(call.text)  # last: a text may have to be read from its file (texts.py)
+        text = _norm(peek_text(call))  # last: a text may have to be read from its file (texts.py)
         return text in subjects or f"await{text}" in subjects
     return testable
 
