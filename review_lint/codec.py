@@ -13,6 +13,9 @@ its function's calls and in the Value of the expression it is): rules compare
 some of them by identity. So every fact object is numbered in pre-order as it
 is written, and a later occurrence is written as its number; the decoder numbers
 objects in the same order and resolves the number to the same object.
+
+A Value's or Call's text that its source file gives back from the fact's span is
+written as nil, and read from the file when a rule reads it (texts.py).
 """
 
 from __future__ import annotations

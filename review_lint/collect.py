@@ -194,7 +194,10 @@ class Collector:
         of the heap pages LibCST's garbage leaves between them, and apart from every file's
         encoded facts, which the cache holds until it is written (cold `--jobs 1` on the
         whole scale tree: 1,836 -> 1,592 MB of RSS). Workers' facts are decoded as they
-        arrive, while the other workers parse, unless the parse is large (DEFER_DECODING_FROM)."""
+        arrive, while the other workers parse, unless the parse is large (DEFER_DECODING_FROM);
+        after a large parse, every file's facts are decoded from the cache file written
+        (_read_back). Facts are encoded with the source they came from, which keeps the
+        texts it gives back out of the bytes and out of the decoded facts (texts.py)."""
         started = time.perf_counter()
         cache = (_Cache.load(self.cache_dir, self._warn_damaged, self._warn_unwritable)
                  if self.cache_dir is not None else None)
