@@ -147,3 +147,12 @@ def test_a_warm_run_reads_the_texts_a_cold_run_extracted(tmp_path):
     assert warm_collector.stats.cached == 1
     assert any(isinstance(call._text, SourceText) for call in warm[0].functions[1].calls)
     assert _texts(warm[0]) == _texts(cold[0]) == _texts(facts_and_source(root, relative)[0])
+
+
+def test_a_run_without_a_cache_keeps_the_texts_it_extracted(tmp_path):
+    """Nothing to write, so nothing is encoded: encoding and decoding again would cost a
+    tenth of the parse."""
+    root, relative, _ = _file(tmp_path)
+    facts = Collector().gather(root, [relative]).facts()[0]
+    assert all(type(call._text) is str for function in facts.functions for call in function.calls)
+    assert _texts(facts) == _texts(facts_and_source(root, relative)[0])
