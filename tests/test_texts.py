@@ -156,3 +156,18 @@ def test_a_run_without_a_cache_keeps_the_texts_it_extracted(tmp_path):
     facts = Collector().gather(root, [relative]).facts()[0]
     assert all(type(call._text) is str for function in facts.functions for call in function.calls)
     assert _texts(facts) == _texts(facts_and_source(root, relative)[0])
+
+
+@pytest.mark.parametrize("encoded", [
+    b"# -*- coding: latin-1 -*-\r\ndef f(db):\r\n    return db.get('caf\xe9',\r\n                  id=1)\r\n",
+    b"\xef\xbb\xbfdef f(db):\n    db.get('\xc3\xa9t\xc3\xa9')\n    \x0c\n    return db.all(\n        1)\n",
+    b"def f(db):\n\tx = db.get(1)  ;  y = db.get(\\\n\t\t2)\n\treturn (x,\r y)",
+], ids=["latin-1, CRLF", "BOM, form feed", "tabs, backslash, lone CR, no final newline"])
+def test_texts_read_back_from_files_of_any_encoding_and_line_ends(tmp_path, encoded):
+    (tmp_path / "m.py").write_bytes(encoded)
+    facts, source = facts_and_source(tmp_path, "m.py")
+    assert source is not None and not facts.problems
+    blob = codec.dump_facts(facts, source)
+    back = codec.load_facts(blob, SourceText(str(tmp_path / "m.py"), "m.py", collect._key("m.py", encoded)))
+    assert any(isinstance(call._text, SourceText) for function in back.functions for call in function.calls)
+    assert _texts(back) == _texts(facts) and [t for _, t in _texts(facts)].count("") < len(_texts(facts))
