@@ -282,8 +282,8 @@ class Collector:
             return
         if self.progress:
             self.progress(len(blobs), self._total)
-        for relative, _, blob in blobs:
-            yield self._load(root, relative, blob), blob
+        for parsed, blob in blobs:
+            yield self._load(root, parsed.path, blob), blob
 
     def _load(self, root: Path, relative: str, blob: bytes) -> ModuleFacts:
         return codec.load_facts(blob, source_text(root, relative, self._keys, self.contents))
@@ -329,8 +329,8 @@ class Collector:
                         del pending[index]
                         if self.progress:
                             self.progress(len(blobs), self._total)
-                        for relative, transient, blob in blobs:
-                            yield (_Parsed(relative, transient) if defer else self._load(root, relative, blob)), blob
+                        for parsed, blob in blobs:
+                            yield (parsed if defer else self._load(root, parsed.path, blob)), blob
                 except KeyboardInterrupt:
                     _stop_now(pool)  # rather than wait for every chunk under way
                     raise
@@ -502,7 +502,7 @@ class _Helper:
         self.process.start()
         theirs.close()
 
-    def parse(self, root: str, files: list[tuple[str, bytes | None]], idle) -> list[tuple[str, bool, bytes]] | None:
+    def parse(self, root: str, files: list[tuple[str, bytes | None]], idle) -> list[tuple[_Parsed, bytes]] | None:
         """Each file's encoded facts (as _extract_chunk gives them), or None if the helper
         died; `idle` is stepped while waiting."""
         try:
@@ -552,8 +552,8 @@ def source_text(root: Path, relative: str, keys: dict[str, str], contents: dict[
     return SourceText(str(root / relative), relative, keys.get(relative), contents.get(relative))
 
 
-def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[tuple[str, bool, bytes]]:
-    """(path, transient, encoded facts) of each file."""
+def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[tuple[_Parsed, bytes]]:
+    """Each file's facts, encoded (_encoded)."""
     _raise_recursion_limit()
     base = Path(root)
     from . import libcst_patches
@@ -562,8 +562,7 @@ def _extract_chunk(root: str, chunk: list[tuple[str, bytes | None]]) -> list[tup
     parsed = []
     with libcst_patches.applied():  # a worker process: review-lint's own
         for relative, data in chunk:
-            done, blob = _encoded(base, relative, data)
-            parsed.append((done.path, done.transient, blob))
+            parsed.append(_encoded(base, relative, data))
             _parsed_in_worker = _trimmed_after(_parsed_in_worker, data)
     return parsed
 

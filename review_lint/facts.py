@@ -132,9 +132,9 @@ class LazyText:
 
 def _get_text(fact) -> str:
     text = fact._text
-    if text.__class__ is str or not isinstance(text, LazyText):
+    if text.__class__ is str:
         return text
-    text = fact._text = text.text_of(fact._span)
+    text = fact._text = peek_text(fact)  # read from the file once, then kept
     return text
 
 
