@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import mmap
+import os
 import struct
 import types
 import typing
@@ -103,9 +104,11 @@ def _dec_shared(value: Any, t: list, kind: type) -> Any:
 
 
 class _Memo(dict):
-    """The encoder's numbering of one file, and the texts its source gives back (or None)."""
+    """The encoder's numbering of one file (or of a field written apart: _apart), the
+    texts its source gives back (or None), whether a deferred field may be written apart,
+    and whether a Call it has not numbered may be written (not in a field written apart)."""
 
-    __slots__ = ("texts",)
+    __slots__ = ("texts", "defer", "sealed")
 
 
 class _Table(list):
@@ -153,6 +156,61 @@ def _dec_numbers(value: Any, t: list) -> tuple[int, ...]:
     return found
 
 
+class _Shared(Exception):
+    """A Call met while writing a field apart that its numbering does not hold."""
+
+
+def _apart(m: _Memo, calls: list, texts: TextsOf | None, nested: bool) -> _Memo:
+    """The numbering a deferred field is written in: its own, with the file's texts,
+    beginning with `calls` (its function's, which the decoder numbers first too). A Call
+    is in its function's calls and in the Value of its expression, and rules compare
+    Calls by identity: any other Call met there raises _Shared, and the field is written
+    with the rest of the file. Fields nested in it are written apart again only when
+    `nested` (a function's fields, which hold Values, not a Value's)."""
+    inner = _Memo()
+    inner.texts, inner.defer, inner.sealed = texts, nested, True
+    for call in calls:
+        inner[id(call)] = len(inner)
+    return inner
+
+
+# What a fact object decoded costs, with its packed span, about (a leaf Value is 64 bytes,
+# a Call 96-128, a span 32), and what bytes held for a field cost beside their length.
+_OBJECT_BYTES, _BYTES_HEADER, _WRAPPER_BYTES = 96, 33, 48
+
+
+def _worth_it(blob: bytes, inner: _Memo, m: _Memo, wrapped: bool) -> bool:
+    """Whether holding `blob` costs less than the objects it would decode as inline: those
+    the field's numbering made that the file's had not (a name's Value is shared by a
+    file: written before, it costs nothing more inline)."""
+    fresh = sum(1 for key in inner if key.__class__ is int and key not in m)
+    return len(blob) + _BYTES_HEADER + (_WRAPPER_BYTES if wrapped else 0) < fresh * _OBJECT_BYTES
+
+
+def _on_damage(default: Any) -> Any:
+    """What a deferred field whose bytes do not decode reads as: its default. The file's
+    checksum catches damage before that; bytes that pass it and still do not decode were
+    written so on purpose, and facts from such a file are only ever wrong facts.
+    REVIEW_LINT_STRICT_DEFERRED=1 (the tests) raises instead, so that no bug of ours hides."""
+    if os.environ.get("REVIEW_LINT_STRICT_DEFERRED"):
+        raise
+    return default
+
+
+def _text_left(fact: Any, m: _Memo) -> bool:
+    """Whether the encoder leaves `fact`'s text in the file (as _enc_text decides)."""
+    if m.texts is None:
+        return False
+    text = fact.text
+    return bool(text) and m.texts(fact._span) == text
+
+
+def _texts_of(fact: Any) -> facts.LazyText | None:
+    """Where a decoded fact's texts are, when it left its own in the file."""
+    held = fact._text
+    return held if isinstance(held, facts.LazyText) else None
+
+
 def _dec_span(value: Any) -> int | facts.Span:
     """A Record's span as written: packed (an int), or a tuple that did not fit."""
     if value.__class__ is int and 0 <= value < 1 << facts.PACKED_SPAN_BITS:
@@ -172,7 +230,14 @@ class _Generator:
                                           "_enc_shared": _enc_shared, "_dec_shared": _dec_shared, "_dec_span": _dec_span,
                                           "_enc_numbers": _enc_numbers, "_dec_numbers": _dec_numbers,
                                           "_enc_text": _enc_text, "_dec_text": _dec_text,
-                                          "CodecError": CodecError, "_empty": facts.EMPTY_LIST}
+                                          "CodecError": CodecError, "_empty": facts.EMPTY_LIST,
+                                          "_Deferred": facts.Deferred, "_Shared": _Shared,
+                                          "_apart": _apart, "_Table": _Table, "_worth_it": _worth_it,
+                                          "_text_left": _text_left, "_texts_of": _texts_of,
+                                          "_on_damage": lambda default: _on_damage(default),
+                                          "_unpack": lambda blob: _unpack(blob),
+                                          "_pack": lambda encoded: msgpack.packb(encoded, **_PACK)}
+        self.deferred: list[str] = []  # "Family.field" of each deferred field's decoder
         self.lines: list[str] = []
         self.helpers: dict[str, str] = {}  # repr(type) -> helper name
         self.names = {cls: cls.__name__ for cls in _CLASSES}
@@ -272,6 +337,12 @@ class _Generator:
         if issubclass(cls, facts.Record) and "text" in names:  # nil when it is left in the file (texts.py)
             pairs[names.index("text")] = ("_enc_text(o, f_text, m)", "_dec_text(f_text, t)")
             held[names.index("text")] = "_text"
+        for n in cls.__dict__.get("deferred", ()) if issubclass(cls, facts.Record) else ():
+            helper = self.deferred_field(cls, n, hints[n])
+            held_as = f"_Deferred(f_{n}, t.texts)" if "calls" in names else f"f_{n}"
+            pairs[names.index(n)] = (f"enc_{helper}(f_{n}, m, o)",
+                                     f"({held_as} if f_{n}.__class__ is bytes else {pairs[names.index(n)][1]})")
+            held[names.index(n)] = "_" + n
         local = ", ".join(f"f_{n}" for n in names) + ","
         name = cls.__name__
         shaped = "shapes" in vars(cls)  # a family of shapes (facts._RecordType)
@@ -281,6 +352,7 @@ class _Generator:
             "    i = m.get(_id(o))",
             "    if i is not None:",
             "        return i",
+            *(["    if m.sealed:", "        raise _Shared"] if cls is facts.Call else []),
             "    m[_id(o)] = len(m)",
             read,
             f"    return [{', '.join(e for e, _ in pairs)}]",
@@ -304,15 +376,79 @@ class _Generator:
                 self.namespace[f"_{name}_shape{index}"] = shape
                 self.lines.append(f"    {'if' if index == 0 else 'elif'} shape is _{name}_shape{index}:")
                 self.lines += [f"        o.{slot} = {decode_of[slot]}" for slot in shape.__slots__]
+                if "call" in shape.__slots__ and "_span" in shape.__slots__:
+                    # A call's Value and the Call have one span (123,000 on a quarter of
+                    # the scale tree): one packed int for both.
+                    self.lines += ["        c = o.call",
+                                   "        if c is not None and c._span == o._span:",
+                                   "            o._span = c._span"]
         else:
             self.lines += [f"    o = _new({name})", "    t.append(o)", f"    {local} = v"]
             self.lines += [f"    o.{h} = {d}" for h, (_, d) in zip(held, pairs)]
         self.lines.append("    return o")
 
+    def deferred_field(self, cls: type, name: str, hint) -> str:
+        """Writes the encoder and decoder of a deferred field (facts.Deferred).
+
+        The field's value is written as the bytes of its own encoding, numbered apart
+        (`_apart`), when that costs less memory than its decoded objects would: decoding
+        the file leaves the bytes as they are, and the field's first read decodes them.
+        Where its texts are: a function's fields hold the bytes and the file's texts in a
+        Deferred (one per field of a function); a Value's elements hold the bytes alone,
+        and take the texts from their Value (which then must have left its own in the
+        file); a Block's test holds the bytes alone, its texts written whole. Damaged
+        bytes (which the file's checksum would have caught first) read as the default."""
+        helper = f"deferred_{cls.__name__}_{name}"
+        encode, decode = self.field(hint, "x")
+        default = cls._defaults[name]
+        self.namespace[f"_default_{helper}"] = facts.EMPTY_LIST if isinstance(default, dataclasses.Field) else default
+        calls = "o.calls" if "calls" in cls._fields else "()"  # a function's fields number its calls first
+        wrapped, owned = "calls" in cls._fields, "text" in cls._fields
+        texts = "m.texts" if wrapped else "(m.texts if _text_left(o, m) else None)" if owned else "None"
+        self.lines += [
+            f"def enc_plain_{helper}(x, m):",
+            f"    return {encode}",
+            f"def enc_{helper}(x, m, o):",
+            "    if x.__class__ is _Deferred or x.__class__ is bytes:",  # decoded facts written again:
+            f"        x = o._{name}",  # reading the fact's text may have decoded them since
+            "        if x.__class__ is _Deferred or x.__class__ is bytes:",
+            f"            x = dec_{helper}(x, o)",
+            "    if x and m.defer:",
+            f"        inner = _apart(m, {calls}, {texts}, {wrapped})",
+            "        try:",
+            f"            blob = _pack(enc_plain_{helper}(x, inner))",
+            "        except _Shared:",
+            "            blob = None",
+            f"        if blob is not None and _worth_it(blob, inner, m, {wrapped}):",
+            "            return blob",
+            *([] if wrapped else [
+                # Written with the file after all: the fields nested in it are not tried
+                # apart again, so that each Value of a deep expression is written at most twice.
+                "        m.defer = False",
+                "        try:",
+                f"            return enc_plain_{helper}(x, m)",
+                "        finally:",
+                "            m.defer = True"]),
+            f"    return enc_plain_{helper}(x, m)",
+            f"def dec_{helper}(d, o):",
+            f"    t = _Table({calls})",
+            "    t.texts = " + ("d.texts" if wrapped else "_texts_of(o)" if owned else "None"),
+            "    try:",
+            f"        x = _unpack({'d.blob' if wrapped else 'd'})",
+            f"        return {decode}",
+            "    except Exception:",
+            f"        return _on_damage(_default_{helper})",
+        ]
+        self.deferred.append(f"{cls.__name__}.{name}")
+        return helper
+
     def build(self) -> dict[str, Any]:
         for cls in _CLASSES:
             self.cls(cls)
         exec("\n".join(self.lines), self.namespace)  # noqa: S102 - source generated above from our own classes
+        for key in self.deferred:
+            family, name = key.split(".")
+            facts.DEFERRED_DECODERS[key] = self.namespace[f"dec_deferred_{family}_{name}"]
         return self.namespace
 
 
@@ -355,6 +491,7 @@ def dump_facts_or_failure(module: facts.ModuleFacts, source: str | None = None) 
 def _memo(source: str | None) -> _Memo:
     memo = _Memo()
     memo.texts = TextsOf(source) if source is not None else None
+    memo.defer, memo.sealed = True, False
     return memo
 
 

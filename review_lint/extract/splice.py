@@ -37,7 +37,7 @@ import tokenize
 
 import libcst as cst
 
-from ..facts import NO_SPAN, Binding, Block, Call, Class, Exit, Field, Function, Import, ModuleFacts, Value
+from ..facts import NO_SPAN, Binding, Block, Call, Class, Exit, Field, Function, Import, ModuleFacts, Value, replace
 from ..positions import LineIndex
 from ..source import _RECURSION_LIMIT, MAX_DEPTH, _compile, suspect, syntax_depth
 from ..texts import split_lines
@@ -209,7 +209,7 @@ class _Splice:
         for name, (before, _, after) in kept.items():
             for item in (*before, *after):
                 moves.fact(item)
-        merged = dataclasses.replace(
+        merged = replace(
             function, span=fresh.span, calls=fresh.calls, asserts=fresh.asserts, bindings=fresh.bindings,
             blocks=fresh.blocks, exits=fresh.exits, attribute_bindings=fresh.attribute_bindings,
             item_bindings=fresh.item_bindings)
