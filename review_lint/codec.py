@@ -15,7 +15,10 @@ is written, and a later occurrence is written as its number; the decoder numbers
 objects in the same order and resolves the number to the same object.
 
 A Value's or Call's text that its source file gives back from the fact's span is
-written as nil, and read from the file when a rule reads it (texts.py).
+written as nil, and read from the file when a rule reads it (texts.py). A field
+that judgement seldom reads (`deferred` in facts.py) may be written as the bytes of
+its own encoding, left encoded when the file is decoded and decoded on its first
+read (`_Generator.deferred_field`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Plain-data facts extracted from one file in phase 1.
 
-Everything here is a small picklable dataclass: facts cross process boundaries
-and live in the cache, CST nodes never do. Rules judge from these alone.
+Everything here is a small picklable slots object (a Record) or dataclass: facts
+cross process boundaries and live in the cache, CST nodes never do. Rules judge from these alone.
 
 Every fact class declares `needs`: what the position fill (review_lint/extract/fill.py)
 gives it once the walk is done, from the node the walk kept it for. "span" is the
@@ -216,7 +216,9 @@ class Record(metaclass=_RecordType):
     Judgement holds millions of these (Values and Calls are a third of the facts' memory):
     a slots object is 104 bytes where a dataclass with a `__dict__` is over 200 and a
     list of the same fields 136. Fields are read and set as attributes; iterating one
-    gives its fields in order.
+    gives its fields in order. A default may be `field(default_factory=...)`, made per
+    fact. Fields a class names in `deferred` may hold their facts still encoded after the
+    cache is decoded (Deferred): their property decodes them on the first read.
     """
 
     __slots__ = ()
@@ -259,7 +261,7 @@ class Record(metaclass=_RecordType):
 def _parameters(cls: type, namespace: dict[str, object]) -> list[str]:
     """The constructor's parameters, in field order, the defaults put in `namespace` (a
     `field(default_factory=...)` default is the factory's value, made per fact: see
-    _made_defaults)."""
+    _made_default)."""
     params = []
     for name in cls._fields:
         if name in cls._defaults:
@@ -392,7 +394,7 @@ class Value(Record):
               "operation": ("kind", "text", "ref", "elements", "span", "op")}
     # Judging reads the elements of 8% of the Values holding some (quarter tree): elements
     # without a call in them (a Call is shared with its function's calls) stay encoded
-    # until read, 14% of the decoded facts.
+    # until read where their bytes cost less than their objects (codec: deferred_field).
     deferred = ("elements",)
     kind: str
     text: str
@@ -573,9 +575,9 @@ class Function(Record):
     __slots__ = ()
     needs = ("span",)  # "<module>" is made with its span
     # A judgement reads the asserts of 3 in 3,949 functions holding some (quarter tree),
-    # the exits of 22%, the bindings of 73%, the blocks of 82%, the item bindings of 3%:
-    # they stay encoded until read (their Calls are the function's, by number), 11% of
-    # the decoded facts.
+    # the exits of 22%, the item bindings of 3%: they stay encoded until read (their Calls
+    # are the function's, by number). Not the bindings and blocks, read for 73% and 82%:
+    # decoded again while judging, each apart, they cost more than they saved.
     deferred = ("asserts", "exits", "item_bindings")
     qualname: str  # "func", "Class.method", "outer.inner"; "<module>" for module-level code
     name: str
