@@ -237,7 +237,7 @@ class _Generator:
                                           "_Deferred": facts.Deferred, "_Shared": _Shared,
                                           "_apart": _apart, "_Table": _Table, "_worth_it": _worth_it,
                                           "_text_left": _text_left, "_texts_of": _texts_of,
-                                          "_on_damage": lambda default: _on_damage(default),
+                                          "_on_damage": _on_damage,
                                           "_unpack": lambda blob: _unpack(blob),
                                           "_pack": lambda encoded: msgpack.packb(encoded, **_PACK)}
         self.deferred: list[str] = []  # "Family.field" of each deferred field's decoder
