@@ -87,10 +87,14 @@ def _numbered(value: Any, m: dict) -> Any:
 _BOXED = frozenset({bytes, int, float, bool, type(None)})
 
 
-def _dec_shared(value: Any, t: list, kind: type) -> Any:
+def _dec_shared(value: Any, t: _Table, kind: type) -> Any:
     if value.__class__ is kind:
-        if kind is tuple and len(value) == 1:  # a boxed scalar is no span
-            raise CodecError("a span field holds a boxed scalar")
+        if kind is tuple:
+            if len(value) == 1:  # a boxed scalar is no span
+                raise CodecError("a span field holds a boxed scalar")
+            return _dec_first_numbers(value, t)
+        if t.shared is not None:
+            value = t.shared.setdefault(value, value)
         t.append(value)
         return value
     if kind is str and value.__class__ is tuple:
@@ -115,9 +119,20 @@ class _Memo(dict):
 
 
 class _Table(list):
-    """The decoder's numbered objects of one file, and where its texts are (or None)."""
+    """The decoder's numbered objects of one file, where its texts are (or None), and the
+    strings and int tuples of the batch of files decoded with it (or None): see `Shared`."""
 
-    __slots__ = ("texts",)
+    __slots__ = ("texts", "shared")
+
+
+class Shared(dict):
+    """The first string or int tuple of each value decoded in a batch of files, which the
+    later files' equal ones become: a file writes each string and tuple once, but "self",
+    "request", a kind and a block tuple repeat across files (a fifth of Django's decoded
+    facts). Kept only while the batch decodes: its own entries would cost more than the
+    values it shares once nothing more is decoded."""
+
+    __slots__ = ()
 
 
 def _enc_text(fact: Any, text: Any, m: _Memo) -> Any:
@@ -145,6 +160,31 @@ def _enc_numbers(value: tuple[int, ...], m: dict) -> Any:
     if value.__class__ is not tuple:
         raise TypeError(f"a {type(value).__name__} in a tuple field")
     return _numbered(value, m) if value else value  # () is one object already
+
+
+def _dec_first_numbers(value: tuple, t: _Table) -> tuple[int, ...]:
+    """A tuple of ints met for the first time in the file: numbered, and the one equal
+    tuple of the files decoded before it in the batch (ints only: `(1,) == (1.0,)`)."""
+    if t.shared is not None:
+        for number in value:
+            if number.__class__ is not int:
+                break
+        else:
+            value = t.shared.setdefault(value, value)
+    t.append(value)
+    return value
+
+
+def _dec_tuple(value: tuple, t: _Table) -> tuple:
+    """A decoded tuple of strings (names a block narrows, a condition): the batch's equal
+    one when there is one. Only of exact strs and ints, whose equality is identity of
+    content (True == 1, and a boxed scalar may stand in a string field)."""
+    if t.shared is not None:
+        for item in value:
+            if item.__class__ is not str and item.__class__ is not int:
+                return value
+        return t.shared.setdefault(value, value)
+    return value
 
 
 def _dec_numbers(value: Any, t: list) -> tuple[int, ...]:
@@ -230,7 +270,8 @@ class _Generator:
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {"_new": object.__new__, "_plain": _plain,
                                           "_frozenset": frozenset, "_sorted": sorted, "_id": id,
-                                          "_enc_shared": _enc_shared, "_dec_shared": _dec_shared, "_dec_span": _dec_span,
+                                          "_enc_shared": _enc_shared, "_dec_shared": _dec_shared,
+                                          "_dec_first_numbers": _dec_first_numbers, "_dec_tuple": _dec_tuple, "_dec_span": _dec_span,
                                           "_enc_numbers": _enc_numbers, "_dec_numbers": _dec_numbers,
                                           "_enc_text": _enc_text, "_dec_text": _dec_text,
                                           "CodecError": CodecError, "_empty": facts.EMPTY_LIST,
@@ -272,11 +313,12 @@ class _Generator:
             if args[0] is int:  # a fact's blocks: equal within a file, written once (inline: one per fact)
                 return (f"_enc_numbers({name}, m)",
                         f"(_dec_numbers({name}, t) if {name}.__class__ is not tuple else {name} if not {name} "
-                        f"else t.append({name}) or {name})")
+                        f"else _dec_first_numbers({name}, t))")
             encode, decode = self.element(args[0])
             if encode is None:
                 return name, name  # a tuple of scalars is packed and unpacked as it is
-            return f"[{encode}(e, m) for e in {name}]", f"(tuple([{decode}(e, t) for e in {name}]) if {name} else ())"
+            return (f"[{encode}(e, m) for e in {name}]",
+                    f"(_dec_tuple(tuple([{decode}(e, t) for e in {name}]), t) if {name} else ())")
         if origin is tuple:
             if all(a is int for a in args):  # a span: unpacked as a tuple already, shared like a string
                 return f"_enc_shared({name}, m, tuple)", f"_dec_shared({name}, t, tuple)"
@@ -322,7 +364,7 @@ class _Generator:
             self.lines += [f"def enc_{helper}(x, m):", f"    {unpack} = x",
                            f"    return ({', '.join(e for e, _ in pairs)},)",
                            f"def dec_{helper}(x, t):", f"    {unpack} = x",
-                           f"    return ({', '.join(d for _, d in pairs)},)"]
+                           f"    return _dec_tuple(({', '.join(d for _, d in pairs)},), t)"]
         return self.helpers[key]
 
     # -- one class ----------------------------------------------------------
@@ -435,6 +477,7 @@ class _Generator:
             f"    return enc_plain_{helper}(x, m)",
             f"def dec_{helper}(d, o):",
             f"    t = _Table({calls})",
+            "    t.shared = None",
             "    t.texts = " + ("d.texts" if wrapped else "_texts_of(o)" if owned else "None"),
             "    try:",
             f"        x = _unpack({'d.blob' if wrapped else 'd'})",
@@ -498,11 +541,14 @@ def _memo(source: str | None) -> _Memo:
     return memo
 
 
-def load_facts(blob: bytes | memoryview, texts: facts.LazyText | None = None) -> facts.ModuleFacts:
-    """The facts `blob` encodes; `texts` stands for the texts left in the file (texts.SourceText)."""
+def load_facts(blob: bytes | memoryview, texts: facts.LazyText | None = None,
+               shared: Shared | None = None) -> facts.ModuleFacts:
+    """The facts `blob` encodes; `texts` stands for the texts left in the file (texts.SourceText);
+    `shared`: the strings and tuples of the files decoded with it (one Shared per batch)."""
     data = _unpack(blob)
     table = _Table()
     table.texts = texts
+    table.shared = shared
     try:
         return _decode_facts(data, table)
     except CodecError:
@@ -520,7 +566,8 @@ def dump_judgement(judgement: tuple[list[diagnostics.Diagnostic], int]) -> list:
 def load_judgement(data: Any) -> tuple[list[diagnostics.Diagnostic], int]:
     try:
         found, internal = data
-        table: list = []
+        table = _Table()
+        table.texts = table.shared = None
         decoded = [_decode_diagnostic(d, table) for d in found]
     except CodecError:
         raise

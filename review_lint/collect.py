@@ -90,6 +90,7 @@ class Collector:
     _verdicts: "VerdictCache | None" = field(default=None, init=False, repr=False)
     _memo: tuple | None = field(default=None, init=False, repr=False)  # (root and files, what _read read)
     _keys: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # of the files gather read
+    _shared: codec.Shared | None = field(default=None, init=False, repr=False)  # the gather's decoded values
 
     def prewarm(self) -> None:
         """Start worker processes now, so that they import LibCST (0.13 s) while this
@@ -225,6 +226,7 @@ class Collector:
         # leave in their files (texts.py), would hold the C heap's top above them.
         _give_back_free_memory()
         self._keys = keys
+        self._shared = codec.Shared()  # this gather's decoding, through Gathered.facts
         self._total = len(files)
         if self.progress:
             self.progress(len(results), self._total)
@@ -251,8 +253,9 @@ class Collector:
                 del cache
                 _give_back_free_memory()
         self.stats.seconds = time.perf_counter() - started
+        shared, self._shared = self._shared, None
         return Gathered(root, [(relative, results[relative]) for relative in files], blobs, digests, self.prefilter,
-                        self.contents, keys)
+                        self.contents, keys, shared)
 
     def _extract(self, root: Path, files: list[tuple[str, bytes | None]], idle=None):
         if idle is not None and self._helper is not None:
@@ -286,7 +289,7 @@ class Collector:
             yield self._load(root, parsed.path, blob), blob
 
     def _load(self, root: Path, relative: str, blob: bytes) -> ModuleFacts:
-        return codec.load_facts(blob, source_text(root, relative, self._keys, self.contents))
+        return codec.load_facts(blob, source_text(root, relative, self._keys, self.contents), self._shared)
 
     def _overlap(self, todo: list, results: dict) -> bool:
         """Whether to parse the few changed files in a worker while this process loads
@@ -375,8 +378,10 @@ class Gathered:
 
     def __init__(self, root: Path, items: list[tuple[str, ModuleFacts | bytes]], blobs: dict[str, bytes],
                  digests: dict[str, bytes] | None = None, prefilter: bool = False,
-                 contents: dict[str, bytes] | None = None, keys: dict[str, str] | None = None) -> None:
+                 contents: dict[str, bytes] | None = None, keys: dict[str, str] | None = None,
+                 shared: codec.Shared | None = None) -> None:
         self.root = root
+        self.shared = shared  # the values decoded so far, until `facts` has decoded the rest
         self.prefilter = prefilter
         self.contents = contents or {}  # as Collector.contents
         self.keys = keys or {}  # each file's content key (collect._key), which its texts are read by
@@ -430,6 +435,7 @@ class Gathered:
             del item, last  # the last view would keep the whole mapping alive
             self.items = items
             self._facts = [facts for _, facts in items]
+            self.shared = None
             _give_back_free_memory()
         return self._facts
 
@@ -437,7 +443,7 @@ class Gathered:
         if not isinstance(item, _BLOB):
             return item
         try:
-            return codec.load_facts(item, source_text(self.root, relative, self.keys, self.contents))
+            return codec.load_facts(item, source_text(self.root, relative, self.keys, self.contents), self.shared)
         except codec.CodecError:  # a damaged cache entry is only a miss
             return facts_for_file(self.root, relative, self.contents.get(relative))
 

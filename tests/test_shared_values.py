@@ -1,0 +1,73 @@
+"""Values shared across files: a file's cache entry holds each string and int tuple once,
+and the files decoded in one batch (one gather's `Gathered.facts`) share equal ones, so
+that "session.get" or a call's blocks `(1,)` in a thousand files is one object, not a
+thousand (codec.Shared)."""
+
+from __future__ import annotations
+
+from review_lint import codec
+from review_lint.collect import Collector
+from review_lint.engine import facts_for_file
+
+MODULE = '''\
+from app.db import session, User
+
+
+def handler(request, user_id):
+    if user_id:
+        user = session.get(User, user_id)
+        if user is None:
+            raise LookupError(user_id)
+        return user
+'''
+
+
+def _project(tmp_path, count: int = 3):
+    for number in range(count):
+        (tmp_path / f"m{number}.py").write_text(MODULE.replace("handler", f"handler_{number}"))
+    return [f"m{number}.py" for number in range(count)]
+
+
+def _calls(module):
+    return [call for function in module.functions for call in function.calls if call.callee == "session.get"]
+
+
+def _gathered_twice(tmp_path):
+    files = _project(tmp_path)
+    cache = tmp_path / ".cache"
+    Collector(jobs=1, cache_dir=cache).gather(tmp_path, files).facts()  # cold: writes the cache
+    return files, Collector(jobs=1, cache_dir=cache).gather(tmp_path, files).facts()
+
+
+def test_files_decoded_together_share_equal_strings_and_tuples(tmp_path):
+    files, decoded = _gathered_twice(tmp_path)
+    first, *others = [_calls(module)[0] for module in decoded]
+    assert first.blocks and first.callee == "session.get"
+    for call in others:
+        assert call.callee is first.callee
+        assert call.blocks is first.blocks
+    # Shared, and still the facts a fresh extraction gives.
+    assert decoded == [facts_for_file(tmp_path, path) for path in files]
+
+
+def test_nothing_is_shared_with_the_files_of_another_batch(tmp_path):
+    files, decoded = _gathered_twice(tmp_path)
+    again = Collector(jobs=1, cache_dir=tmp_path / ".cache").gather(tmp_path, files).facts()
+    # The table lives while its batch decodes: a long-lived process does not grow one.
+    assert _calls(again[0])[0].callee is not _calls(decoded[0])[0].callee
+    assert _calls(again[0])[0].callee == _calls(decoded[0])[0].callee
+
+
+def test_equal_tuples_of_other_types_are_never_made_one():
+    # (1,) == (1.0,) == (True,): a damaged or planted entry must not change another file's ints.
+    shared = codec.Shared()
+    for planted in [(1.0,), (True,), (1.5, 2)]:
+        table = codec._Table()
+        table.shared = shared
+        codec._dec_first_numbers(planted, table)
+        codec._dec_tuple(planted, table)
+    table = codec._Table()
+    table.shared = shared
+    for value in [(1,), (1, 2)]:
+        assert [type(n) for n in codec._dec_first_numbers(value, table)] == [int] * len(value)
+        assert codec._dec_tuple(value, table) is codec._dec_first_numbers(value, table)
