@@ -180,6 +180,8 @@ class ReviewLintServer(LanguageServer):
                 self.show_error(error)
             self.findings = findings
             self.publish(edited)
+            # The judgement's cycles, once its findings are out (see daemon._answer).
+            self.worker.submit(gc.collect)
         if self._pending:
             self._pending = False
             self.start_judgement()

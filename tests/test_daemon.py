@@ -208,3 +208,38 @@ def daemons_of(root: Path) -> list[int]:
         if b"review_lint.daemon" in command and str(root.resolve()).encode() in command:
             found.append(int(entry.name))
     return found
+
+
+def test_an_answered_judgement_leaves_no_garbage_behind(tmp_path, monkeypatch):
+    """A judgement leaves cycles (a project and the knowledge objects holding it) that the
+    collector's own runs seldom reach in a daemon whose facts are frozen: collected once
+    the client is answered, they cannot pile up edit after edit (8 MB a run at 10,000 files)."""
+    import gc
+
+    from review_lint import daemon
+    from review_lint.codec import load_judgement
+    from review_lint.collect import code_fingerprint
+
+    monkeypatch.delenv("REVIEW_LINT_RULES_PATH", raising=False)  # the bundled rules alone
+    root = make_project(tmp_path, {"app/__init__.py": "", "app/views.py": VIEWS, "app/helpers.py": HELPERS}).resolve()
+    session = daemon.Session(root, None)
+    request = {"fingerprint": code_fingerprint(), "cwd": str(root), "paths": ["."], "config": None, "select": [],
+               "ignore": [], "files": ["app/__init__.py", "app/helpers.py", "app/views.py"]}
+
+    def answer() -> list:
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            daemon._send(ours, request)
+            assert daemon._answer(theirs, session, code_fingerprint())
+            found, _ = load_judgement(daemon._receive(ours)["judgement"])
+        return [(d.path, d.rule) for d in found]
+
+    try:
+        assert answer() == []
+        (root / "app/helpers.py").write_text(HELPERS_WITH_ASSERT)
+        time.sleep(0.01)
+        gc.collect()
+        assert answer() == [("app/helpers.py", "RL001")]
+        assert gc.collect() == 0
+    finally:
+        gc.unfreeze()  # the session froze the test process's objects with its facts

@@ -245,3 +245,36 @@ def test_an_edit_re_extracts_its_module_only(project: Path, monkeypatch):
     live.set_buffer("app/routes.py", "def broken(:\n")  # keeps routes.py's last good facts
     assert [d.rule for d in live.judge()["app/routes.py"]] == ["RL000"]
     assert live.source.held["app/routes.py"].functions == live.source.good["app/routes.py"].functions
+
+
+def test_each_judgement_leaves_no_garbage_behind(project: Path, monkeypatch):
+    """As the daemon's (test_daemon.py): the cycles a judgement leaves are collected once
+    its findings are published, not left to pile up edit after edit in a server whose
+    facts are frozen."""
+    import gc
+    from concurrent.futures import Future
+
+    from review_lint.server import ReviewLintServer
+
+    monkeypatch.delenv("REVIEW_LINT_RULES_PATH")
+    server = ReviewLintServer()
+    server.root = project.resolve()
+    for silent in ("log", "show_error", "publish"):
+        monkeypatch.setattr(server, silent, lambda *args: None)
+
+    def judge_once() -> dict:
+        done: Future = Future()
+        done.set_result(server.worker.submit(server.judgement).result())
+        server.judged(done)
+        server.worker.submit(lambda: None).result()  # what the worker was given after it, done
+        return server.findings
+
+    try:
+        assert [d.rule for d in judge_once()["app/helpers.py"]] == ["RL001"]
+        server.inbox.append(("text", "app/routes.py", ROUTES.replace("return check_user(user)", "return user")))
+        gc.collect()
+        assert judge_once() == {}
+        assert gc.collect() == 0
+    finally:
+        server.worker.shutdown()
+        gc.unfreeze()  # the first load froze the test process's objects with the facts
