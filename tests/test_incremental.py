@@ -440,3 +440,26 @@ def test_an_integrity_error_handler_added_elsewhere_changes_the_race_message(liv
     findings = edit(live, "app/routes.py", ROUTES)
     (race,) = [d for d in findings["app/crud.py"] if d.rule == "RL004"]
     assert "app/routes.py:" not in race.message
+
+
+INHERITED = {".review-lint.yaml": "", "app/__init__.py": "",
+             "app/base.py": "class Base:\n    def save(self, value):\n        return value\n",
+             "app/models.py": "from .base import Base\n\n\nclass Thing(Base):\n    pass\n",
+             "app/routes.py": ("from fastapi import FastAPI\n\nfrom .models import Thing\n\napp = FastAPI()\n\n\n"
+                               "@app.put('/')\ndef put(value: str):\n    thing = Thing()\n    return thing.save(value)\n")}
+ROOTED_BASE = ("class Root:\n    def save(self, value):\n        assert value\n        return value\n\n\n"
+               "class Base(Root):\n    pass\n")
+
+
+def test_a_base_class_edited_elsewhere_changes_which_method_a_call_reaches(tmp_path: Path):
+    # The class hierarchy (Types.mro) is kept across edits: an edit of the module a base
+    # is in must let go of the hierarchies of the subclasses in other modules.
+    with libcst_patches.applied():
+        live = live_on(tmp_path, INHERITED)
+        assert codes(live.judge(), "app/base.py") == []
+        assert codes(edit(live, "app/base.py", ROOTED_BASE), "app/base.py") == ["RL001"]  # Thing -> Base -> Root
+        assert codes(edit(live, "app/base.py", INHERITED["app/base.py"]), "app/base.py") == []
+        moved = "class Base:\n    pass\n"  # `save` no longer defined anywhere Thing inherits from
+        assert codes(edit(live, "app/base.py", ROOTED_BASE), "app/base.py") == ["RL001"]
+        assert codes(edit(live, "app/models.py", INHERITED["app/models.py"].replace("(Base)", "")), "app/base.py") == []
+        assert codes(edit(live, "app/base.py", moved), "app/base.py") == []
