@@ -152,7 +152,7 @@ class Judgements:
             by_path = self._judging[1]
             started = set()
             for index in indexes.values():
-                started |= index.update(by_path, self.changed)
+                started |= index.update(by_path, self.changed, self.modules)
             self.changed |= started  # verdicts and memo entries that read those keys are stale too
         return Project(root, modules, is_test, tracked=True, earlier=earlier, changed=self.changed or frozenset(),
                        tests=tests, indexes=indexes)

@@ -264,7 +264,7 @@ class Index:
     item of some module there is stale once that module starts contributing, so `update`
     names those keys, and incremental judgement counts them as changed."""
 
-    __slots__ = ("kind", "_contribute", "_paths", "_positions", "_keys", "_items", "_origins", "_reads")
+    __slots__ = ("kind", "_contribute", "_paths", "_positions", "_updatable", "_items", "_origins", "_reads")
 
     def __init__(self, kind: str, contribute: Callable[["Module"], Iterable[tuple[str, object]]],
                  modules: list["Module"], updatable: bool = True,
@@ -272,10 +272,9 @@ class Index:
         self.kind = kind
         self._contribute = contribute
         self._paths, self._positions = places or module_places(modules)  # never changed
-        # path -> the keys the module contributes to (a tuple: a set for each of 10,000
-        # modules costs 50 MB), kept only for `update`: at 10,000 files the tuples and the
-        # key strings only they hold are 19 MB that a run of `check` never reads
-        self._keys: dict[str, tuple[str, ...]] | None = {} if updatable else None
+        # An update asks the module's last facts what they contributed: keeping each module's
+        # keys instead cost 19 MB at 10,000 files, at the peak of a daemon's first judgement.
+        self._updatable = updatable
         # key -> its items in module order, and key -> the module position of each: one int
         # when they all come from one module (most keys), else a list beside the items. At
         # 10,000 files a pair of lists per key was 60 MB of 148 MB that judging allocates.
@@ -329,22 +328,24 @@ class Index:
         else:
             del self._items[key], self._origins[key]
 
-    def update(self, by_path: dict[str, "Module"], changed: Iterable[str]) -> set[str]:
-        """Take the contributions of the changed modules (path -> its Module now) again; the
-        read keys of the keys they contribute to now and did not before."""
+    def update(self, by_path: dict[str, "Module"], changed: Iterable[str], earlier: dict[str, "Module"]) -> set[str]:
+        """Take the contributions of the changed modules (path -> its Module now; `earlier`:
+        path -> the Module this index was built or last updated with) again; the read keys
+        of the keys they contribute to now and did not before."""
+        if not self._updatable:
+            raise RuntimeError(f"index {self.kind!r} was built for one judgement (updatable=False)")
         started: set[str] = set()
         outer = swap_frame(None)
         try:
             for path in changed:
-                started |= self._update(path, by_path[path])
+                started |= self._update(path, by_path[path], earlier.get(path))
         finally:
             swap_frame(outer)
         return started
 
-    def _update(self, path: str, module: "Module") -> set[str]:
-        if self._keys is None:
-            raise RuntimeError(f"index {self.kind!r} was built for one judgement (updatable=False)")
-        before = frozenset(self._keys.pop(path, ()))
+    def _update(self, path: str, module: "Module", earlier: "Module | None") -> set[str]:
+        # A contribution follows from the module's facts alone: the earlier facts give it again.
+        before = frozenset(key for key, _ in self._contribute(earlier)) if earlier is not None else frozenset()
         position = self._positions[path]
         for key in before:
             positions, items = self._positions_of(key), self._list(key)
@@ -380,10 +381,7 @@ class Index:
                 items.insert(at, item)
                 self._set(key, positions, items)
             keys.append(key)
-        found = frozenset(keys)
-        if self._keys is not None:
-            self._keys[module.path] = tuple(found)
-        return found
+        return frozenset(keys)
 
     def _forget(self, key: str) -> None:
         self._reads.pop(key, None)

@@ -377,18 +377,19 @@ def test_an_index_read_counts_its_contributors_and_the_key_itself():
         handed_out = index.get("Shared")
         assert handed_out == ["a.py", "c.py"]
     assert set(read) == {index.read_key("Shared"), "a.py", "c.py"}  # not b.py: it holds none
-    started = index.update({"b.py": module("b.py", "Shared", "B")}, ["b.py"])
+    b2 = module("b.py", "Shared", "B")
+    started = index.update({"b.py": b2}, ["b.py"], {"b.py": b})
     assert started == {index.read_key("Shared"), index.read_key("B")}  # what b.py's readers did not read
     assert index.get("Shared") == ["a.py", "b.py", "c.py"]  # in module order, as a full build has it
     assert handed_out == ["a.py", "c.py"]  # what an earlier judgement holds is never changed under it
-    assert index.update({"c.py": module("c.py")}, ["c.py"]) == set()  # c.py was read by every reader of its keys
+    assert index.update({"c.py": module("c.py")}, ["c.py"], {"c.py": c}) == set()  # c.py was read by every reader of its keys
     assert index.get("Shared") == ["a.py", "b.py"]
 
-    # Built for one judgement (a run of `check`), an index keeps no per-module keys, and says so if updated.
+    # Built for one judgement (a run of `check`), an index says so if updated.
     one_run = Index("names", by_name, [a, b, c], updatable=False)
     assert one_run.get("Shared") == ["a.py", "c.py"] and one_run.get("Missing") == []
     with pytest.raises(RuntimeError, match="one judgement"):
-        one_run.update({"b.py": b}, ["b.py"])
+        one_run.update({"b.py": b2}, ["b.py"], {"b.py": b})
 
 
 def test_an_index_keeps_module_order_when_modules_give_a_key_several_items():
@@ -407,22 +408,28 @@ def test_an_index_keeps_module_order_when_modules_give_a_key_several_items():
 
     a, b, c = module("a.py", "K", "K"), module("b.py", "K"), module("c.py", "K", "L", "K")
     index = Index("names", by_name, [a, b, c])
+    held = {"a.py": a, "b.py": b, "c.py": c}  # what the index was last given
+
+    def update(now: Module) -> None:
+        index.update({now.path: now}, [now.path], held)
+        held[now.path] = now
+
     assert index.get("K") == ["a.py#0", "a.py#1", "b.py#0", "c.py#0", "c.py#2"]
-    index.update({"b.py": module("b.py")}, ["b.py"])
+    update(module("b.py"))
     assert index.get("K") == ["a.py#0", "a.py#1", "c.py#0", "c.py#2"]
-    index.update({"a.py": module("a.py")}, ["a.py"])
+    update(module("a.py"))
     assert index.get("K") == ["c.py#0", "c.py#2"]
     with reading() as read:
         index.get("K")
     assert set(read) == {index.read_key("K"), "c.py"}
-    index.update({"b.py": module("b.py", "K", "K")}, ["b.py"])
+    update(module("b.py", "K", "K"))
     assert index.get("K") == ["b.py#0", "b.py#1", "c.py#0", "c.py#2"]
-    index.update({"c.py": module("c.py", "L")}, ["c.py"])
+    update(module("c.py", "L"))
     assert index.get("K") == ["b.py#0", "b.py#1"] and index.get("L") == ["c.py#0"]
     with reading() as read:
         index.get("K")
     assert set(read) == {index.read_key("K"), "b.py"}
-    index.update({"b.py": module("b.py")}, ["b.py"])
+    update(module("b.py"))
     assert index.get("K") == []
 
 
