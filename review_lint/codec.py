@@ -317,8 +317,10 @@ class _Generator:
             encode, decode = self.element(args[0])
             if encode is None:
                 return name, name  # a tuple of scalars is packed and unpacked as it is
-            return (f"[{encode}(e, m) for e in {name}]",
-                    f"(_dec_tuple(tuple([{decode}(e, t) for e in {name}]), t) if {name} else ())")
+            decoded = f"tuple([{decode}(e, t) for e in {name}])"
+            if args[0] is str:  # names: shared across the batch's files (facts never are)
+                decoded = f"_dec_tuple({decoded}, t)"
+            return f"[{encode}(e, m) for e in {name}]", f"({decoded} if {name} else ())"
         if origin is tuple:
             if all(a is int for a in args):  # a span: unpacked as a tuple already, shared like a string
                 return f"_enc_shared({name}, m, tuple)", f"_dec_shared({name}, t, tuple)"
@@ -361,10 +363,13 @@ class _Generator:
             names = [f"a{i}" for i in range(len(args))]
             pairs = [self.field(a, n) for a, n in zip(args, names)]
             unpack = ", ".join(names) + ","
+            decoded = f"({', '.join(d for _, d in pairs)},)"
+            if all(a in (str, int) for a in args):  # names: shared across the batch's files (facts never are)
+                decoded = f"_dec_tuple({decoded}, t)"
             self.lines += [f"def enc_{helper}(x, m):", f"    {unpack} = x",
                            f"    return ({', '.join(e for e, _ in pairs)},)",
                            f"def dec_{helper}(x, t):", f"    {unpack} = x",
-                           f"    return _dec_tuple(({', '.join(d for _, d in pairs)},), t)"]
+                           f"    return {decoded}"]
         return self.helpers[key]
 
     # -- one class ----------------------------------------------------------
