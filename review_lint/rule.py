@@ -8,7 +8,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator
 
 from .config import skipping
 from .diagnostics import Finding
-from .project import Module, Project, note_reads, reading, swap_frame
+from .project import Frame, Module, Project, note_reads, reading, swap_frame
 
 
 @dataclass
@@ -94,7 +94,7 @@ class Rule:
         chosen = iter(modules)
         while True:
             # A frame of its own for choosing the module (`reading()`, without a generator per module).
-            outer = swap_frame({})
+            outer = swap_frame(Frame())
             try:
                 module = next(chosen, None)
             finally:

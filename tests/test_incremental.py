@@ -260,6 +260,39 @@ def test_a_memo_entry_counts_what_it_read_for_whoever_finds_it():
     assert set(judging_b) == {"b.py", "c.py"}  # c.py through the entry, never read here
 
 
+def test_a_memo_entry_stored_again_after_a_placeholder_counts_what_it_read_since_its_miss():
+    from review_lint.project import reading
+
+    project, (a, b, c) = _project({"a.py": "a", "b.py": "b", "c.py": "c"})
+    memo = project.memo("answers")
+    with reading():
+        a.functions  # the asker's own read, before the miss
+        if "question" not in memo:
+            memo["question"] = None  # against recursion through the same question
+            c.classes
+            memo["question"] = 42
+    with reading() as finding:
+        b.functions
+        assert memo["question"] == 42
+    assert set(finding) == {"b.py", "c.py"}
+
+
+def test_a_memo_entry_missed_in_another_frame_counts_everything_its_own_frame_read():
+    from review_lint.project import reading
+
+    project, (a, b, c) = _project({"a.py": "a", "b.py": "b", "c.py": "c"})
+    memo = project.memo("answers")
+    with reading():
+        assert "question" not in memo  # a miss whose frame ends here
+    with reading():
+        a.functions
+        c.classes
+        memo["question"] = 42  # no miss in this frame: all it read counts
+    with reading() as finding:
+        assert memo["question"] == 42
+    assert set(finding) == {"a.py", "c.py"}
+
+
 def test_kept_memo_entries_outlive_only_edits_of_modules_they_did_not_read():
     from review_lint.project import reading
 
