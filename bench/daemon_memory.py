@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -48,10 +49,18 @@ def main() -> None:
         request = {"fingerprint": collect.code_fingerprint(), "cwd": str(root), "paths": ["."], "config": None,
                    "select": [], "ignore": [], "files": files}
         ours, theirs = socket.socketpair()
-        with ours, theirs:
+        replies = []
+
+        def client() -> None:  # apart: a request or a reply can be larger than the pair's buffers
             daemon._send(ours, request)
+            replies.append(daemon._receive(ours))
+
+        with ours, theirs:
+            asking = threading.Thread(target=client)
+            asking.start()
             daemon._answer(theirs, session, collect.code_fingerprint())
-            reply = daemon._receive(ours)
+            asking.join()
+        reply = replies[0] if replies else {}
         if "judgement" not in reply:
             raise SystemExit(f"the session did not judge: {reply}")
 
