@@ -30,13 +30,15 @@ from .facts import ModuleFacts
 from .project import EVERYTHING, Module, Project
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """One rule's findings in one module, and what they were judged from."""
 
     findings: list[Finding]
     failures: list  # rule.ModuleFailure: the module could not be judged
-    reads: frozenset[str]  # the paths of the modules read
+    # The paths of the modules read (a tuple: 1 to 3 paths for most, where a frozenset's
+    # smallest is 216 bytes; 15,000 verdicts at 10,000 files).
+    reads: tuple[str, ...]
     inputs: object = None  # what the rule handed the judgement of this module (Rule.per_module)
 
 

@@ -120,5 +120,5 @@ class Rule:
                 except Exception as error:  # noqa: BLE001 - one module must not hide the others
                     self.module_failures.append(ModuleFailure(module.path, error, traceback.format_exc()))
                     found = []
-            self.verdicts.keep(module.path, Verdict(found, self.module_failures[failed:], frozenset(read), given))
+            self.verdicts.keep(module.path, Verdict(found, self.module_failures[failed:], tuple(read), given))
             yield from found
