@@ -319,6 +319,16 @@ class Index:
                 self._add(module)
         finally:
             swap_frame(outer)
+        # Built by appending, a key's lists hold room to grow that nothing fills after (a
+        # build is the only append): copied to their size. At 10,000 files, 23 MB of lists
+        # became 19.
+        items, origins = self._items, self._origins
+        for key, found in items.items():
+            if found.__class__ is _Many:
+                items[key] = _Many(found)
+                origin = origins[key]
+                if origin.__class__ is not int:
+                    origins[key] = tuple(origin)
 
     def read_key(self, key: str) -> str:
         """What a read of `key` is noted as, besides the modules contributing to it (never a path)."""
@@ -334,6 +344,12 @@ class Index:
             note_reads(reads)
         found = self._items.get(key, _NONE)
         return found if found.__class__ is _Many else EMPTY_LIST if found is _NONE else [found]
+
+    def located(self, key: str) -> list[tuple[str, object]]:
+        """The items under `key` (read as `get` reads), each with the path of the module it came from."""
+        found = self.get(key)
+        paths = self._paths
+        return [(paths[position], item) for position, item in zip(self._positions_of(key), found)] if found else []
 
     def _list(self, key: str) -> list:
         """The items under `key` (a new list)."""
@@ -524,12 +540,12 @@ class Project:
         self.by_path: dict[str, Module] = {m.path: m for m in modules}
         self.all_modules = modules
         self._is_test = is_test
-        self._memos: dict[str, dict] = {}
+        self._memos: dict[str | tuple, dict] = {}
         self._read_tuples: dict[tuple, tuple] = {}  # shared by its memos (Memo._tuples)
         self._tests: dict[str, bool] = tests if tests is not None else {}
         self.indexes: dict[str, Index] = indexes if indexes is not None else {}
 
-    def memo(self, kind: str, kept: bool = False) -> dict:
+    def memo(self, kind: str | tuple, kept: bool = False) -> dict:
         """Where a knowledge module keeps what it derives from the whole project, so
         that it is built once however many rules ask (each rule names what it asks
         in `Rule.uses`, and the engine judges rules that share it in one process).
