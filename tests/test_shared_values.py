@@ -71,3 +71,23 @@ def test_equal_tuples_of_other_types_are_never_made_one():
     for value in [(1,), (1, 2)]:
         assert [type(n) for n in codec._dec_first_numbers(value, table)] == [int] * len(value)
         assert codec._dec_tuple(value, table) is codec._dec_first_numbers(value, table)
+
+
+def _handler_exits(module):
+    return [exit for function in module.functions if function.qualname.startswith("handler") for exit in function.exits]
+
+
+def test_deferred_fields_read_while_judging_share_equal_values_within_a_bound(tmp_path, monkeypatch):
+    # A handler's exits stay encoded in the decoded facts until read (facts.Function.deferred):
+    # each read decodes apart from its batch, and shares through one table of the process.
+    files, first = _gathered_twice(tmp_path)
+    second = Collector(jobs=1, cache_dir=tmp_path / ".cache").gather(tmp_path, files).facts()
+    exits = _handler_exits(first[0]) + _handler_exits(second[0])
+    assert [exit.kind for exit in exits] == ["raise", "return", "raise", "return"]
+    assert exits[0].kind is exits[2].kind and exits[1].kind is exits[3].kind
+    assert exits[0].blocks is exits[2].blocks
+    # The table is emptied once it holds more than its bound: a long-lived process keeps no more.
+    monkeypatch.setattr(codec, "_DEFERRED_SHARED_MOST", 2)
+    third = Collector(jobs=1, cache_dir=tmp_path / ".cache").gather(tmp_path, files).facts()
+    assert [exit.kind for exit in _handler_exits(third[1])] == ["raise", "return"]
+    assert len(codec._DEFERRED_SHARED) <= 2 + len(_handler_exits(third[1])) * 4
