@@ -102,8 +102,6 @@ class Symbol:
 # of its latest read, in the order of those reads (so that a Memo entry finds what
 # was read since it was missed at the end). One frame is open at a time, in the one
 # thread that judges; with none open (every run of `check`), nothing is noted.
-
-
 class Frame(dict):
     """An open frame: path -> the tick of its latest read, in the order of those reads;
     and the misses of memo entries made in it (Memo._miss), which end with it."""
