@@ -129,8 +129,10 @@ class Shared(dict):
     """The first string or int tuple of each value decoded in a batch of files, which the
     later files' equal ones become: a file writes each string and tuple once, but "self",
     "request", a kind and a block tuple repeat across files (sharing them takes a tenth
-    off Django's decoded facts). Kept only while the batch decodes: its own entries would cost more than the
-    values it shares once nothing more is decoded."""
+    off Django's decoded facts). A batch's table is kept only while the batch decodes: its
+    own entries would cost more than the values it shares once nothing more is decoded.
+    The deferred fields decoded while judging share one bounded table of the process
+    instead (_deferred_shared)."""
 
     __slots__ = ()
 

@@ -249,7 +249,7 @@ class Memo(dict):
 
     def _found(self, key) -> None:
         if _frame is not None:
-            note_reads(self._reads.get(key, (EVERYTHING,)))
+            note_reads(self._reads.get(key, _EVERYTHING))
 
     def _miss(self, key) -> None:
         frame = _frame
